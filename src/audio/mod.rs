@@ -1,0 +1,13 @@
+//! Audio devices. This slice lists microphones and speakers through cpal and decides
+//! which device each role (microphone, speaker, ringer) uses; streams come with calls.
+//!
+//! Devices are remembered by cpal's stable id *and* name: the id survives reboots, the
+//! name finds a headset again when its id changed (another USB port, a renumbered ALSA
+//! card). Enumeration never panics and never blocks the caller for long.
+
+mod devices;
+
+pub use devices::{
+    enumerate, resolve, AudioDevice, AudioDevices, AudioRole, DeviceList, DevicePreference,
+    RoleSelection,
+};

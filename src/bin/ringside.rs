@@ -1,0 +1,199 @@
+//! `ringside`: the engine from a terminal, for scripting, support and tests.
+//! Every command prints either readable text or, with `--json`, one JSON document.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ringside::app::{logging, AppError, Engine, EngineConfig};
+use ringside::audio::{AudioDevices, AudioRole};
+use ringside::crm::phone;
+use ringside::settings::SettingChange;
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "ringside", version, about = "Ringside softphone engine, from the command line")]
+struct Cli {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Use this data folder instead of the platform's (also: RINGSIDE_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List audio devices and the device used for each role.
+    Devices {
+        #[command(subcommand)]
+        action: Option<DevicesAction>,
+    },
+    /// Read or change settings.
+    Settings {
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
+    /// Show how a phone number is understood.
+    Number {
+        input: String,
+        /// Region for numbers without a country code (default: the rep's setting).
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Show what a tel:, sip: or callto: link would dial.
+    Link { link: String },
+    /// Write a support bundle (logs, versions, settings — never secrets).
+    Diagnostics {
+        /// Folder to write the bundle into (default: the data folder's diagnostics/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Check that the OS keyring answers.
+    Keyring,
+}
+
+#[derive(Subcommand)]
+enum DevicesAction {
+    /// List devices (the default).
+    List,
+    /// Remember a device for a role: `microphone`, `speaker` or `ringer`; `default`
+    /// follows the system default.
+    Select { role: AudioRole, device: String },
+}
+
+#[derive(Subcommand)]
+enum SettingsAction {
+    /// Print one setting, or all of them.
+    Get { key: Option<String> },
+    /// Change a setting: `language` (system|en|fr|ja) or `defaultRegion` (FR, JP, US…).
+    Set { key: String, value: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data_dir = cli.data_dir.clone().unwrap_or_else(EngineConfig::default_data_dir);
+    let config = EngineConfig::for_data_dir(data_dir);
+    let (_log, _) = logging::init(config.log_dir.as_deref(), false);
+    let engine = Engine::start(config);
+    match run(&cli, &engine) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if cli.json {
+                println!("{}", serde_json::json!({ "error": e }));
+            } else {
+                eprintln!("ringside: {}", e.message);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
+    let out = Printer { json: cli.json };
+    match &cli.command {
+        Command::Devices { action: None | Some(DevicesAction::List) } => {
+            let devices = engine.refresh_devices();
+            out.print(&devices, || devices_text(&devices));
+        }
+        Command::Devices { action: Some(DevicesAction::Select { role, device }) } => {
+            let id = (device != "default").then_some(device.as_str());
+            let devices = engine.select_audio_device(*role, id)?;
+            out.print(&devices, || devices_text(&devices));
+        }
+        Command::Settings { action: SettingsAction::Get { key } } => {
+            let value = serde_json::to_value(engine.settings()).unwrap_or_default();
+            let shown = match key {
+                None => value,
+                Some(k) => value.get(k).cloned().ok_or_else(|| {
+                    AppError::new(ringside::app::ErrorCode::InvalidInput, format!("Unknown setting \"{k}\". Known settings: language, defaultRegion."))
+                })?,
+            };
+            out.print(&shown, || match &shown {
+                serde_json::Value::Object(map) => map.iter().map(|(k, v)| format!("{k} = {}", plain(v))).collect::<Vec<_>>().join("\n"),
+                other => plain(other),
+            });
+        }
+        Command::Settings { action: SettingsAction::Set { key, value } } => {
+            let change = SettingChange::from_key_value(key, value)?;
+            let status = engine.change_setting(&change)?;
+            out.print(&status.settings, || format!("{key} = {value}"));
+        }
+        Command::Number { input, region } => {
+            let region = region.clone().unwrap_or_else(|| engine.settings().default_region);
+            let info = phone::normalise(input, &region)?;
+            out.print(&info, || {
+                format!(
+                    "E.164      {}\nformatted  {}\nextension  {}\nregion     {}\ntype       {:?}",
+                    info.e164,
+                    info.international,
+                    info.extension.as_deref().unwrap_or("-"),
+                    info.region.as_deref().unwrap_or("-"),
+                    info.kind
+                )
+            });
+        }
+        Command::Link { link } => {
+            let target = engine.parse_dial_input(link)?;
+            out.print(&target, || format!("{target:?}"));
+        }
+        Command::Diagnostics { out: dir } => {
+            let path = engine.write_diagnostics(dir.as_deref())?;
+            out.print(&serde_json::json!({ "bundle": path }), || format!("Support bundle written to {}", path.display()));
+        }
+        Command::Keyring => {
+            engine.keyring().probe()?;
+            out.print(&serde_json::json!({ "keyring": "available", "service": engine.keyring().service() }), || {
+                "The system keyring is available.".into()
+            });
+        }
+    }
+    Ok(())
+}
+
+struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        } else {
+            println!("{}", text());
+        }
+    }
+}
+
+fn plain(v: &serde_json::Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+fn devices_text(d: &AudioDevices) -> String {
+    let mut s = format!("Audio host: {}\n", d.host);
+    for (title, list) in [("Microphones", &d.inputs), ("Speakers", &d.outputs)] {
+        s.push_str(&format!("{title}:\n"));
+        if list.is_empty() {
+            s.push_str("  (none)\n");
+        }
+        for dev in list {
+            s.push_str(&format!("  {}{}\n      id: {}\n", dev.name, if dev.is_default { "  (default)" } else { "" }, dev.id));
+        }
+    }
+    for sel in &d.roles {
+        let active = sel.active_id.as_deref().and_then(|id| d.device(id)).map(|x| x.name.as_str()).unwrap_or("none");
+        let note = if sel.fallback {
+            format!("  (preferred \u{201c}{}\u{201d} is not connected)", sel.preferred_name.as_deref().unwrap_or("?"))
+        } else {
+            String::new()
+        };
+        s.push_str(&format!("{:<11} {active}{note}\n", format!("{}:", sel.role.label())));
+    }
+    if let Some(p) = &d.problem {
+        s.push_str(&format!("Problem: {p}\n"));
+    }
+    s.trim_end().to_string()
+}
+

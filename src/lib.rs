@@ -1,0 +1,9 @@
+//! Ringside's core: everything the softphone does, without a window. The desktop shell
+//! (`src-tauri/`) and the `ringside` CLI are thin front ends over [`app::Engine`].
+
+pub mod app;
+pub mod audio;
+pub mod crm;
+pub mod secrets;
+pub mod settings;
+pub mod store;

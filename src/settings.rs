@@ -1,0 +1,239 @@
+//! Settings the rep changes: typed keys over the store's `settings` table.
+//!
+//! Every setting has one type, one default and one validation here; the UI, the CLI and
+//! the engine all go through [`Settings::load`] and [`apply`], never through raw keys.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    Fr,
+    Ja,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageSetting {
+    #[default]
+    System,
+    En,
+    Fr,
+    Ja,
+}
+
+impl LanguageSetting {
+    pub fn resolve(self, system: &SystemLocale) -> Language {
+        match self {
+            LanguageSetting::System => system.language,
+            LanguageSetting::En => Language::En,
+            LanguageSetting::Fr => Language::Fr,
+            LanguageSetting::Ja => Language::Ja,
+        }
+    }
+}
+
+/// What the operating system says about the user's language and country.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemLocale {
+    pub language: Language,
+    pub region: Option<String>,
+}
+
+impl SystemLocale {
+    /// Reads the OS locale (LANG / LC_* on Linux, the user's preference elsewhere).
+    pub fn detect() -> SystemLocale {
+        SystemLocale::from_tag(sys_locale::get_locale().as_deref().unwrap_or("en-US"))
+    }
+
+    /// Understands BCP 47 tags (`fr-FR`) and POSIX names (`ja_JP.UTF-8`).
+    pub fn from_tag(tag: &str) -> SystemLocale {
+        let tag = tag.split(['.', '@']).next().unwrap_or("");
+        let mut parts = tag.split(['-', '_']);
+        let language = match parts.next().map(str::to_ascii_lowercase).as_deref() {
+            Some("fr") => Language::Fr,
+            Some("ja") => Language::Ja,
+            _ => Language::En,
+        };
+        let region = parts
+            .find(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_alphabetic()))
+            .map(str::to_ascii_uppercase);
+        SystemLocale { language, region }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub language: LanguageSetting,
+    /// ISO 3166-1 alpha-2 region used to read numbers written without a country code.
+    pub default_region: String,
+}
+
+/// One change to one setting, as the UI and the CLI send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "key", content = "value", rename_all = "camelCase")]
+pub enum SettingChange {
+    Language(LanguageSetting),
+    DefaultRegion(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion.")]
+    UnknownKey(String),
+    #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
+    BadLanguage(String),
+    #[error("\"{0}\" is not a region code. Use a two-letter country code such as FR, JP or US.")]
+    BadRegion(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const KEY_LANGUAGE: &str = "language";
+const KEY_DEFAULT_REGION: &str = "defaultRegion";
+
+impl SettingChange {
+    /// Parses `KEY VALUE` as typed on the command line.
+    pub fn from_key_value(key: &str, value: &str) -> Result<SettingChange, SettingsError> {
+        match key {
+            KEY_LANGUAGE => parse_language(value).map(SettingChange::Language),
+            KEY_DEFAULT_REGION | "default-region" | "region" => {
+                Ok(SettingChange::DefaultRegion(value.to_string()))
+            }
+            other => Err(SettingsError::UnknownKey(other.to_string())),
+        }
+    }
+}
+
+fn parse_language(value: &str) -> Result<LanguageSetting, SettingsError> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_ascii_lowercase()))
+        .map_err(|_| SettingsError::BadLanguage(value.to_string()))
+}
+
+/// Normalises and checks a region code against the phone-number metadata, so a region
+/// that is accepted here is one numbers can actually be read in.
+pub fn parse_region(value: &str) -> Result<String, SettingsError> {
+    let code = value.trim().to_ascii_uppercase();
+    phonenumber::country::Id::from_str(&code)
+        .map(|_| code)
+        .map_err(|_| SettingsError::BadRegion(value.to_string()))
+}
+
+impl Settings {
+    /// Reads every setting, falling back to its default when absent or unreadable (an
+    /// unreadable value is logged and ignored rather than blocking the start).
+    pub fn load(store: &mut Store, system: &SystemLocale) -> Result<Settings, StoreError> {
+        let table = store.settings();
+        let language = match table.get(KEY_LANGUAGE)? {
+            Some(raw) => serde_json::from_str(&raw).unwrap_or_else(|e| {
+                tracing::warn!(%e, raw, "ignoring unreadable language setting");
+                LanguageSetting::System
+            }),
+            None => LanguageSetting::System,
+        };
+        let region = table
+            .get(KEY_DEFAULT_REGION)?
+            .and_then(|raw| serde_json::from_str::<String>(&raw).ok())
+            .and_then(|r| parse_region(&r).ok())
+            .or_else(|| system.region.clone().and_then(|r| parse_region(&r).ok()))
+            .unwrap_or_else(|| "US".to_string());
+        Ok(Settings { language, default_region: region })
+    }
+}
+
+/// Validates and saves one change; returns the settings now in force.
+pub fn apply(
+    store: &mut Store,
+    system: &SystemLocale,
+    change: &SettingChange,
+) -> Result<Settings, SettingsError> {
+    match change {
+        SettingChange::Language(lang) => store.settings().put(KEY_LANGUAGE, &json(lang))?,
+        SettingChange::DefaultRegion(raw) => {
+            let region = parse_region(raw)?;
+            store.settings().put(KEY_DEFAULT_REGION, &json(&region))?
+        }
+    }
+    Ok(Settings::load(store, system)?)
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    // Serializing plain enums and strings cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Reads and writes the remembered audio device for a role, as a JSON object.
+pub fn device_preference<T: for<'de> Deserialize<'de>>(
+    store: &mut Store,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    Ok(store.settings().get(key)?.and_then(|raw| match serde_json::from_str(&raw) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(%e, key, "ignoring unreadable device preference");
+            None
+        }
+    }))
+}
+
+pub fn set_device_preference<T: Serialize>(
+    store: &mut Store,
+    key: &str,
+    value: Option<&T>,
+) -> Result<(), StoreError> {
+    match value {
+        Some(v) => store.settings().put(key, &json(v)),
+        None => store.settings().delete(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posix_and_bcp47_locales_give_language_and_region() {
+        assert_eq!(
+            SystemLocale::from_tag("ja_JP.UTF-8"),
+            SystemLocale { language: Language::Ja, region: Some("JP".into()) }
+        );
+        assert_eq!(
+            SystemLocale::from_tag("fr-CA"),
+            SystemLocale { language: Language::Fr, region: Some("CA".into()) }
+        );
+        assert_eq!(
+            SystemLocale::from_tag("C"),
+            SystemLocale { language: Language::En, region: None },
+            "the C locale means English with no region"
+        );
+    }
+
+    #[test]
+    fn region_codes_are_checked_against_phone_metadata() {
+        assert_eq!(parse_region(" fr ").unwrap(), "FR");
+        assert!(parse_region("XX").is_err(), "XX is no country");
+        assert!(parse_region("France").is_err());
+    }
+
+    #[test]
+    fn command_line_keys_map_to_typed_changes() {
+        assert_eq!(
+            SettingChange::from_key_value("language", "JA").unwrap(),
+            SettingChange::Language(LanguageSetting::Ja)
+        );
+        assert!(matches!(
+            SettingChange::from_key_value("language", "de"),
+            Err(SettingsError::BadLanguage(_))
+        ));
+        assert!(matches!(
+            SettingChange::from_key_value("volume", "3"),
+            Err(SettingsError::UnknownKey(_))
+        ));
+    }
+}
