@@ -10,6 +10,7 @@ use crate::settings::{Language, Settings};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(rename = "DomainEvent")]
 pub enum Event {
     SettingsChanged { settings: Settings, language: Language },
     DevicesChanged { devices: AudioDevices },
@@ -28,7 +29,6 @@ pub enum NoticeCode {
     DataDirReadOnly,
     AudioProblem,
     DeviceFallback,
-    LinkRejected,
 }
 
 /// Something the rep should know that is not an answer to what they just did.
@@ -42,5 +42,26 @@ pub struct Notice {
 impl Notice {
     pub fn new(code: NoticeCode, message: impl Into<String>) -> Notice {
         Notice { code, message: message.into() }
+    }
+}
+
+/// A desktop notification the shell should raise for an event, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesktopNotification {
+    pub title: &'static str,
+    pub body: String,
+}
+
+impl Event {
+    /// Events worth interrupting the rep for, even when the window is hidden.
+    pub fn desktop_notification(&self) -> Option<DesktopNotification> {
+        match self {
+            Event::Notice { notice } => match notice.code {
+                NoticeCode::DeviceFallback => Some(DesktopNotification { title: "Audio device missing", body: notice.message.clone() }),
+                NoticeCode::KeyringUnavailable => Some(DesktopNotification { title: "Keyring unavailable", body: notice.message.clone() }),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }

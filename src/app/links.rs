@@ -32,6 +32,11 @@ pub enum LinkError {
     Number(#[from] PhoneError),
 }
 
+/// True for an argument the OS may hand the program when a link is clicked.
+pub fn is_dial_link(arg: &str) -> bool {
+    split_scheme(arg).is_some_and(|(scheme, _)| matches!(scheme.as_str(), "tel" | "sip" | "sips" | "callto"))
+}
+
 /// Reads a link or typed input. `default_region` reads numbers without country code.
 pub fn parse_dial_input(input: &str, default_region: &str) -> Result<DialTarget, LinkError> {
     let input = input.trim();

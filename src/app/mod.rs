@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 pub use error::{AppError, ErrorCode};
-pub use events::{Event, Notice, NoticeCode};
+pub use events::{DesktopNotification, Event, Notice, NoticeCode};
 pub use links::DialTarget;
 
 use crate::audio::{self, AudioDevices, AudioRole, DeviceList, DevicePreference};
@@ -227,7 +227,16 @@ impl Engine {
 
     /// Remembers `device_id` (or the system default, for `None`) for `role`.
     pub fn select_audio_device(&self, role: AudioRole, device_id: Option<&str>) -> Result<AudioDevices, AppError> {
-        let list = audio::enumerate();
+        self.select_audio_device_in(audio::enumerate(), role, device_id)
+    }
+
+    /// [`select_audio_device`] against a list obtained elsewhere.
+    pub fn select_audio_device_in(
+        &self,
+        list: DeviceList,
+        role: AudioRole,
+        device_id: Option<&str>,
+    ) -> Result<AudioDevices, AppError> {
         let pref = match device_id {
             None => None,
             Some(id) => {
@@ -267,10 +276,29 @@ impl Engine {
             Err(e) => {
                 let shown: String = link.chars().filter(|c| !c.is_control()).take(120).collect();
                 tracing::warn!(link = %shown, reason = %e.message, "link rejected");
-                self.emit(Event::LinkRejected { link: shown.clone(), reason: e.message.clone() });
-                self.add_notice(Notice::new(NoticeCode::LinkRejected, format!("The link \u{201c}{shown}\u{201d} was not dialled: {}", e.message)));
+                // The event is what the UI shows (once, on the Phone view); no notice too.
+                self.emit(Event::LinkRejected { link: shown, reason: e.message.clone() });
                 Err(e)
             }
+        }
+    }
+
+    /// The first argument that is a dial link, as the OS passes one to the program
+    /// (`ringside-desktop tel:+33…`); other arguments are ignored.
+    pub fn open_link_from_args<S: AsRef<str>>(&self, args: &[S]) -> Option<Result<DialTarget, AppError>> {
+        args.iter()
+            .map(AsRef::as_ref)
+            .find(|a| links::is_dial_link(a))
+            .map(|link| self.open_link(link))
+    }
+
+    /// One line for the tray tooltip.
+    pub fn summary(&self) -> String {
+        let count = self.lock().notices.len();
+        match count {
+            0 => "Ringside — ready".to_string(),
+            1 => "Ringside — 1 problem, open the window for details".to_string(),
+            n => format!("Ringside — {n} problems, open the window for details"),
         }
     }
 

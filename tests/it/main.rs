@@ -1,1 +1,6 @@
+//! Ringside's integration tests: one binary, one module per area.
 
+mod cli;
+mod engine;
+mod secrets;
+mod store;

@@ -1,0 +1,57 @@
+# Ringside — the two commands of the README, and their parts.
+#   make run    install what is missing (Debian 12), build the UI and the app, run it
+#   make test   install what is missing, then core + shell tests, UI tests, end-to-end
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CARGO ?= cargo
+TOOLS := $(CURDIR)/target/tools
+TAURI_DRIVER := $(TOOLS)/bin/tauri-driver
+
+APT_PACKAGES := build-essential pkg-config curl file \
+  libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev \
+  libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins alsa-utils \
+  gnome-keyring dbus dbus-x11 libdbus-1-dev libsecret-tools \
+  webkit2gtk-driver xvfb xauth imagemagick x11-utils \
+  fonts-noto-core fonts-noto-cjk
+
+.PHONY: run test deps ui app test-core test-ui test-e2e bench sandbox clean-session
+
+run: deps ui
+	$(CARGO) build --release -p ringside-desktop
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then ./target/release/ringside-desktop; \
+	else echo "No display: running Ringside in a private Xvfb session (tests/scripts/with-session --x)."; \
+	  tests/scripts/with-session --x ./target/release/ringside-desktop; fi
+
+test: deps ui
+	$(CARGO) build -p ringside -p ringside-desktop --all-targets
+	tests/scripts/with-session $(CARGO) test -p ringside -p ringside-desktop
+	$(MAKE) test-ui
+	$(MAKE) test-e2e
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	@command -v cargo >/dev/null || { echo "Rust (cargo) is needed: install it with rustup, then run make again."; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null || \
+	  { echo "Node.js 20.19 or newer (with npm) is needed for the UI build; Debian 12's own nodejs 18 is too old."; exit 1; }
+
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
+
+test-ui:
+	cd ui && npm run check && npm test
+
+$(TAURI_DRIVER):
+	$(CARGO) install tauri-driver --version '^2' --locked --root $(TOOLS)
+
+test-e2e: $(TAURI_DRIVER)
+	$(CARGO) build -p ringside-desktop
+	cd tests/e2e && npm ci --no-audit --no-fund
+	TAURI_DRIVER=$(TAURI_DRIVER) RINGSIDE_APP=$(CURDIR)/target/debug/ringside-desktop \
+	  RINGSIDE_CLI=$(CURDIR)/target/debug/ringside \
+	  tests/scripts/with-session --x node --test --test-concurrency=1 tests/e2e/
+
+bench: deps ui
+	$(CARGO) build --release -p ringside-desktop -p hello-tauri
+	tests/scripts/with-session --x python3 tests/bench/startup.py

@@ -1,0 +1,15 @@
+fn main() {
+    // Declaring the app's commands makes Tauri require a permission for each, so the
+    // capability files decide exactly which window may call what.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_status",
+        "list_audio_devices",
+        "select_audio_device",
+        "change_setting",
+        "parse_dial_input",
+        "take_pending_dial",
+        "write_diagnostics",
+    ]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri build script");
+}

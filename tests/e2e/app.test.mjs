@@ -1,0 +1,176 @@
+// The built app, driven as a rep would use it: tauri-driver starts it under Xvfb
+// (tests/scripts/with-session --x) with a private data folder, a PulseAudio null sink
+// and an unlocked keyring. Screenshots of every step land in tests/e2e/out/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import { remote } from "webdriverio";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APP = process.env.RINGSIDE_APP;
+const CLI = process.env.RINGSIDE_CLI;
+const TAURI_DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
+const OUT = join(here, "out");
+const HEADSET = "headset_e2e";
+const HEADSET_NAME = "Casque «Jabra» Évolve 75";
+
+const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-"));
+const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
+let driver;
+let browser;
+let headsetModule;
+
+function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const sock = net.connect(port, "127.0.0.1");
+      sock.once("connect", () => { sock.destroy(); resolve(); });
+      sock.once("error", () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+async function openApp() {
+  const b = await remote({
+    hostname: "127.0.0.1",
+    port: 4444,
+    logLevel: "error",
+    capabilities: { "tauri:options": { application: APP }, "wdio:enforceWebDriverClassic": true },
+  });
+  await b.$('[data-testid="view-title"]').waitForExist({ timeout: 30000 });
+  return b;
+}
+
+async function closeApp() {
+  if (browser) await browser.deleteSession().catch(() => {});
+  browser = undefined;
+}
+
+const byId = (id) => browser.$(`[data-testid="${id}"]`);
+const shot = (name) => browser.saveScreenshot(join(OUT, `${name}.png`));
+
+async function openAudioSettings() {
+  await (await byId("nav-settings")).click();
+  await (await byId("settings-audio")).waitForDisplayed({ timeout: 10000 });
+}
+
+async function optionTexts(selectId) {
+  const options = await browser.$$(`[data-testid="${selectId}"] option`);
+  const texts = [];
+  for (const o of options) texts.push(await o.getText());
+  return texts;
+}
+
+before(async () => {
+  assert.ok(APP && CLI, "RINGSIDE_APP and RINGSIDE_CLI name the built binaries");
+  mkdirSync(OUT, { recursive: true });
+  // A second output with a name full of non-ASCII characters, as a USB headset would be.
+  headsetModule = execFileSync("pactl", [
+    "load-module", "module-null-sink", `sink_name=${HEADSET}`,
+    `sink_properties=device.description="${HEADSET_NAME}"`,
+  ]).toString().trim();
+  driver = spawn(TAURI_DRIVER, ["--native-driver", "/usr/bin/WebKitWebDriver"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  await waitForPort(4444, 20000);
+  browser = await openApp();
+});
+
+after(async () => {
+  await closeApp();
+  driver?.kill();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("Settings → Audio lists the devices cpal sees, and a picked headset is saved", async () => {
+  const cli = JSON.parse(execFileSync(CLI, ["--json", "devices"], { env }).toString());
+  await openAudioSettings();
+  const speakers = await optionTexts("select-speaker");
+  for (const d of cli.outputs) {
+    assert.ok(speakers.some((t) => t.includes(d.name)), `speaker list shows "${d.name}": ${speakers.join(" | ")}`);
+  }
+  const mics = await optionTexts("select-microphone");
+  for (const d of cli.inputs) {
+    assert.ok(mics.some((t) => t.includes(d.name)), `microphone list shows "${d.name}"`);
+  }
+  const headset = cli.outputs.find((d) => d.name === HEADSET_NAME);
+  assert.ok(headset, "the test headset is visible to the core");
+  await (await byId("select-speaker")).selectByAttribute("value", headset.id);
+  await browser.waitUntil(async () => {
+    const saved = JSON.parse(execFileSync(CLI, ["--json", "devices"], { env }).toString());
+    return saved.roles.find((r) => r.role === "speaker").preferredId === headset.id;
+  }, { timeout: 10000, timeoutMsg: "the speaker choice reaches the database" });
+  await shot("01-settings-audio-headset-picked");
+});
+
+test("the picked speaker is still picked after the app restarts", async () => {
+  await closeApp();
+  browser = await openApp();
+  await openAudioSettings();
+  const select = await byId("select-speaker");
+  await browser.waitUntil(async () => (await select.getValue()) === `pulseaudio:${HEADSET}`, {
+    timeout: 10000, timeoutMsg: "speaker select shows the headset after restart",
+  });
+  await shot("02-settings-audio-after-restart");
+});
+
+test("switching to French and Japanese translates the labels live", async () => {
+  await (await byId("select-language")).selectByAttribute("value", "fr");
+  await browser.waitUntil(async () => (await (await byId("nav-settings")).getText()).includes("Paramètres"), {
+    timeout: 10000, timeoutMsg: "French label for Settings",
+  });
+  assert.match(await (await byId("nav-phone")).getText(), /Téléphone/);
+  await shot("03-language-french");
+  await (await byId("select-language")).selectByAttribute("value", "ja");
+  await browser.waitUntil(async () => (await (await byId("nav-settings")).getText()).includes("設定"), {
+    timeout: 10000, timeoutMsg: "Japanese label for Settings",
+  });
+  assert.equal(await browser.execute(() => document.documentElement.lang), "ja");
+  await shot("04-language-japanese");
+  await (await byId("select-language")).selectByAttribute("value", "en");
+  await browser.waitUntil(async () => (await (await byId("nav-settings")).getText()).includes("Settings"), { timeout: 10000 });
+});
+
+test("a tel: link opened while the app runs fills the dialer with the normalised number", async () => {
+  // What the desktop does when a rep clicks tel:… in a browser: start the program with
+  // the link; the running instance receives it and the new process exits.
+  const second = spawn(APP, ["tel:+33 1 23 45 67 89"], { env, stdio: "ignore" });
+  const exited = new Promise((resolve) => second.once("exit", resolve));
+  await (await byId("dial-normalised")).waitForDisplayed({ timeout: 15000 });
+  await browser.waitUntil(async () => (await (await byId("dial-normalised")).getText()).includes("+33 1 23 45 67 89"), {
+    timeout: 15000, timeoutMsg: "dialer shows +33 1 23 45 67 89",
+  });
+  assert.match(await (await byId("view-title")).getText(), /Phone/);
+  await shot("05-tel-link-dialer");
+  await Promise.race([exited, new Promise((_, rej) => setTimeout(() => rej(new Error("second instance did not exit")), 10000))]);
+});
+
+test("a malformed tel: link is refused with a clear message", async () => {
+  const second = spawn(APP, ["tel:call-me-maybe"], { env, stdio: "ignore" });
+  await new Promise((resolve) => second.once("exit", resolve));
+  const alert = await browser.$('[role="alert"]');
+  await alert.waitForDisplayed({ timeout: 15000 });
+  assert.match(await alert.getText(), /not a phone number|not part of a phone number|not dialled/i);
+  await shot("06-bad-link");
+});
+
+test("when the headset is unplugged the app falls back to the default and says so", async () => {
+  await closeApp();
+  execFileSync("pactl", ["unload-module", headsetModule]);
+  browser = await openApp();
+  const notices = await byId("notices");
+  await browser.waitUntil(async () => (await notices.getText()).includes(HEADSET_NAME), {
+    timeout: 15000, timeoutMsg: "a notice names the missing headset",
+  });
+  assert.match(await notices.getText(), /not connected/);
+  await shot("07-headset-unplugged");
+});

@@ -1,0 +1,159 @@
+// The UI's single source of state: what the core told us (status, devices,
+// notices, dial requests) and where the rep is (current view). Views read it and
+// call its intents; it applies core answers and `CoreEvent`s in one place, so no
+// view ever sees a half-updated state. It holds no rules of the product.
+import { getContext, setContext } from "svelte";
+import type {
+  AppStatus,
+  AudioDevices,
+  AudioRole,
+  CoreEvent,
+  DialTarget,
+  Notice,
+  SettingChange,
+} from "../bindings";
+import { core, errorMessage, type Unsubscribe } from "../core";
+import { setLanguage } from "../i18n/index.svelte";
+import { Dialer } from "./dialer.svelte";
+
+export const views = ["phone", "meetings", "history", "reports", "settings"] as const;
+export type View = (typeof views)[number];
+
+export type ShownNotice = Notice & { id: number };
+
+export type LinkRejection = { link: string; reason: string };
+
+const noticeKey = (notice: Notice) => `${notice.code}\u0000${notice.message}`;
+
+export class AppState {
+  view = $state<View>("phone");
+  status = $state<AppStatus | null>(null);
+  /** Set when the core could not be reached at start; shown instead of silently empty views. */
+  startupError = $state<string | null>(null);
+  notices = $state<ShownNotice[]>([]);
+  devices = $state<AudioDevices | null>(null);
+  linkRejection = $state<LinkRejection | null>(null);
+  readonly dialer = new Dialer();
+
+  #nextNoticeId = 1;
+  // Notices the rep dismissed; a status listing them again does not bring them
+  // back, a fresh `notice` event (a new occurrence) does.
+  #dismissed = new Set<string>();
+  #unsubscribe: Unsubscribe | undefined;
+  #stopped = false;
+
+  /**
+   * Listens first, then reads the status and the pending link, so a link that
+   * arrives during start-up is either pending or an event — never lost.
+   */
+  async start(): Promise<void> {
+    try {
+      const unsubscribe = await core.onEvent((event) => this.apply(event));
+      if (this.#stopped) unsubscribe();
+      else this.#unsubscribe = unsubscribe;
+
+      this.#applyStatus(await core.appStatus());
+      const pending = await core.takePendingDial();
+      if (pending) this.#requestDial(pending);
+    } catch (error) {
+      this.startupError = errorMessage(error);
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.dialer.dispose();
+  }
+
+  apply(event: CoreEvent): void {
+    switch (event.type) {
+      case "settingsChanged":
+        if (this.status) this.status.settings = event.settings;
+        setLanguage(event.language);
+        break;
+      case "devicesChanged":
+        this.devices = event.devices;
+        break;
+      case "notice":
+        this.#dismissed.delete(noticeKey(event.notice));
+        this.#addNotices([event.notice]);
+        break;
+      case "dialRequested":
+        this.#requestDial(event.target);
+        break;
+      case "linkRejected":
+        this.view = "phone";
+        this.linkRejection = { link: event.link, reason: event.reason };
+        break;
+    }
+  }
+
+  navigate(view: View): void {
+    this.view = view;
+  }
+
+  dismissNotice(id: number): void {
+    const notice = this.notices.find((n) => n.id === id);
+    if (!notice) return;
+    this.#dismissed.add(noticeKey(notice));
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  dismissLinkRejection(): void {
+    this.linkRejection = null;
+  }
+
+  /** Throws `CoreError` when the core refuses the change; the caller shows its message. */
+  async changeSetting(change: SettingChange): Promise<void> {
+    this.#applyStatus(await core.changeSetting(change));
+  }
+
+  async refreshDevices(): Promise<void> {
+    this.devices = await core.listAudioDevices();
+  }
+
+  async selectAudioDevice(role: AudioRole, deviceId: string | null): Promise<void> {
+    this.devices = await core.selectAudioDevice(role, deviceId);
+  }
+
+  #applyStatus(status: AppStatus): void {
+    this.status = status;
+    setLanguage(status.language);
+    this.#addNotices(status.notices);
+  }
+
+  #addNotices(incoming: readonly Notice[]): void {
+    const shown = new Set(this.notices.map(noticeKey));
+    for (const notice of incoming) {
+      const key = noticeKey(notice);
+      if (shown.has(key) || this.#dismissed.has(key)) continue;
+      shown.add(key);
+      this.notices.push({ ...notice, id: this.#nextNoticeId++ });
+    }
+  }
+
+  #requestDial(target: DialTarget): void {
+    this.view = "phone";
+    this.linkRejection = null;
+    this.dialer.fill(target);
+  }
+}
+
+const contextKey = Symbol("ringside.app-state");
+
+export function provideAppState(state: AppState): AppState {
+  return setContext(contextKey, state);
+}
+
+export function useAppState(): AppState {
+  const state = getContext<AppState | undefined>(contextKey);
+  if (!state) throw new Error("useAppState() needs an AppState provided by an ancestor (App.svelte or a test)");
+  return state;
+}
+
+/** For tests that render a single view: `render(View, { context: appStateContext(state) })`. */
+export function appStateContext(state: AppState): Map<symbol, AppState> {
+  return new Map([[contextKey, state]]);
+}
