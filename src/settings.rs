@@ -3,8 +3,6 @@
 //! Every setting has one type, one default and one validation here; the UI, the CLI and
 //! the engine all go through [`Settings::load`] and [`apply`], never through raw keys.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Store, StoreError};
@@ -120,9 +118,10 @@ fn parse_language(value: &str) -> Result<LanguageSetting, SettingsError> {
 /// that is accepted here is one numbers can actually be read in.
 pub fn parse_region(value: &str) -> Result<String, SettingsError> {
     let code = value.trim().to_ascii_uppercase();
-    phonenumber::country::Id::from_str(&code)
-        .map(|_| code)
-        .map_err(|_| SettingsError::BadRegion(value.to_string()))
+    match crate::crm::phone::parse_region(&code) {
+        Some(_) if code.len() == 2 && code.chars().all(|c| c.is_ascii_alphabetic()) => Ok(code),
+        _ => Err(SettingsError::BadRegion(value.to_string())),
+    }
 }
 
 impl Settings {

@@ -1,10 +1,15 @@
 //! Phone-number normalisation: any way a rep or a PBX writes a number becomes E.164
 //! plus an optional extension, read in the rep's default region when it has no country
-//! code. Parsing and metadata come from `phonenumber` (a libphonenumber port); this file
-//! adds the limits and the error messages reps see.
+//! code. Parsing, vanity letters and metadata come from `rlibphonenumber`, a port of
+//! Google's libphonenumber checked against the C++ original. (The `phonenumber` crate
+//! was dropped: with default region US it reads +33 1 23 45 67 89 as +33 23 45 67 89,
+//! stripping the "1" as if it were the US national prefix.) This file adds the limits
+//! and the error messages reps see.
 
 use std::str::FromStr;
 
+use rlibphonenumber::enums::Region;
+use rlibphonenumber::{ParseError, PhoneNumberFormat, PhoneNumberType, PHONE_NUMBER_UTIL};
 use serde::Serialize;
 
 /// E.164 allows 15 digits; with an extension and formatting, 64 characters is far more
@@ -84,16 +89,14 @@ pub fn normalise(input: &str, default_region: &str) -> Result<PhoneNumberInfo, P
     if !looks_like_a_number(trimmed) {
         return Err(PhoneError::NotANumber { input: trimmed.to_string() });
     }
-    let region = phonenumber::country::Id::from_str(default_region)
-        .map_err(|_| PhoneError::BadRegion { region: default_region.to_string() })?;
-    let digits_only = vanity_to_digits(trimmed);
-    let digit_count = digits_only.chars().filter(char::is_ascii_digit).count();
+    let region = parse_region(default_region)
+        .ok_or_else(|| PhoneError::BadRegion { region: default_region.to_string() })?;
     // Extensions ("x123", ";ext=") add digits, so only count the part before one.
-    let main_digits = digits_only
-        .split(|c: char| c == 'x' || c == 'X' || c == ';' || c == '#')
+    let main_digits = trimmed
+        .split(['x', 'X', ';', '#', 'e', 'E'])
         .next()
         .map(|s| s.chars().filter(char::is_ascii_digit).count())
-        .unwrap_or(digit_count);
+        .unwrap_or(0);
     if main_digits < MIN_DIGITS {
         return Err(PhoneError::TooShort { input: trimmed.to_string() });
     }
@@ -103,32 +106,36 @@ pub fn normalise(input: &str, default_region: &str) -> Result<PhoneNumberInfo, P
     }
     // The parser is third-party code fed with user input; a panic in it must become an
     // error for this one number, never take the app down.
-    let parsed = std::panic::catch_unwind(|| phonenumber::parse(Some(region), &digits_only))
+    let parsed = std::panic::catch_unwind(|| PHONE_NUMBER_UTIL.parse(trimmed, Some(region)))
         .map_err(|_| PhoneError::NotANumber { input: trimmed.to_string() })?;
     let number = parsed.map_err(|e| map_parse_error(e, trimmed))?;
-    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    let e164 = PHONE_NUMBER_UTIL.format(&number, PhoneNumberFormat::E164).into_owned();
+    let number_region = PHONE_NUMBER_UTIL.get_region_for_number(&number).map(|r| r.to_string());
     if e164.trim_start_matches('+').len() > MAX_E164_DIGITS {
         return Err(PhoneError::TooManyDigits { input: trimmed.to_string() });
     }
-    if !phonenumber::is_valid(&number) {
+    if !PHONE_NUMBER_UTIL.is_valid_number(&number) {
         return Err(PhoneError::Invalid {
             input: trimmed.to_string(),
             e164,
-            region: number
-                .country()
-                .id()
-                .map(|id| format!("{id:?}"))
-                .unwrap_or_else(|| default_region.to_string()),
+            region: number_region.unwrap_or_else(|| default_region.to_string()),
         });
     }
-    let kind = map_kind(number.number_type(&phonenumber::metadata::DATABASE));
     Ok(PhoneNumberInfo {
-        international: number.format().mode(phonenumber::Mode::International).to_string(),
-        extension: number.extension().map(|x| x.to_string()),
-        region: number.country().id().map(|id| format!("{id:?}")),
+        international: PHONE_NUMBER_UTIL.format(&number, PhoneNumberFormat::International).into_owned(),
+        extension: number.extension.clone().filter(|x| !x.is_empty()),
+        region: number_region.filter(|r| r != "001"),
+        kind: map_kind(PHONE_NUMBER_UTIL.get_number_type(&number)),
         e164,
-        kind,
     })
+}
+
+/// The region for an ISO 3166 alpha-2 code, when the phone metadata has numbering rules
+/// for it ("XX" parses as a code but has none).
+pub fn parse_region(code: &str) -> Option<Region> {
+    Region::from_str(code.trim())
+        .ok()
+        .filter(|r| PHONE_NUMBER_UTIL.get_country_code_for_region(*r).is_some_and(|cc| cc > 0))
 }
 
 /// A number starts with digits (or +, or an opening parenthesis); letters may follow
@@ -141,63 +148,24 @@ fn looks_like_a_number(input: &str) -> bool {
 }
 
 fn is_number_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " +-.()/;=#*,\u{a0}".contains(c) || is_unicode_dash(c)
+    c.is_ascii_alphanumeric()
+        || " +-.()/;=#*,\u{a0}".contains(c)
+        || matches!(c, '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30fc}' | '\u{ff0d}')
+        || ('\u{ff10}'..='\u{ff19}').contains(&c) // full-width digits
 }
 
-fn is_unicode_dash(c: char) -> bool {
-    matches!(c, '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30fc}' | '\u{ff0d}')
-}
-
-/// Turns vanity letters into keypad digits (1-800-FLOWERS → 1-800-3569377) while
-/// leaving extension markers alone ("x", "ext", "ext.", ";ext=").
-fn vanity_to_digits(input: &str) -> String {
-    let lower = input.to_ascii_lowercase();
-    let ext_at = ["ext=", "ext.", "ext", " x", "x"]
-        .iter()
-        .filter_map(|m| lower.find(m).filter(|&i| i > 0))
-        .min();
-    let (main, ext) = match ext_at {
-        Some(i) => input.split_at(i),
-        None => (input, ""),
-    };
-    let letters = main.chars().filter(|c| c.is_ascii_alphabetic()).count();
-    let main = if letters > 0 {
-        main.chars().map(keypad_digit).collect::<String>()
-    } else {
-        main.to_string()
-    };
-    let main: String = main.chars().map(|c| if is_unicode_dash(c) { '-' } else { c }).collect();
-    format!("{main}{ext}")
-}
-
-fn keypad_digit(c: char) -> char {
-    match c.to_ascii_uppercase() {
-        'A' | 'B' | 'C' => '2',
-        'D' | 'E' | 'F' => '3',
-        'G' | 'H' | 'I' => '4',
-        'J' | 'K' | 'L' => '5',
-        'M' | 'N' | 'O' => '6',
-        'P' | 'Q' | 'R' | 'S' => '7',
-        'T' | 'U' | 'V' => '8',
-        'W' | 'X' | 'Y' | 'Z' => '9',
-        other => other,
-    }
-}
-
-fn map_parse_error(e: phonenumber::ParseError, input: &str) -> PhoneError {
+fn map_parse_error(e: ParseError, input: &str) -> PhoneError {
     let input = input.to_string();
     match e {
-        phonenumber::ParseError::InvalidCountryCode => PhoneError::BadCountryCode { input },
-        phonenumber::ParseError::TooShortAfterIdd | phonenumber::ParseError::TooShortNsn => {
-            PhoneError::TooShort { input }
-        }
-        phonenumber::ParseError::TooLong => PhoneError::TooManyDigits { input },
+        ParseError::InvalidCountryCode => PhoneError::BadCountryCode { input },
+        ParseError::TooShortAfterIdd | ParseError::TooShortNsn => PhoneError::TooShort { input },
+        ParseError::TooLongNsn => PhoneError::TooManyDigits { input },
         _ => PhoneError::NotANumber { input },
     }
 }
 
-fn map_kind(t: phonenumber::Type) -> NumberKind {
-    use phonenumber::Type as T;
+fn map_kind(t: PhoneNumberType) -> NumberKind {
+    use PhoneNumberType as T;
     match t {
         T::FixedLine => NumberKind::FixedLine,
         T::Mobile => NumberKind::Mobile,
@@ -205,11 +173,11 @@ fn map_kind(t: phonenumber::Type) -> NumberKind {
         T::TollFree => NumberKind::TollFree,
         T::PremiumRate => NumberKind::PremiumRate,
         T::SharedCost => NumberKind::SharedCost,
-        T::Voip => NumberKind::Voip,
+        T::VoIP => NumberKind::Voip,
         T::PersonalNumber => NumberKind::Personal,
         T::Pager => NumberKind::Pager,
-        T::Uan => NumberKind::Uan,
-        T::Voicemail => NumberKind::Voicemail,
+        T::UAN => NumberKind::Uan,
+        T::VoiceMail => NumberKind::Voicemail,
         _ => NumberKind::Unknown,
     }
 }
@@ -249,6 +217,15 @@ mod tests {
         assert!(matches!(normalise("hello", "FR"), Err(PhoneError::NotANumber { .. })), "letters alone are no vanity number");
         assert!(matches!(normalise("12", "FR"), Err(PhoneError::TooShort { .. })));
         assert!(matches!(normalise("01 23", "FR"), Err(PhoneError::Invalid { .. })), "a French number needs ten digits");
+    }
+
+    #[test]
+    fn a_number_with_a_country_code_ignores_the_default_region() {
+        // Regression: a parser that applied the US national prefix read this as +3323456789.
+        for region in ["US", "FR", "JP", "GB"] {
+            assert_eq!(normalise("+33 1 23 45 67 89", region).unwrap().e164, "+33123456789", "region {region}");
+        }
+        assert_eq!(normalise("011 33 1 23 45 67 89", "US").unwrap().e164, "+33123456789", "US international prefix");
     }
 
     #[test]
