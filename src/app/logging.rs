@@ -39,7 +39,13 @@ impl<W: Write> Write for Redacting<W> {
 /// Starts logging. `log_dir` of `None`, or one that cannot be written, logs to stderr
 /// only; the error is returned alongside so the caller can tell the user.
 pub fn init(log_dir: Option<&Path>, echo_stderr: bool) -> (LogGuard, Option<io::Error>) {
-    let filter = || EnvFilter::try_from_env("RINGSIDE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // cpal's PulseAudio client logs "Client disconnected" at ERROR each time a device
+    // listing closes its connection; that is the normal end of a listing, not a fault
+    // (real failures come back through cpal's own errors and are reported).
+    let filter = || {
+        EnvFilter::try_from_env("RINGSIDE_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("info,pulseaudio::client::reactor=off"))
+    };
     let mut problem = None;
     let file = log_dir.and_then(|dir| {
         let built = std::fs::create_dir_all(dir).map_err(io::Error::other).and_then(|_| {

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,29 @@ async function optionTexts(selectId) {
   return texts;
 }
 
+async function startDriver(driverEnv) {
+  driver = spawn(TAURI_DRIVER, ["--native-driver", "/usr/bin/WebKitWebDriver"], { env: driverEnv, stdio: ["ignore", "inherit", "inherit"] });
+  await waitForPort(4444, 20000);
+}
+
+async function stopDriver() {
+  if (!driver) return;
+  const gone = new Promise((resolve) => driver.once("exit", resolve));
+  driver.kill();
+  await gone;
+  driver = undefined;
+  // Wait until the port is free again before another driver binds it.
+  for (let i = 0; i < 50; i++) {
+    const free = await new Promise((resolve) => {
+      const sock = net.connect(4444, "127.0.0.1");
+      sock.once("connect", () => { sock.destroy(); resolve(false); });
+      sock.once("error", () => { sock.destroy(); resolve(true); });
+    });
+    if (free) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 before(async () => {
   assert.ok(APP && CLI, "RINGSIDE_APP and RINGSIDE_CLI name the built binaries");
   mkdirSync(OUT, { recursive: true });
@@ -89,14 +112,13 @@ before(async () => {
     // PulseAudio's property parser wants spaces escaped inside the quotes.
     `sink_properties=device.description="${HEADSET_NAME.replaceAll(" ", "\\ ")}"`,
   ]).toString().trim();
-  driver = spawn(TAURI_DRIVER, ["--native-driver", "/usr/bin/WebKitWebDriver"], { env, stdio: ["ignore", "inherit", "inherit"] });
-  await waitForPort(4444, 20000);
+  await startDriver(env);
   browser = await openApp();
 });
 
 after(async () => {
   await closeApp();
-  driver?.kill();
+  await stopDriver();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -184,4 +206,33 @@ test("when the headset is unplugged the app falls back to the default and says s
   assert.match(await notices.getText(), /not connected/);
   await browser.$('[data-notice-code="deviceFallback"]').waitForDisplayed({ timeout: 5000 });
   await shot("07-headset-unplugged");
+});
+
+test("a damaged database and a missing keyring are reported, and the app still starts", async () => {
+  await closeApp();
+  await stopDriver();
+  const brokenDir = mkdtempSync(join(tmpdir(), "ringside-e2e-broken-"));
+  writeFileSync(join(brokenDir, "ringside.db"), "not a database ".repeat(1000));
+  // No Secret Service on this bus address: the keyring is absent.
+  await startDriver({ ...env, RINGSIDE_DATA_DIR: brokenDir, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/ringside-bus" });
+  try {
+    browser = await openApp();
+    const notices = await byId("notices");
+    await browser.waitUntil(async () => {
+      const t = await notices.getText();
+      return t.includes("damaged") && t.includes("keyring is not available");
+    }, { timeout: 15000, timeoutMsg: "both problems are shown" });
+    await shot("08-damaged-database-no-keyring");
+    // The app works on the fresh database: a setting sticks.
+    await openAudioSettings();
+    await (await byId("select-language")).selectByAttribute("value", "fr");
+    await browser.waitUntil(async () => (await text("nav-settings")).includes("Paramètres"), { timeout: 10000 });
+    const aside = readdirSync(brokenDir).filter((f) => f.startsWith("ringside.db.damaged-"));
+    assert.equal(aside.length, 1, "the damaged file is kept aside for support");
+  } finally {
+    await closeApp();
+    await stopDriver();
+    rmSync(brokenDir, { recursive: true, force: true });
+    await startDriver(env);
+  }
 });
