@@ -36,6 +36,14 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
 }
 
 pub fn run() {
+    // WebKitGTK's accelerated compositing costs about 60 MiB in the web process and,
+    // without a GPU, renders through a software GL stack; a softphone window needs
+    // neither (docs/BENCHMARKS.md). Set before any thread starts; the rep's own
+    // setting of the variable wins.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     let config = EngineConfig::for_data_dir(EngineConfig::default_data_dir());
     let (log_guard, log_problem) = logging::init(config.log_dir.as_deref(), cfg!(debug_assertions));
     if let Some(e) = log_problem {

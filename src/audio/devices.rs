@@ -193,11 +193,27 @@ fn enumerate_default_host() -> DeviceList {
     }
 }
 
+/// ALSA lists its plugins next to real cards: rate converters, the null sink that
+/// discards everything, bridges to OSS, JACK, PulseAudio and PipeWire (used when those
+/// servers are absent, so they would fail). None is a device a rep can talk through.
+const ALSA_PSEUDO_DEVICES: &[&str] = &[
+    "null", "lavrate", "samplerate", "speexrate", "jack", "oss", "pulse", "pipewire", "speex",
+    "upmix", "vdownmix",
+];
+
+/// False for ids of devices that are not something to talk or listen through.
+pub(crate) fn is_real_device(id: &str) -> bool {
+    match id.split_once(':') {
+        Some(("alsa", pcm)) => !ALSA_PSEUDO_DEVICES.contains(&pcm),
+        _ => true,
+    }
+}
+
 fn collect<D: DeviceTrait>(devices: impl Iterator<Item = D>, default_id: Option<&str>) -> Vec<AudioDevice> {
     let mut out: Vec<AudioDevice> = Vec::new();
     for device in devices {
         let Ok(id) = device.id().map(|i| i.to_string()) else { continue };
-        if out.iter().any(|d| d.id == id) {
+        if !is_real_device(&id) || out.iter().any(|d| d.id == id) {
             continue;
         }
         let name = device
@@ -248,6 +264,16 @@ mod tests {
         assert_eq!(sel.active_id.as_deref(), Some("p:builtin"));
         assert!(sel.fallback, "the rep must be told the headset is missing");
         assert_eq!(sel.preferred_name.as_deref(), Some("Jabra Evolve 75 Speaker"));
+    }
+
+    #[test]
+    fn alsa_plugins_are_not_offered_as_devices_but_cards_are() {
+        for pseudo in ["alsa:null", "alsa:speexrate", "alsa:pulse", "alsa:oss"] {
+            assert!(!is_real_device(pseudo), "{pseudo} is a plugin, not a device");
+        }
+        for real in ["alsa:default", "alsa:hw:CARD=PCH,DEV=0", "alsa:sysdefault:CARD=Headset", "pulseaudio:null"] {
+            assert!(is_real_device(real), "{real} is a device");
+        }
     }
 
     #[test]

@@ -51,8 +51,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Check that the OS keyring answers.
-    Keyring,
+    /// Check that the OS keyring answers; with --write, that it also stores a value
+    /// (a locked keyring answers look-ups but refuses writes).
+    Keyring {
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,8 +147,11 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
             let path = engine.write_diagnostics(dir.as_deref())?;
             out.print(&serde_json::json!({ "bundle": path }), || format!("Support bundle written to {}", path.display()));
         }
-        Command::Keyring => {
+        Command::Keyring { write } => {
             engine.keyring().probe()?;
+            if *write {
+                engine.keyring().check_write()?;
+            }
             out.print(&serde_json::json!({ "keyring": "available", "service": engine.keyring().service() }), || {
                 "The system keyring is available.".into()
             });

@@ -54,6 +54,20 @@ impl Keyring {
         }
     }
 
+    /// Writes, reads back and removes a throw-away item: proves the keyring is unlocked
+    /// and writable, which [`probe`](Self::probe) cannot.
+    pub fn check_write(&self) -> Result<(), SecretsError> {
+        const ACCOUNT: &str = "ringside-write-check";
+        let value = Sensitive::new("ringside write check".to_string());
+        self.put(ACCOUNT, &value)?;
+        let back = self.get(ACCOUNT)?;
+        self.delete(ACCOUNT)?;
+        match back {
+            Some(v) if v == value => Ok(()),
+            _ => Err(SecretsError::Corrupt { account: ACCOUNT.into() }),
+        }
+    }
+
     pub fn put(&self, account: &str, secret: &Sensitive<String>) -> Result<(), SecretsError> {
         let value = secret.expose();
         remember_secret(value);

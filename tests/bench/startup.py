@@ -53,12 +53,13 @@ def tree(pid):
 
 
 def memory_kib(pids):
+    """Total RSS and PSS of `pids`, and PSS per process name."""
     rss = pss = 0
-    names = []
+    per_process = {}
     for p in pids:
         try:
             rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
-            names.append(Path(f"/proc/{p}/comm").read_text().strip())
+            name = Path(f"/proc/{p}/comm").read_text().strip()
         except OSError:
             continue
         for line in rollup.splitlines():
@@ -66,8 +67,10 @@ def memory_kib(pids):
             if key == "Rss":
                 rss += int(rest.split()[0])
             elif key == "Pss":
-                pss += int(rest.split()[0])
-    return rss, pss, names
+                kib = int(rest.split()[0])
+                pss += kib
+                per_process[name] = per_process.get(name, 0) + kib
+    return rss, pss, per_process
 
 
 def kill_tree(proc):
@@ -81,7 +84,15 @@ def kill_tree(proc):
 
 
 def launch(binary, data_dir):
-    env = dict(os.environ, RINGSIDE_STARTUP_PROBE="1", RINGSIDE_DATA_DIR=str(data_dir), RINGSIDE_LOG="warn")
+    # Ringside turns WebKit's compositing mode off itself; give the baseline the same
+    # setting so the ratio compares the apps, not two rendering modes.
+    env = dict(
+        os.environ,
+        RINGSIDE_STARTUP_PROBE="1",
+        RINGSIDE_DATA_DIR=str(data_dir),
+        RINGSIDE_LOG="warn",
+        WEBKIT_DISABLE_COMPOSITING_MODE="1",
+    )
     start = time.perf_counter()
     proc = subprocess.Popen([str(binary)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for line in proc.stderr:
@@ -114,8 +125,12 @@ def main():
             proc, _ = launch(binary, work / f"{name}-idle")
             drain(proc)
             time.sleep(IDLE_SECONDS)
-            rss, pss, names = memory_kib(tree(proc.pid))
-            results[name].update(rss_mib=rss / 1024, pss_mib=pss / 1024, processes=names)
+            rss, pss, per_process = memory_kib(tree(proc.pid))
+            results[name].update(
+                rss_mib=rss / 1024,
+                pss_mib=pss / 1024,
+                pss_mib_by_process={k: round(v / 1024, 1) for k, v in per_process.items()},
+            )
             kill_tree(proc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -125,10 +140,10 @@ def main():
         v["start_median_ms"] = statistics.median(v["start_ms"])
         v["start_min_ms"] = min(v["start_ms"])
     print(f"runs: {RUNS}, idle: {IDLE_SECONDS} s, cores: {os.cpu_count()}")
-    print("| app | start median (ms) | start min (ms) | idle tree RSS (MiB) | idle tree PSS (MiB) | processes |")
+    print("| app | start median (ms) | start min (ms) | idle tree RSS (MiB) | idle tree PSS (MiB) | PSS by process (MiB) |")
     print("|---|---|---|---|---|---|")
     for name, v in results.items():
-        print(f"| {name} | {v['start_median_ms']:.0f} | {v['start_min_ms']:.0f} | {v['rss_mib']:.1f} | {v['pss_mib']:.1f} | {', '.join(v['processes'])} |")
+        print(f"| {name} | {v['start_median_ms']:.0f} | {v['start_min_ms']:.0f} | {v['rss_mib']:.1f} | {v['pss_mib']:.1f} | {', '.join(f'{k} {m}' for k, m in v['pss_mib_by_process'].items())} |")
     print(f"| ratio ringside / hello | {r['start_median_ms'] / h['start_median_ms']:.2f} | | {r['rss_mib'] / h['rss_mib']:.2f} | {r['pss_mib'] / h['pss_mib']:.2f} | |")
     out = ROOT / "bench-out"
     out.mkdir(exist_ok=True)

@@ -1,7 +1,7 @@
 //! Runs against the real OS keyring (the test command starts gnome-keyring on a private
 //! D-Bus session; see tests/scripts/with-session). Each test uses its own service name.
 
-use ringside::secrets::{Keyring, SecretsError, Sensitive};
+use ringside::secrets::{Keyring, Sensitive};
 
 fn keyring(test: &str) -> Keyring {
     let k = Keyring::new(format!("ringside-test-{test}-{}", std::process::id()));
@@ -49,5 +49,30 @@ fn without_a_session_bus_the_keyring_is_reported_unavailable_not_replaced_by_a_f
     assert!(!out.status.success(), "no keyring must be an error");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("keyring is not available"), "clear message: {stdout}");
-    let _ = SecretsError::Unavailable { reason: String::new() };
+}
+
+#[test]
+fn a_locked_keyring_is_named_as_locked_with_the_fix() {
+    // Its own D-Bus session and gnome-keyring, so locking it cannot disturb the other
+    // tests: unlock (creates the login keyring), lock it again, then try to write.
+    let home = tempfile::tempdir().unwrap();
+    let script = format!(
+        "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; \
+         dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply \
+           /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock \
+           array:objpath:/org/freedesktop/secrets/collection/login >/dev/null; \
+         exec '{}' --data-dir '{}' keyring --write",
+        env!("CARGO_BIN_EXE_ringside"),
+        home.path().join("data").display()
+    );
+    let out = std::process::Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .env("XDG_DATA_HOME", home.path())
+        .env_remove("DISPLAY")
+        .output()
+        .expect("dbus-run-session (package dbus) runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a locked keyring must refuse the write");
+    assert!(stderr.contains("keyring is locked"), "names the problem: {stderr}");
+    assert!(stderr.contains("Unlock it"), "and the fix: {stderr}");
 }
