@@ -50,7 +50,7 @@ test-e2e: $(TAURI_DRIVER)
 	cd tests/e2e && npm ci --no-audit --no-fund
 	TAURI_DRIVER=$(TAURI_DRIVER) RINGSIDE_APP=$(CURDIR)/target/debug/ringside-desktop \
 	  RINGSIDE_CLI=$(CURDIR)/target/debug/ringside \
-	  tests/scripts/with-session --x node --test --test-concurrency=1 tests/e2e/
+	  timeout 900 tests/scripts/with-session --x node --test --test-concurrency=1 tests/e2e/
 
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri

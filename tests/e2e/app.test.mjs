@@ -25,6 +25,20 @@ let driver;
 let browser;
 let headsetModule;
 
+// Each run takes free ports for tauri-driver and WebKitWebDriver, so a driver left
+// over from another run can never answer in its place.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+let driverPort;
+
 function waitForPort(port, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
@@ -44,7 +58,7 @@ function waitForPort(port, timeoutMs) {
 async function openApp() {
   const b = await remote({
     hostname: "127.0.0.1",
-    port: 4444,
+    port: driverPort,
     logLevel: "error",
     capabilities: { "tauri:options": { application: APP }, "wdio:enforceWebDriverClassic": true },
   });
@@ -81,25 +95,29 @@ async function optionTexts(selectId) {
 }
 
 async function startDriver(driverEnv) {
-  driver = spawn(TAURI_DRIVER, ["--native-driver", "/usr/bin/WebKitWebDriver"], { env: driverEnv, stdio: ["ignore", "inherit", "inherit"] });
-  await waitForPort(4444, 20000);
+  driverPort = await freePort();
+  const nativePort = await freePort();
+  const proc = spawn(
+    TAURI_DRIVER,
+    ["--port", String(driverPort), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env: driverEnv, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  driver = proc;
+  const died = new Promise((_, reject) =>
+    proc.once("exit", (code) => reject(new Error(`tauri-driver exited (${code}) before listening`))));
+  died.catch(() => {});
+  await Promise.race([waitForPort(driverPort, 20000), died]);
 }
 
 async function stopDriver() {
   if (!driver) return;
-  const gone = new Promise((resolve) => driver.once("exit", resolve));
-  driver.kill();
-  await gone;
+  const proc = driver;
   driver = undefined;
-  // Wait until the port is free again before another driver binds it.
-  for (let i = 0; i < 50; i++) {
-    const free = await new Promise((resolve) => {
-      const sock = net.connect(4444, "127.0.0.1");
-      sock.once("connect", () => { sock.destroy(); resolve(false); });
-      sock.once("error", () => { sock.destroy(); resolve(true); });
-    });
-    if (free) return;
-    await new Promise((r) => setTimeout(r, 100));
+  // It may already have exited (its 'exit' event then never comes again).
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const gone = new Promise((resolve) => proc.once("exit", resolve));
+    proc.kill();
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
   }
 }
 
