@@ -1,0 +1,431 @@
+//! The Salesforce REST client: one HTTP client, the session, and the calls Ringside
+//! makes (SOSL search, SOQL query with paging, describe, sObject create/read/update,
+//! sObject Collections). It renews an expired session once per request, records the
+//! org's API usage from `Sforce-Limit-Info`, and turns every failure into a
+//! [`SalesforceError`]. Retrying later is the caller's choice ([`Backoff`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::error::{classify, SalesforceError};
+use super::oauth::{self, LoginHost, SignIn};
+use super::session::Session;
+use crate::secrets::Keyring;
+
+/// The one place the REST API version is chosen.
+pub const API_VERSION: &str = "v62.0";
+/// sObject Collections take at most 200 records per request.
+pub const COLLECTION_LIMIT: usize = 200;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A record as Salesforce returns it: `attributes.type`, `Id` and the asked fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Record(pub Map<String, Value>);
+
+impl Record {
+    pub fn object(&self) -> &str {
+        self.0.get("attributes").and_then(|a| a.get("type")).and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn id(&self) -> &str {
+        self.0.get("Id").and_then(Value::as_str).unwrap_or("")
+    }
+    /// A field, following dotted parent paths (`Account.Name`).
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        let mut parts = path.split('.');
+        let mut value = self.0.get(parts.next()?)?;
+        for p in parts {
+            value = value.get(p)?;
+        }
+        (!value.is_null()).then_some(value)
+    }
+    pub fn str(&self, path: &str) -> Option<&str> {
+        self.get(path).and_then(Value::as_str)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct QueryPage {
+    #[serde(rename = "totalSize")]
+    total_size: u64,
+    done: bool,
+    #[serde(rename = "nextRecordsUrl")]
+    next_records_url: Option<String>,
+    records: Vec<Record>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchAnswer {
+    #[serde(rename = "searchRecords", default)]
+    search_records: Vec<Record>,
+}
+
+/// One line of a Collections answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SaveResult {
+    pub id: Option<String>,
+    pub success: bool,
+    #[serde(default)]
+    pub errors: Vec<super::error::ApiError>,
+}
+
+/// The org's API usage as of the last answer (`Sforce-Limit-Info: api-usage=N/M`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiUsage {
+    pub used: u32,
+    pub max: u32,
+}
+
+/// Who is signed in, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    pub instance_url: String,
+    pub user_id: String,
+    pub org_id: String,
+}
+
+pub struct Salesforce {
+    http: reqwest::Client,
+    keyring: Keyring,
+    /// The one session; held across a refresh so concurrent requests renew it once.
+    session: tokio::sync::Mutex<Option<Session>>,
+    /// `used << 32 | max`, zero until the first answer.
+    usage: AtomicU64,
+    describes: Mutex<HashMap<String, Arc<Value>>>,
+}
+
+impl Salesforce {
+    pub fn new(keyring: Keyring) -> Result<Salesforce, SalesforceError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Ringside/", env!("CARGO_PKG_VERSION")))
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(SalesforceError::from_reqwest)?;
+        let session = Session::load(&keyring).unwrap_or_else(|e| {
+            tracing::warn!(%e, "saved Salesforce session unusable");
+            None
+        });
+        Ok(Salesforce {
+            http,
+            keyring,
+            session: tokio::sync::Mutex::new(session),
+            usage: AtomicU64::new(0),
+            describes: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub async fn connection(&self) -> Option<Connection> {
+        self.session.lock().await.as_ref().map(|s| Connection {
+            instance_url: s.instance_url.clone(),
+            user_id: s.user_id.clone(),
+            org_id: s.org_id.clone(),
+        })
+    }
+
+    pub fn api_usage(&self) -> Option<ApiUsage> {
+        let packed = self.usage.load(Ordering::Relaxed);
+        (packed != 0).then(|| ApiUsage { used: (packed >> 32) as u32, max: packed as u32 })
+    }
+
+    pub async fn begin_sign_in(&self, login: LoginHost, client_id: &str, port: u16) -> Result<SignIn, SalesforceError> {
+        SignIn::begin(login, client_id, port).await
+    }
+
+    /// Completes a sign-in and keeps the session (in the keyring first, so a crash
+    /// right after does not lose it).
+    pub async fn finish_sign_in(&self, sign_in: SignIn) -> Result<Connection, SalesforceError> {
+        let session = sign_in.finish(&self.http).await?;
+        session.save(&self.keyring)?;
+        tracing::info!(instance = %session.instance_url, user = %session.user_id, "signed in to Salesforce");
+        *self.session.lock().await = Some(session);
+        self.describes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(self.connection().await.ok_or(SalesforceError::NotConnected)?)
+    }
+
+    /// Revokes the grant at Salesforce and forgets the tokens. The local sign-out
+    /// happens even when Salesforce cannot be reached; the error is returned after.
+    pub async fn sign_out(&self) -> Result<(), SalesforceError> {
+        let session = self.session.lock().await.take();
+        Session::forget(&self.keyring)?;
+        let Some(session) = session else { return Ok(()) };
+        let token = session.refresh_token.as_ref().unwrap_or(&session.access_token);
+        oauth::revoke(&self.http, &session.login, token.expose()).await
+    }
+
+    // ---- REST calls ------------------------------------------------------------
+
+    pub async fn search(&self, sosl: &str) -> Result<Vec<Record>, SalesforceError> {
+        let answer: SearchAnswer = self.call(Method::GET, "search", &[("q", sosl)], None).await?;
+        Ok(answer.search_records)
+    }
+
+    /// Runs a query and follows `nextRecordsUrl` until done or `max_records` reached.
+    pub async fn query(&self, soql: &str, max_records: usize) -> Result<Vec<Record>, SalesforceError> {
+        let mut page: QueryPage = self.call(Method::GET, "query", &[("q", soql)], None).await?;
+        let mut records = std::mem::take(&mut page.records);
+        tracing::debug!(total = page.total_size, "query");
+        while !page.done && records.len() < max_records {
+            let Some(next) = page.next_records_url.take() else { break };
+            page = self.call_url(Method::GET, &next, &[], None).await?;
+            records.append(&mut page.records);
+        }
+        records.truncate(max_records);
+        Ok(records)
+    }
+
+    /// The object's describe, cached for the life of the session.
+    pub async fn describe(&self, object: &str) -> Result<Arc<Value>, SalesforceError> {
+        check_name(object)?;
+        if let Some(d) = self.describes.lock().unwrap_or_else(|p| p.into_inner()).get(object) {
+            return Ok(d.clone());
+        }
+        let value: Value = self.call(Method::GET, &format!("sobjects/{object}/describe"), &[], None).await?;
+        let value = Arc::new(value);
+        self.describes.lock().unwrap_or_else(|p| p.into_inner()).insert(object.to_string(), value.clone());
+        Ok(value)
+    }
+
+    pub async fn create(&self, object: &str, fields: &Map<String, Value>) -> Result<String, SalesforceError> {
+        check_name(object)?;
+        let answer: SaveResult =
+            self.call(Method::POST, &format!("sobjects/{object}"), &[], Some(&Value::Object(fields.clone()))).await?;
+        answer.id.filter(|_| answer.success).ok_or_else(|| SalesforceError::Refused { status: 400, errors: answer.errors })
+    }
+
+    pub async fn retrieve(&self, object: &str, id: &str, fields: &[&str]) -> Result<Record, SalesforceError> {
+        check_name(object)?;
+        check_id(id)?;
+        let list = fields.join(",");
+        let query: Vec<(&str, &str)> = if fields.is_empty() { vec![] } else { vec![("fields", list.as_str())] };
+        self.call(Method::GET, &format!("sobjects/{object}/{id}"), &query, None).await
+    }
+
+    pub async fn update(&self, object: &str, id: &str, fields: &Map<String, Value>) -> Result<(), SalesforceError> {
+        check_name(object)?;
+        check_id(id)?;
+        let _: Value =
+            self.call(Method::PATCH, &format!("sobjects/{object}/{id}"), &[], Some(&Value::Object(fields.clone()))).await?;
+        Ok(())
+    }
+
+    /// Creates up to [`COLLECTION_LIMIT`] records in one request; each record carries
+    /// `attributes.type`. Results come back in the same order.
+    pub async fn create_collection(&self, records: &[Map<String, Value>], all_or_none: bool) -> Result<Vec<SaveResult>, SalesforceError> {
+        self.collection(Method::POST, records, all_or_none).await
+    }
+
+    pub async fn update_collection(&self, records: &[Map<String, Value>], all_or_none: bool) -> Result<Vec<SaveResult>, SalesforceError> {
+        self.collection(Method::PATCH, records, all_or_none).await
+    }
+
+    async fn collection(&self, method: Method, records: &[Map<String, Value>], all_or_none: bool) -> Result<Vec<SaveResult>, SalesforceError> {
+        if records.len() > COLLECTION_LIMIT {
+            return Err(SalesforceError::BadResponse(format!(
+                "{} records given; a collection takes at most {COLLECTION_LIMIT}",
+                records.len()
+            )));
+        }
+        let body = serde_json::json!({ "allOrNone": all_or_none, "records": records });
+        self.call(method, "composite/sobjects", &[], Some(&body)).await
+    }
+
+    // ---- transport -------------------------------------------------------------
+
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, SalesforceError> {
+        self.call_url(method, &format!("/services/data/{API_VERSION}/{path}"), query, body).await
+    }
+
+    /// `path` is relative to the instance (`/services/data/...`), as `nextRecordsUrl` is.
+    async fn call_url<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, SalesforceError> {
+        if !path.starts_with("/services/") {
+            return Err(SalesforceError::BadResponse(format!("refusing to follow {path}")));
+        }
+        let mut renewed = false;
+        loop {
+            let session = self.session.lock().await.clone().ok_or(SalesforceError::NotConnected)?;
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", session.instance_url))
+                .bearer_auth(session.access_token.expose())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if !query.is_empty() {
+                request = request.query(query);
+            }
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            let response = request.send().await.map_err(SalesforceError::from_reqwest)?;
+            self.record_usage(response.headers());
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let bytes = response.bytes().await.map_err(SalesforceError::from_reqwest)?;
+            if (200..300).contains(&status) {
+                let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+                return serde_json::from_slice(bytes).map_err(|e| {
+                    let looks_html = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+                    if looks_html {
+                        classify(status, Some("text/html"), bytes)
+                    } else {
+                        SalesforceError::BadResponse(format!("{path}: {e}"))
+                    }
+                });
+            }
+            let error = classify(status, content_type.as_deref(), &bytes);
+            if error.api_code() == Some("INVALID_SESSION_ID") || status == 401 {
+                if renewed {
+                    return Err(SalesforceError::SessionRejected);
+                }
+                self.renew(&session).await?;
+                renewed = true;
+                continue;
+            }
+            return Err(error);
+        }
+    }
+
+    /// Gets a new access token with the refresh token, unless another request already
+    /// did since `stale` was read. `invalid_grant` signs the rep out.
+    async fn renew(&self, stale: &Session) -> Result<(), SalesforceError> {
+        let mut guard = self.session.lock().await;
+        let Some(current) = guard.as_ref() else { return Err(SalesforceError::NotConnected) };
+        if current.access_token != stale.access_token {
+            return Ok(());
+        }
+        let Some(refresh) = current.refresh_token.clone() else {
+            return Err(SalesforceError::SignedOut { reason: "the session expired and no refresh token was granted".into() });
+        };
+        let params = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.expose().as_str()),
+            ("client_id", current.client_id.as_str()),
+        ];
+        match oauth::token_request(&self.http, &current.login, &params).await {
+            Ok(token) => {
+                let renewed = current.renewed(token);
+                renewed.save(&self.keyring)?;
+                tracing::info!("Salesforce session renewed");
+                *guard = Some(renewed);
+                Ok(())
+            }
+            Err(e @ SalesforceError::SignedOut { .. }) => {
+                tracing::warn!(%e, "refresh token refused; signing out");
+                *guard = None;
+                let _ = Session::forget(&self.keyring);
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn record_usage(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(info) = headers.get("Sforce-Limit-Info").and_then(|v| v.to_str().ok()) else { return };
+        if let Some(usage) = parse_limit_info(info) {
+            self.usage.store((u64::from(usage.used) << 32) | u64::from(usage.max), Ordering::Relaxed);
+        }
+    }
+}
+
+/// `api-usage=18/15000` (other entries may follow, comma-separated).
+pub fn parse_limit_info(value: &str) -> Option<ApiUsage> {
+    let usage = value.split(',').map(str::trim).find_map(|p| p.strip_prefix("api-usage="))?;
+    let (used, max) = usage.split_once('/')?;
+    Some(ApiUsage { used: used.trim().parse().ok()?, max: max.trim().parse().ok()? })
+}
+
+fn check_name(name: &str) -> Result<(), SalesforceError> {
+    if super::escape::is_api_name(name) && !name.contains('.') {
+        Ok(())
+    } else {
+        Err(SalesforceError::BadResponse(format!("\u{201c}{name}\u{201d} is not an object name")))
+    }
+}
+
+fn check_id(id: &str) -> Result<(), SalesforceError> {
+    if super::escape::is_record_id(id) {
+        Ok(())
+    } else {
+        Err(SalesforceError::BadResponse(format!("\u{201c}{id}\u{201d} is not a record id")))
+    }
+}
+
+/// Retry with exponential backoff and full jitter, for transient failures only.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// For a rep waiting on screen: one quick second try.
+    pub const INTERACTIVE: Backoff = Backoff { attempts: 2, base: Duration::from_millis(200), max: Duration::from_millis(400) };
+
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self.base.saturating_mul(1 << attempt.min(16)).min(self.max);
+        Duration::from_millis(rand::random_range(0..=exp.as_millis() as u64))
+    }
+
+    pub async fn run<T, F, Fut>(&self, mut op: F) -> Result<T, SalesforceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SalesforceError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match op().await {
+                Err(e) if e.is_transient() && attempt + 1 < self.attempts => {
+                    tracing::debug!(%e, attempt, "transient Salesforce error; retrying");
+                    tokio::time::sleep(self.delay(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_info_is_read() {
+        assert_eq!(parse_limit_info("api-usage=18/15000"), Some(ApiUsage { used: 18, max: 15000 }));
+        assert_eq!(parse_limit_info("per-app-api-usage=2/250(appName=x), api-usage=7/100"), Some(ApiUsage { used: 7, max: 100 }));
+        assert_eq!(parse_limit_info("garbage"), None);
+    }
+
+    #[test]
+    fn records_follow_parent_paths() {
+        let r: Record = serde_json::from_str(r#"{"attributes":{"type":"Contact"},"Id":"003000000000001AAA","Account":{"Name":"Acme"},"Title":null}"#).unwrap();
+        assert_eq!(r.object(), "Contact");
+        assert_eq!(r.str("Account.Name"), Some("Acme"));
+        assert_eq!(r.get("Title"), None, "null is absent");
+    }
+}
