@@ -7,3 +7,4 @@ pub mod crm;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod layout;

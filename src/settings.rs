@@ -71,6 +71,12 @@ pub struct Settings {
     pub language: LanguageSetting,
     /// ISO 3166-1 alpha-2 region used to read numbers written without a country code.
     pub default_region: String,
+    /// `production`, `sandbox`, or a My Domain / login URL.
+    pub salesforce_login: String,
+    /// The connected app's consumer key (public: the app is a PKCE client).
+    pub salesforce_client_id: String,
+    /// Fixed loopback port for the sign-in redirect; 0 picks a free one each time.
+    pub salesforce_callback_port: u16,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -79,22 +85,34 @@ pub struct Settings {
 pub enum SettingChange {
     Language(LanguageSetting),
     DefaultRegion(String),
+    SalesforceLogin(String),
+    SalesforceClientId(String),
+    SalesforceCallbackPort(u16),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
     #[error("\"{0}\" is not a region code. Use a two-letter country code such as FR, JP or US.")]
     BadRegion(String),
+    #[error("{0}")]
+    BadLogin(String),
+    #[error("\"{0}\" is not a consumer key: copy it from the connected app in Salesforce Setup (App Manager).")]
+    BadClientId(String),
+    #[error("\"{0}\" is not a port number (0 to 65535; 0 picks a free port).")]
+    BadPort(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 const KEY_LANGUAGE: &str = "language";
 const KEY_DEFAULT_REGION: &str = "defaultRegion";
+const KEY_SF_LOGIN: &str = "salesforceLogin";
+const KEY_SF_CLIENT_ID: &str = "salesforceClientId";
+const KEY_SF_PORT: &str = "salesforceCallbackPort";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -104,6 +122,9 @@ impl SettingChange {
             KEY_DEFAULT_REGION | "default-region" | "region" => {
                 Ok(SettingChange::DefaultRegion(value.to_string()))
             }
+            KEY_SF_LOGIN => Ok(SettingChange::SalesforceLogin(value.to_string())),
+            KEY_SF_CLIENT_ID => Ok(SettingChange::SalesforceClientId(value.to_string())),
+            KEY_SF_PORT => value.trim().parse().map(SettingChange::SalesforceCallbackPort).map_err(|_| SettingsError::BadPort(value.to_string())),
             other => Err(SettingsError::UnknownKey(other.to_string())),
         }
     }
@@ -142,8 +163,24 @@ impl Settings {
             .and_then(|r| parse_region(&r).ok())
             .or_else(|| system.region.clone().and_then(|r| parse_region(&r).ok()))
             .unwrap_or_else(|| "US".to_string());
-        Ok(Settings { language, default_region: region })
+        Ok(Settings {
+            language,
+            default_region: region,
+            salesforce_login: read(&table, KEY_SF_LOGIN)?.unwrap_or_else(|| "production".to_string()),
+            salesforce_client_id: read(&table, KEY_SF_CLIENT_ID)?.unwrap_or_default(),
+            salesforce_callback_port: read(&table, KEY_SF_PORT)?.unwrap_or(0),
+        })
     }
+}
+
+fn read<T: for<'de> Deserialize<'de>>(table: &crate::store::SettingsTable<'_>, key: &str) -> Result<Option<T>, StoreError> {
+    Ok(table.get(key)?.and_then(|raw| match serde_json::from_str(&raw) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(%e, key, "ignoring unreadable setting");
+            None
+        }
+    }))
 }
 
 /// Validates and saves one change; returns the settings now in force.
@@ -158,6 +195,24 @@ pub fn apply(
             let region = parse_region(raw)?;
             store.settings().put(KEY_DEFAULT_REGION, &json(&region))?
         }
+        SettingChange::SalesforceLogin(raw) => {
+            let login = crate::crm::LoginHost::parse(raw).map_err(|e| SettingsError::BadLogin(e.to_string()))?;
+            let value = match login {
+                crate::crm::LoginHost::Production => "production".to_string(),
+                crate::crm::LoginHost::Sandbox => "sandbox".to_string(),
+                crate::crm::LoginHost::Custom(url) => url,
+            };
+            store.settings().put(KEY_SF_LOGIN, &json(&value))?
+        }
+        SettingChange::SalesforceClientId(raw) => {
+            let key = raw.trim();
+            let ok = !key.is_empty() && key.len() <= 256 && key.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+            if !ok {
+                return Err(SettingsError::BadClientId(raw.clone()));
+            }
+            store.settings().put(KEY_SF_CLIENT_ID, &json(&key))?
+        }
+        SettingChange::SalesforceCallbackPort(port) => store.settings().put(KEY_SF_PORT, &json(port))?,
     }
     Ok(Settings::load(store, system)?)
 }

@@ -19,6 +19,12 @@ pub enum ErrorCode {
     Keyring,
     Audio,
     Io,
+    /// Not connected to Salesforce, or signed out: the UI offers to sign in.
+    SignedOut,
+    /// Salesforce refused or failed the request in a way retrying will not fix.
+    Salesforce,
+    /// Salesforce cannot be reached now (network, maintenance, API allowance).
+    Unavailable,
     Internal,
 }
 

@@ -19,6 +19,10 @@ pub enum Event {
     DialRequested { target: DialTarget },
     /// A link could not be understood; nothing is dialled.
     LinkRejected { link: String, reason: String },
+    /// Who a number belongs to: first from the local index, then confirmed live.
+    CallerMatched { caller_match: crate::crm::matching::CallerMatch },
+    /// Signed in or out of Salesforce, or the API usage changed.
+    SalesforceChanged { status: crate::app::SalesforceStatus },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]

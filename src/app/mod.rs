@@ -6,6 +6,7 @@
 //! Starting never fails: a damaged database, a read-only folder, a missing keyring or
 //! no sound card each become a [`Notice`] and the engine runs with what it has.
 
+mod crm;
 pub mod diagnostics;
 mod error;
 mod events;
@@ -21,6 +22,7 @@ use tokio::sync::broadcast;
 
 pub use error::{AppError, ErrorCode};
 pub use events::{DesktopNotification, Event, Notice, NoticeCode};
+pub use crm::SalesforceStatus;
 pub use links::DialTarget;
 
 use crate::audio::{self, AudioDevices, AudioRole, DeviceList, DevicePreference};
@@ -80,6 +82,8 @@ struct State {
     notices: Vec<Notice>,
     pending_dial: Option<DialTarget>,
     devices: Option<AudioDevices>,
+    layout: crate::layout::Layout,
+    last_recent_sync: Option<std::time::Instant>,
 }
 
 pub struct Engine {
@@ -87,6 +91,7 @@ pub struct Engine {
     keyring: Keyring,
     state: Mutex<State>,
     events: broadcast::Sender<Event>,
+    salesforce: std::sync::Arc<crate::crm::Salesforce>,
 }
 
 impl Engine {
@@ -108,11 +113,24 @@ impl Engine {
         }
         tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %config.data_dir.display(), "engine started");
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        // Building the HTTP client only fails when the TLS backend cannot start.
+        let salesforce = std::sync::Arc::new(
+            crate::crm::Salesforce::new(keyring.clone()).expect("the HTTP client starts"),
+        );
         Engine {
             config,
             keyring,
-            state: Mutex::new(State { store, settings, notices, pending_dial: None, devices: None }),
+            state: Mutex::new(State {
+                store,
+                settings,
+                notices,
+                pending_dial: None,
+                devices: None,
+                layout: crate::layout::Layout::default(),
+                last_recent_sync: None,
+            }),
             events,
+            salesforce,
         }
     }
 
@@ -352,6 +370,9 @@ fn default_settings(locale: &SystemLocale) -> Settings {
     Settings {
         language: Default::default(),
         default_region: locale.region.clone().unwrap_or_else(|| "US".into()),
+        salesforce_login: "production".into(),
+        salesforce_client_id: String::new(),
+        salesforce_callback_port: 0,
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ringside::app::{logging, AppError, Engine, EngineConfig};
+use ringside::app::{logging, AppError, Engine, EngineConfig, ErrorCode};
 use ringside::audio::{AudioDevices, AudioRole};
 use ringside::crm::phone;
 use ringside::settings::SettingChange;
@@ -45,6 +45,24 @@ enum Command {
     },
     /// Show what a tel:, sip: or callto: link would dial.
     Link { link: String },
+    /// Who is this number? Local index first, then Salesforce.
+    Match { number: String },
+    /// Create a Lead or Contact for a caller Salesforce does not know.
+    CreateRecord {
+        /// lead or contact
+        object: String,
+        #[arg(long)]
+        number: String,
+        #[arg(long)]
+        last_name: String,
+        #[arg(long)]
+        company: Option<String>,
+    },
+    /// Connect to Salesforce, sign out, or show the connection.
+    Salesforce {
+        #[command(subcommand)]
+        action: SalesforceAction,
+    },
     /// Write a support bundle (logs, versions, settings — never secrets).
     Diagnostics {
         /// Folder to write the bundle into (default: the data folder's diagnostics/).
@@ -66,6 +84,16 @@ enum DevicesAction {
     /// Remember a device for a role: `microphone`, `speaker` or `ringer`; `default`
     /// follows the system default.
     Select { role: AudioRole, device: String },
+}
+
+#[derive(Subcommand)]
+enum SalesforceAction {
+    /// Sign in: prints the address to open in a browser and waits for the answer.
+    Login,
+    /// Revoke the tokens and forget them.
+    Logout,
+    /// Show who is signed in and the org's API usage.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -97,7 +125,46 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
     let out = Printer { json: cli.json };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("cannot start the async runtime: {e}")))?;
     match &cli.command {
+        Command::Match { number } => {
+            let m = runtime.block_on(engine.match_number(number))?;
+            out.print(&m, || match_text(&m));
+        }
+        Command::CreateRecord { object, number, last_name, company } => {
+            let object = match object.to_ascii_lowercase().as_str() {
+                "lead" => "Lead",
+                "contact" => "Contact",
+                other => return Err(AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{other}\u{201d}: create a lead or a contact"))),
+            };
+            let record = runtime.block_on(engine.create_caller_record(object, number, last_name, company.as_deref()))?;
+            out.print(&record, || format!("Created {} {} ({})", record.object, record.name, record.id));
+        }
+        Command::Salesforce { action: SalesforceAction::Login } => {
+            let json = cli.json;
+            let connection = runtime.block_on(engine.sign_in_to_salesforce(|url| {
+                if json {
+                    println!("{}", serde_json::json!({ "open": url }));
+                } else {
+                    println!("Open this address in your browser to sign in to Salesforce:\n{url}");
+                }
+            }))?;
+            out.print(&connection, || format!("Connected to {} as user {}", connection.instance_url, connection.user_id));
+        }
+        Command::Salesforce { action: SalesforceAction::Logout } => {
+            runtime.block_on(engine.sign_out_of_salesforce())?;
+            out.print(&serde_json::json!({ "signedOut": true }), || "Signed out of Salesforce.".into());
+        }
+        Command::Salesforce { action: SalesforceAction::Status } => {
+            let status = runtime.block_on(engine.salesforce_status());
+            out.print(&status, || match &status.connection {
+                Some(c) => format!("Connected to {} as user {} (org {})", c.instance_url, c.user_id, c.org_id),
+                None => format!("Not connected (login: {}{})", status.login, if status.client_id_set { "" } else { "; no consumer key set" }),
+            });
+        }
         Command::Devices { action: None | Some(DevicesAction::List) } => {
             let devices = engine.refresh_devices();
             out.print(&devices, || devices_text(&devices));
@@ -112,7 +179,7 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
             let shown = match key {
                 None => value,
                 Some(k) => value.get(k).cloned().ok_or_else(|| {
-                    AppError::new(ringside::app::ErrorCode::InvalidInput, format!("Unknown setting \"{k}\". Known settings: language, defaultRegion."))
+                    AppError::new(ErrorCode::InvalidInput, format!("Unknown setting \"{k}\". Known settings: language, defaultRegion."))
                 })?,
             };
             out.print(&shown, || match &shown {
@@ -172,6 +239,27 @@ impl Printer {
             println!("{}", text());
         }
     }
+}
+
+fn match_text(m: &ringside::crm::matching::CallerMatch) -> String {
+    let mut s = format!("{} ({})", m.number.international, m.number.e164);
+    if m.internal {
+        s.push_str("\ninternal call: not searched");
+        return s;
+    }
+    if m.records.is_empty() {
+        s.push_str("\nno match");
+    }
+    for r in &m.records {
+        s.push_str(&format!("\n{} {} ({}) via {}", r.object, r.name, r.id, r.matched_field));
+        for f in &r.fields {
+            s.push_str(&format!("\n    {}: {}", f.field, f.value));
+        }
+    }
+    if let Some(p) = &m.problem {
+        s.push_str(&format!("\nnote: {p}"));
+    }
+    s
 }
 
 fn plain(v: &serde_json::Value) -> String {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod escape;
 pub mod oauth;
 pub mod phone;
+pub mod matching;
 pub mod session;
 
 pub use client::{ApiUsage, Backoff, Connection, Record, Salesforce, API_VERSION};

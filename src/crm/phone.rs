@@ -26,6 +26,9 @@ pub struct PhoneNumberInfo {
     pub e164: String,
     /// `+33 1 23 45 67 89`
     pub international: String,
+    /// The national significant number, digits only (`123456789`): what a phone
+    /// search in Salesforce is made with.
+    pub national_number: String,
     pub extension: Option<String>,
     /// ISO region of the number, when the metadata tells (`FR`); none for
     /// non-geographic numbers such as +800.
@@ -123,6 +126,7 @@ pub fn normalise(input: &str, default_region: &str) -> Result<PhoneNumberInfo, P
     }
     Ok(PhoneNumberInfo {
         international: PHONE_NUMBER_UTIL.format(&number, PhoneNumberFormat::International).into_owned(),
+        national_number: rlibphonenumber::get_national_significant_number_owned(&number),
         extension: number.extension.clone().filter(|x| !x.is_empty()),
         region: number_region.filter(|r| r != "001"),
         kind: map_kind(PHONE_NUMBER_UTIL.get_number_type(&number)),

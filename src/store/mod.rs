@@ -4,6 +4,7 @@
 //! next to its queries, in its own file) and the busy-retry policy. It never talks to
 //! the network and never stores a secret: those live in the OS keyring.
 
+mod match_index;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags};
 use rusqlite_migration::{MigrationDefinitionError, Migrations, M};
 
+pub use match_index::{IndexSource, IndexedRecord, MatchIndex};
 pub use settings::SettingsTable;
 
 /// How long one statement waits for another connection's lock before SQLite gives up
@@ -44,14 +46,16 @@ pub struct Store {
 }
 
 fn migrations() -> Migrations<'static> {
+    // The order of this list is the schema history: new migrations are appended.
     let mut all: Vec<M<'static>> = Vec::new();
     all.extend(settings::MIGRATIONS.iter().cloned());
+    all.extend(match_index::MIGRATIONS.iter().cloned());
     Migrations::new(all)
 }
 
 /// Highest schema version this build knows.
 pub fn schema_version() -> usize {
-    settings::MIGRATIONS.len()
+    settings::MIGRATIONS.len() + match_index::MIGRATIONS.len()
 }
 
 impl Store {
@@ -153,6 +157,10 @@ impl Store {
 
     pub fn settings(&mut self) -> SettingsTable<'_> {
         SettingsTable::new(self)
+    }
+
+    pub fn match_index(&mut self) -> MatchIndex<'_> {
+        MatchIndex::new(self)
     }
 }
 

@@ -1,0 +1,325 @@
+//! The engine's Salesforce side: signing in and out, and matching a caller's number —
+//! the local index answers first (`CallerMatched` with stage `local`), the live search
+//! confirms (`live`), and records created minutes ago still match because the index
+//! knows them before Salesforce's search index does.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::{AppError, Engine, ErrorCode, Event};
+use crate::crm::matching::{self, CallerMatch, MatchStage, MatchedRecord};
+use crate::crm::phone::{self, PhoneNumberInfo};
+use crate::crm::{ApiUsage, Backoff, Connection, LoginHost, Record, Salesforce, SalesforceError};
+use crate::layout::Layout;
+use crate::store::IndexSource;
+
+/// At most one "recently modified records" sync per this interval: it costs one query
+/// per searched object, and only runs when the live search found nobody.
+const RECENT_SYNC_INTERVAL: Duration = Duration::from_secs(60);
+/// On the first sync, look back this far (Salesforce's search index usually catches up
+/// within minutes).
+const RECENT_LOOKBACK_SECS: i64 = 3_600;
+const RECENT_SYNC_LIMIT: usize = 2_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesforceStatus {
+    pub connection: Option<Connection>,
+    pub api_usage: Option<ApiUsage>,
+    pub login: String,
+    pub client_id_set: bool,
+}
+
+impl From<SalesforceError> for AppError {
+    fn from(e: SalesforceError) -> Self {
+        let code = match &e {
+            SalesforceError::NotConnected | SalesforceError::SignedOut { .. } | SalesforceError::SessionRejected => {
+                ErrorCode::SignedOut
+            }
+            SalesforceError::Secrets(_) => ErrorCode::Keyring,
+            e if e.is_transient() => ErrorCode::Unavailable,
+            SalesforceError::LimitExceeded { .. } => ErrorCode::Unavailable,
+            _ => ErrorCode::Salesforce,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// `2026-11-21T08:00:00Z` for a unix time, without a date crate: civil-from-days.
+fn iso8601(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3_600, rem % 3_600 / 60, rem % 60)
+}
+
+impl Engine {
+    pub fn salesforce(&self) -> &Arc<Salesforce> {
+        &self.salesforce
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.lock().layout.clone()
+    }
+
+    pub async fn salesforce_status(&self) -> SalesforceStatus {
+        let settings = self.settings();
+        SalesforceStatus {
+            connection: self.salesforce.connection().await,
+            api_usage: self.salesforce.api_usage(),
+            login: settings.salesforce_login,
+            client_id_set: !settings.salesforce_client_id.is_empty(),
+        }
+    }
+
+    /// Runs the whole sign-in: `open` receives the URL to show in the browser, then
+    /// this waits (up to 5 minutes) for the redirect.
+    pub async fn sign_in_to_salesforce(&self, open: impl FnOnce(&str)) -> Result<Connection, AppError> {
+        let settings = self.settings();
+        let login = LoginHost::parse(&settings.salesforce_login)?;
+        let sign_in = self
+            .salesforce
+            .begin_sign_in(login, &settings.salesforce_client_id, settings.salesforce_callback_port)
+            .await?;
+        open(&sign_in.authorize_url);
+        let result = self.salesforce.finish_sign_in(sign_in).await;
+        self.emit(Event::SalesforceChanged { status: self.salesforce_status().await });
+        Ok(result?)
+    }
+
+    pub async fn sign_out_of_salesforce(&self) -> Result<(), AppError> {
+        let result = self.salesforce.sign_out().await;
+        self.emit(Event::SalesforceChanged { status: self.salesforce_status().await });
+        if let Err(e) = &result {
+            tracing::warn!(%e, "revocation failed; signed out locally");
+        }
+        Ok(result?)
+    }
+
+    /// Who is calling from `input`? Emits `CallerMatched` for the local answer (when
+    /// the index knows the number) and again for the final one, which it returns.
+    pub async fn match_number(&self, input: &str) -> Result<CallerMatch, AppError> {
+        let (region, layout) = {
+            let state = self.lock();
+            (state.settings.default_region.clone(), state.layout.clone())
+        };
+        let number = phone::normalise(input, &region)?;
+        if matching::is_internal(input, Some(&number), &layout) {
+            let m = CallerMatch::new(number, true, MatchStage::Live, vec![], &layout, None);
+            self.emit(Event::CallerMatched { caller_match: m.clone() });
+            return Ok(m);
+        }
+        let instance = self.salesforce.connection().await.map(|c| c.instance_url);
+        let local = self.local_matches(&number, &layout, instance.as_deref())?;
+        if !local.is_empty() {
+            let m = CallerMatch::new(number.clone(), false, MatchStage::Local, local.clone(), &layout, None);
+            self.emit(Event::CallerMatched { caller_match: m });
+        }
+        let result = match self.live_matches(&number, &layout, &region, instance.as_deref()).await {
+            Ok(live) => {
+                let mut records = live;
+                // Keep local records the search could not have seen yet (created here,
+                // or synced as recently modified); forget older ones it no longer finds.
+                for l in local {
+                    if records.iter().any(|r| r.id == l.id) {
+                        continue;
+                    }
+                    if self.is_recent(&l) {
+                        records.push(l);
+                    } else {
+                        let mut state = self.lock();
+                        state.store.match_index().unlink(&number.e164, &l.object, &l.id)?;
+                    }
+                }
+                if records.is_empty() {
+                    records = self.sync_recent_and_lookup(&number, &layout, &region, instance.as_deref()).await;
+                }
+                CallerMatch::new(number, false, MatchStage::Live, records, &layout, None)
+            }
+            Err(e @ (SalesforceError::NotConnected | SalesforceError::SignedOut { .. })) if !local.is_empty() => {
+                CallerMatch::new(number, false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
+            }
+            Err(e) if e.is_transient() || matches!(e, SalesforceError::LimitExceeded { .. }) => {
+                CallerMatch::new(number, false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tracing::info!(outcome = ?result.outcome, stage = ?result.stage, records = result.records.len(), "caller matched");
+        self.emit(Event::CallerMatched { caller_match: result.clone() });
+        Ok(result)
+    }
+
+    fn local_matches(&self, number: &PhoneNumberInfo, layout: &Layout, instance: Option<&str>) -> Result<Vec<MatchedRecord>, AppError> {
+        let mut state = self.lock();
+        let found = state.store.match_index().lookup(&number.e164)?;
+        Ok(found
+            .iter()
+            .filter(|(r, _)| layout.priority(&r.object) != usize::MAX)
+            .map(|(r, field)| {
+                let mut m = matching::from_indexed(r, field.clone(), layout, instance);
+                m.confirmed = false;
+                m
+            })
+            .collect())
+    }
+
+    fn is_recent(&self, record: &MatchedRecord) -> bool {
+        let mut state = self.lock();
+        let found = state.store.match_index().lookup_record(&record.object, &record.id).ok().flatten();
+        found.is_some_and(|r| r.source != IndexSource::Search && now_secs() - r.seen_at < RECENT_LOOKBACK_SECS)
+    }
+
+    async fn live_matches(
+        &self,
+        number: &PhoneNumberInfo,
+        layout: &Layout,
+        region: &str,
+        instance: Option<&str>,
+    ) -> Result<Vec<MatchedRecord>, SalesforceError> {
+        let sosl = matching::build_sosl(layout, number);
+        let records = Backoff::INTERACTIVE.run(|| self.salesforce.search(&sosl)).await?;
+        Ok(self.confirm_and_index(&records, number, layout, region, instance, IndexSource::Search))
+    }
+
+    /// Keeps the records that really carry `number` and remembers them in the index.
+    fn confirm_and_index(
+        &self,
+        records: &[Record],
+        number: &PhoneNumberInfo,
+        layout: &Layout,
+        region: &str,
+        instance: Option<&str>,
+        source: IndexSource,
+    ) -> Vec<MatchedRecord> {
+        let now = now_secs();
+        let mut matched = Vec::new();
+        let mut indexed = Vec::new();
+        for record in records {
+            let Some(object) = layout.search.iter().find(|o| o.object == record.object()) else { continue };
+            indexed.push(matching::to_indexed(record, object, region, source, now));
+            if let Some(field) = matching::matching_field(record, object, number, region) {
+                matched.push(matching::from_record(record, object, field, instance));
+            }
+        }
+        if let Err(e) = self.lock().store.match_index().upsert(&indexed) {
+            tracing::warn!(%e, "match index not updated");
+        }
+        matched
+    }
+
+    /// Reads records modified since the last sync into the index, then looks again.
+    async fn sync_recent_and_lookup(
+        &self,
+        number: &PhoneNumberInfo,
+        layout: &Layout,
+        region: &str,
+        instance: Option<&str>,
+    ) -> Vec<MatchedRecord> {
+        let due = {
+            let mut state = self.lock();
+            let due = state.last_recent_sync.is_none_or(|t| t.elapsed() >= RECENT_SYNC_INTERVAL);
+            if due {
+                state.last_recent_sync = Some(Instant::now());
+            }
+            due
+        };
+        if !due {
+            return vec![];
+        }
+        let mut matched = Vec::new();
+        for object in &layout.search {
+            let since = self
+                .lock()
+                .store
+                .match_index()
+                .watermark(&object.object)
+                .ok()
+                .flatten()
+                .filter(|w| matching::is_soql_datetime(w))
+                .unwrap_or_else(|| iso8601(now_secs() - RECENT_LOOKBACK_SECS));
+            let soql = matching::build_recent_soql(layout, object, &since, RECENT_SYNC_LIMIT);
+            match self.salesforce.query(&soql, RECENT_SYNC_LIMIT).await {
+                Ok(records) => {
+                    matched.extend(self.confirm_and_index(&records, number, layout, region, instance, IndexSource::Sync));
+                    if let Some(last) = records.iter().filter_map(|r| r.str("SystemModstamp")).max() {
+                        let _ = self.lock().store.match_index().set_watermark(&object.object, &normalise_modstamp(last));
+                    }
+                }
+                Err(e) => tracing::warn!(object = %object.object, %e, "recent records not synced"),
+            }
+        }
+        matched
+    }
+
+    /// Creates a Lead or Contact for an unknown caller and indexes it at once, so the
+    /// next call from the number matches it even before Salesforce's search does.
+    pub async fn create_caller_record(
+        &self,
+        object: &str,
+        number_e164: &str,
+        last_name: &str,
+        company: Option<&str>,
+    ) -> Result<MatchedRecord, AppError> {
+        let (region, layout) = {
+            let state = self.lock();
+            (state.settings.default_region.clone(), state.layout.clone())
+        };
+        let search_object = layout
+            .search
+            .iter()
+            .find(|o| o.object == object && matches!(o.object.as_str(), "Lead" | "Contact"))
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("Ringside creates Leads and Contacts, not \u{201c}{object}\u{201d}.")))?;
+        if last_name.trim().is_empty() {
+            return Err(AppError::new(ErrorCode::InvalidInput, "A last name is needed to create the record."));
+        }
+        let number = phone::normalise(number_e164, &region)?;
+        let fields = matching::new_record_fields(search_object, &number, last_name.trim(), company);
+        let id = self.salesforce.create(object, &fields).await?;
+        let mut record_map = fields.clone();
+        record_map.insert("attributes".into(), serde_json::json!({ "type": object }));
+        record_map.insert("Id".into(), serde_json::Value::String(id.clone()));
+        record_map.insert("Name".into(), serde_json::Value::String(last_name.trim().to_string()));
+        let record = Record(record_map);
+        let indexed = matching::to_indexed(&record, search_object, &region, IndexSource::Created, now_secs());
+        self.lock().store.match_index().upsert(std::slice::from_ref(&indexed))?;
+        let instance = self.salesforce.connection().await.map(|c| c.instance_url);
+        let field = search_object.phone_fields.first().cloned().unwrap_or_default();
+        tracing::info!(object, id = %id, "caller record created");
+        Ok(matching::from_record(&record, search_object, field, instance.as_deref()))
+    }
+}
+
+/// Salesforce writes `2026-11-21T08:00:00.000+0000`; SOQL wants `…Z` or `+00:00`.
+fn normalise_modstamp(s: &str) -> String {
+    match s.strip_suffix("+0000") {
+        Some(head) => format!("{head}Z"),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_times_print_as_soql_datetimes() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_795_248_000), "2026-11-21T00:00:00Z");
+        assert!(matching::is_soql_datetime(&iso8601(1_795_248_608)));
+        assert_eq!(normalise_modstamp("2026-11-21T08:00:00.000+0000"), "2026-11-21T08:00:00.000Z");
+    }
+}

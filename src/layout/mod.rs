@@ -1,0 +1,89 @@
+//! The admin layout in force: which Salesforce objects a caller is searched in, by
+//! which phone fields, in what priority, and what the pop shows. This is the built-in
+//! default; publishing and pulling an admin's document replaces the value, not the
+//! code that reads it.
+
+use serde::{Deserialize, Serialize};
+
+/// One object searched for callers, in priority order within [`Layout::search`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchObject {
+    /// API name: `Contact`, `Lead`, `Account`, or a custom object.
+    pub object: String,
+    /// Phone fields compared with the caller's number.
+    pub phone_fields: Vec<String>,
+    /// The record's display name field (`Name` for the standard objects).
+    pub name_field: String,
+    /// Fields the pop shows, in order (dotted parent paths allowed: `Account.Name`).
+    pub pop_fields: Vec<String>,
+    /// Extra SOQL condition (e.g. unconverted Leads only). Written by the admin, never
+    /// built from caller input.
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Layout {
+    pub search: Vec<SearchObject>,
+    /// Numbers (E.164 prefixes or short extensions) that mean a colleague is calling.
+    pub internal_prefixes: Vec<String>,
+    /// Extensions up to this many digits are internal.
+    pub internal_extension_digits: u8,
+    pub ignore_internal_calls: bool,
+}
+
+fn fields(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for Layout {
+    fn default() -> Layout {
+        Layout {
+            search: vec![
+                SearchObject {
+                    object: "Contact".into(),
+                    phone_fields: fields(&["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"]),
+                    name_field: "Name".into(),
+                    pop_fields: fields(&["Title", "Account.Name", "Owner.Name", "Email", "MailingCountry"]),
+                    filter: None,
+                },
+                SearchObject {
+                    object: "Lead".into(),
+                    phone_fields: fields(&["Phone", "MobilePhone"]),
+                    name_field: "Name".into(),
+                    pop_fields: fields(&["Title", "Company", "Owner.Name", "Status", "Country"]),
+                    filter: Some("IsConverted = false".into()),
+                },
+                SearchObject {
+                    object: "Account".into(),
+                    phone_fields: fields(&["Phone"]),
+                    name_field: "Name".into(),
+                    pop_fields: fields(&["Owner.Name", "BillingCountry", "Industry"]),
+                    filter: None,
+                },
+            ],
+            internal_prefixes: vec![],
+            internal_extension_digits: 5,
+            ignore_internal_calls: true,
+        }
+    }
+}
+
+impl Layout {
+    /// The fields to ask Salesforce for, per object: id, name, phones and pop fields.
+    pub fn query_fields(&self, object: &SearchObject) -> Vec<String> {
+        let mut out = vec!["Id".to_string(), object.name_field.clone()];
+        for f in object.phone_fields.iter().chain(&object.pop_fields) {
+            if !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+        out
+    }
+
+    /// Priority of an object (0 = first); unknown objects go last.
+    pub fn priority(&self, object: &str) -> usize {
+        self.search.iter().position(|s| s.object == object).unwrap_or(usize::MAX)
+    }
+}
