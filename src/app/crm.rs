@@ -318,7 +318,8 @@ mod tests {
     #[test]
     fn unix_times_print_as_soql_datetimes() {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(1_795_248_000), "2026-11-21T00:00:00Z");
+        assert_eq!(iso8601(1_795_219_200), "2026-11-21T00:00:00Z");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z", "leap day");
         assert!(matching::is_soql_datetime(&iso8601(1_795_248_608)));
         assert_eq!(normalise_modstamp("2026-11-21T08:00:00.000+0000"), "2026-11-21T08:00:00.000Z");
     }
