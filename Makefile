@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl file \
   webkit2gtk-driver xvfb xauth imagemagick x11-utils \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui app test-core test-ui test-e2e bench sandbox clean-session
+.PHONY: run test deps ui test-ui test-e2e bench sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -23,8 +23,8 @@ run: deps ui
 	  tests/scripts/with-session --x ./target/release/ringside-desktop; fi
 
 test: deps ui
-	$(CARGO) build -p ringside -p ringside-desktop --all-targets
-	tests/scripts/with-session $(CARGO) test -p ringside -p ringside-desktop
+	$(CARGO) build -p ringside -p ringside-desktop -p ringside-sforg --all-targets
+	tests/scripts/with-session $(CARGO) test -p ringside -p ringside-desktop -p ringside-sforg
 	$(MAKE) test-ui
 	$(MAKE) test-e2e
 
@@ -55,3 +55,7 @@ test-e2e: $(TAURI_DRIVER)
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri
 	tests/scripts/with-session --x python3 tests/bench/startup.py
+
+# Sandbox Salesforce org for manual runs against http://127.0.0.1:8787 (tests/sforg/README.md).
+sandbox:
+	$(CARGO) run -p ringside-sforg --release -- --port 8787

@@ -117,16 +117,21 @@ impl Engine {
             let state = self.lock();
             (state.settings.default_region.clone(), state.layout.clone())
         };
+        if matching::is_extension(input, &layout) {
+            let m = CallerMatch::new(input, None, true, MatchStage::Live, vec![], &layout, None);
+            self.emit(Event::CallerMatched { caller_match: m.clone() });
+            return Ok(m);
+        }
         let number = phone::normalise(input, &region)?;
         if matching::is_internal(input, Some(&number), &layout) {
-            let m = CallerMatch::new(number, true, MatchStage::Live, vec![], &layout, None);
+            let m = CallerMatch::new(input, Some(number), true, MatchStage::Live, vec![], &layout, None);
             self.emit(Event::CallerMatched { caller_match: m.clone() });
             return Ok(m);
         }
         let instance = self.salesforce.connection().await.map(|c| c.instance_url);
         let local = self.local_matches(&number, &layout, instance.as_deref())?;
         if !local.is_empty() {
-            let m = CallerMatch::new(number.clone(), false, MatchStage::Local, local.clone(), &layout, None);
+            let m = CallerMatch::new(input, Some(number.clone()), false, MatchStage::Local, local.clone(), &layout, None);
             self.emit(Event::CallerMatched { caller_match: m });
         }
         let result = match self.live_matches(&number, &layout, &region, instance.as_deref()).await {
@@ -148,13 +153,13 @@ impl Engine {
                 if records.is_empty() {
                     records = self.sync_recent_and_lookup(&number, &layout, &region, instance.as_deref()).await;
                 }
-                CallerMatch::new(number, false, MatchStage::Live, records, &layout, None)
+                CallerMatch::new(input, Some(number), false, MatchStage::Live, records, &layout, None)
             }
             Err(e @ (SalesforceError::NotConnected | SalesforceError::SignedOut { .. })) if !local.is_empty() => {
-                CallerMatch::new(number, false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
+                CallerMatch::new(input, Some(number), false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
             }
             Err(e) if e.is_transient() || matches!(e, SalesforceError::LimitExceeded { .. }) => {
-                CallerMatch::new(number, false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
+                CallerMatch::new(input, Some(number), false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
             }
             Err(e) => return Err(e.into()),
         };
@@ -263,6 +268,16 @@ impl Engine {
             }
         }
         matched
+    }
+
+    /// The Lightning URL of a record in the signed-in org; the id and object are checked
+    /// so the URL can only ever point at the org's own record pages.
+    pub async fn record_url(&self, object: &str, id: &str) -> Result<String, AppError> {
+        if !crate::crm::escape::is_api_name(object) || object.contains('.') || !crate::crm::escape::is_record_id(id) {
+            return Err(AppError::new(ErrorCode::InvalidInput, "Not a Salesforce record."));
+        }
+        let instance = self.salesforce.connection().await.ok_or(SalesforceError::NotConnected)?.instance_url;
+        Ok(matching::lightning_url(&instance, object, id))
     }
 
     /// Creates a Lead or Contact for an unknown caller and indexes it at once, so the

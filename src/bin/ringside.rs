@@ -242,7 +242,10 @@ impl Printer {
 }
 
 fn match_text(m: &ringside::crm::matching::CallerMatch) -> String {
-    let mut s = format!("{} ({})", m.number.international, m.number.e164);
+    let mut s = match &m.number {
+        Some(n) => format!("{} ({})", n.international, n.e164),
+        None => m.dialled.clone(),
+    };
     if m.internal {
         s.push_str("\ninternal call: not searched");
         return s;

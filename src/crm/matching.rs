@@ -60,7 +60,10 @@ pub enum MatchStage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct CallerMatch {
-    pub number: PhoneNumberInfo,
+    /// What was dialled or received, as given.
+    pub dialled: String,
+    /// The number as understood; `None` for a short internal extension.
+    pub number: Option<PhoneNumberInfo>,
     pub internal: bool,
     pub outcome: MatchOutcome,
     pub stage: MatchStage,
@@ -71,7 +74,15 @@ pub struct CallerMatch {
 }
 
 impl CallerMatch {
-    pub fn new(number: PhoneNumberInfo, internal: bool, stage: MatchStage, mut records: Vec<MatchedRecord>, layout: &Layout, problem: Option<String>) -> CallerMatch {
+    pub fn new(
+        dialled: &str,
+        number: Option<PhoneNumberInfo>,
+        internal: bool,
+        stage: MatchStage,
+        mut records: Vec<MatchedRecord>,
+        layout: &Layout,
+        problem: Option<String>,
+    ) -> CallerMatch {
         records.sort_by(|a, b| {
             (layout.priority(&a.object), &a.name, &a.id).cmp(&(layout.priority(&b.object), &b.name, &b.id))
         });
@@ -81,18 +92,23 @@ impl CallerMatch {
             1 => MatchOutcome::One,
             _ => MatchOutcome::Many,
         };
-        CallerMatch { number, internal, outcome, stage, records, problem }
+        CallerMatch { dialled: dialled.to_string(), number, internal, outcome, stage, records, problem }
     }
+}
+
+/// A short internal extension ("2041"): digits only, no +, at most the layout's length.
+pub fn is_extension(input: &str, layout: &Layout) -> bool {
+    let trimmed = input.trim();
+    !trimmed.is_empty()
+        && trimmed.len() <= usize::from(layout.internal_extension_digits)
+        && trimmed.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Is this a colleague? Short extensions, or a number under one of the company's own
 /// prefixes.
 pub fn is_internal(input: &str, number: Option<&PhoneNumberInfo>, layout: &Layout) -> bool {
-    let digits: String = input.chars().filter(char::is_ascii_digit).collect();
-    let short = !input.trim_start().starts_with('+')
-        && !digits.is_empty()
-        && digits.len() <= usize::from(layout.internal_extension_digits);
-    short || number.is_some_and(|n| layout.internal_prefixes.iter().any(|p| !p.is_empty() && n.e164.starts_with(p.as_str())))
+    is_extension(input, layout)
+        || number.is_some_and(|n| layout.internal_prefixes.iter().any(|p| !p.is_empty() && n.e164.starts_with(p.as_str())))
 }
 
 /// `FIND {digits} IN PHONE FIELDS RETURNING Contact(Id, Name, … WHERE …), …`

@@ -1,0 +1,213 @@
+//! Test control: the operations behind both the Rust handle (`RunningOrg`) and the
+//! `/__admin` HTTP API — faults, clock, token expiry, rotation, search delay, API limit,
+//! object access, direct record access and the request log. Writes made here go through
+//! the same validation and store as API writes, as the signed-in rep.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::FieldError;
+use crate::faults::Fault;
+use crate::org::{LoggedRequest, Org};
+use crate::schema;
+use crate::validate::{self, Mode};
+
+/// Why a direct write was refused: the same code, message and fields the API would give.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordError {
+    pub code: String,
+    pub message: String,
+    pub fields: Vec<String>,
+}
+
+impl From<FieldError> for RecordError {
+    fn from(e: FieldError) -> Self {
+        RecordError { code: e.code.to_string(), message: e.message, fields: e.fields }
+    }
+}
+
+/// Tokens of a signed-in session, as a token response would carry them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub instance_url: String,
+}
+
+/// Settings changed at run time; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub search_delay_secs: Option<f64>,
+    pub api_limit: Option<u64>,
+    pub rotate_refresh_tokens: Option<bool>,
+    pub latency_ms: Option<u64>,
+    pub access_token_ttl_secs: Option<u64>,
+    pub query_batch_size: Option<usize>,
+}
+
+/// A snapshot of the control state, for `GET /__admin/state`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlState {
+    pub now: String,
+    pub api_usage: u64,
+    pub api_limit: u64,
+    pub search_delay_secs: f64,
+    pub rotate_refresh_tokens: bool,
+    pub latency_ms: u64,
+    pub query_batch_size: usize,
+    pub hidden_objects: Vec<String>,
+    pub faults: Vec<Fault>,
+}
+
+fn unknown_object(object: &str) -> Vec<RecordError> {
+    vec![RecordError {
+        code: "NOT_FOUND".into(),
+        message: format!("sObject type '{object}' is not supported."),
+        fields: vec![],
+    }]
+}
+
+impl Org {
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    pub(crate) fn apply(&self, s: &Settings) {
+        let mut st = self.lock();
+        if let Some(secs) = s.search_delay_secs {
+            st.search_delay = Duration::from_secs_f64(secs.max(0.0));
+        }
+        if let Some(limit) = s.api_limit {
+            st.usage.limit = limit;
+        }
+        if let Some(on) = s.rotate_refresh_tokens {
+            st.tokens.rotate_refresh_tokens = on;
+        }
+        if let Some(ms) = s.latency_ms {
+            st.latency = Duration::from_millis(ms);
+        }
+        if let Some(secs) = s.access_token_ttl_secs {
+            st.tokens.access_ttl = Duration::from_secs(secs);
+        }
+        if let Some(n) = s.query_batch_size {
+            st.query_batch_size = n.max(1);
+        }
+    }
+
+    pub(crate) fn control_state(&self) -> ControlState {
+        let st = self.lock();
+        ControlState {
+            now: crate::clock::sf_datetime(st.clock.now()),
+            api_usage: st.usage.count,
+            api_limit: st.usage.limit,
+            search_delay_secs: st.search_delay.as_secs_f64(),
+            rotate_refresh_tokens: st.tokens.rotate_refresh_tokens,
+            latency_ms: st.latency.as_millis() as u64,
+            query_batch_size: st.query_batch_size,
+            hidden_objects: st.hidden_objects.iter().map(|s| s.to_string()).collect(),
+            faults: st.faults.pending().to_vec(),
+        }
+    }
+
+    pub(crate) fn expire_access_tokens(&self) {
+        let mut st = self.lock();
+        let now = st.clock.now();
+        st.tokens.expire_all_access_tokens(now);
+    }
+
+    pub(crate) fn reset_api_usage(&self) {
+        self.lock().usage.count = 0;
+    }
+
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        let mut st = self.lock();
+        st.clock.advance(by);
+        let now = st.clock.now();
+        st.usage.roll(now);
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.lock().clock.now()
+    }
+
+    /// Makes an object (in)accessible to the user, as a profile without read access would.
+    pub(crate) fn set_object_access(&self, object: &str, accessible: bool) -> bool {
+        let Some(def) = schema::object(object) else { return false };
+        let mut st = self.lock();
+        if accessible {
+            st.hidden_objects.remove(def.name);
+        } else {
+            st.hidden_objects.insert(def.name);
+        }
+        true
+    }
+
+    pub(crate) fn sign_in(&self) -> Tokens {
+        let mut st = self.lock();
+        let now = st.clock.now();
+        let st = &mut *st;
+        let issued = st.tokens.sign_in(&mut st.rng, now, &self.fixed.signed_in_user, &self.config.client_id);
+        Tokens {
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token.unwrap_or_default(),
+            instance_url: self.base_url.clone(),
+        }
+    }
+
+    pub(crate) fn records(&self, object: &str) -> Vec<Value> {
+        let st = self.lock();
+        let name = schema::object(object).map_or("", |d| d.name);
+        st.store.table(name).map(|f| Value::Object(f.clone())).collect()
+    }
+
+    pub(crate) fn record(&self, id: &str) -> Option<Value> {
+        let id = crate::ids::normalize(id)?;
+        self.lock().store.find(&id).map(|(_, f)| Value::Object(f.clone()))
+    }
+
+    pub(crate) fn insert_record(&self, object: &str, fields: &Map<String, Value>) -> Result<String, Vec<RecordError>> {
+        let def = schema::object(object).ok_or_else(|| unknown_object(object))?;
+        let mut st = self.lock();
+        let checked = validate::check(def, fields, Mode::Insert, &st.store)
+            .map_err(|e| e.into_iter().map(RecordError::from).collect::<Vec<_>>())?;
+        let ctx = st.write_ctx(&self.fixed.signed_in_user);
+        Ok(st.store.insert(def, checked, &ctx))
+    }
+
+    pub(crate) fn update_record(&self, object: &str, id: &str, fields: &Map<String, Value>) -> Result<(), Vec<RecordError>> {
+        let def = schema::object(object).ok_or_else(|| unknown_object(object))?;
+        let mut st = self.lock();
+        let checked = validate::check(def, fields, Mode::Update, &st.store)
+            .map_err(|e| e.into_iter().map(RecordError::from).collect::<Vec<_>>())?;
+        let ctx = st.write_ctx(&self.fixed.signed_in_user);
+        let id = crate::ids::normalize(id).unwrap_or_default();
+        if st.store.update(def, &id, checked, &ctx) {
+            Ok(())
+        } else {
+            Err(vec![RecordError { code: "NOT_FOUND".into(), message: "The requested resource does not exist".into(), fields: vec![] }])
+        }
+    }
+
+    pub(crate) fn delete_record(&self, object: &str, id: &str) -> bool {
+        let name = schema::object(object).map_or("", |d| d.name);
+        let id = crate::ids::normalize(id).unwrap_or_default();
+        self.lock().store.delete(name, &id)
+    }
+
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        self.lock().log.clear();
+    }
+}

@@ -1,0 +1,195 @@
+//! A Salesforce-compatible test org for Ringside. The product talks to it exactly as it
+//! talks to Salesforce — OAuth web server flow with PKCE, the REST data API (SOQL, SOSL,
+//! sObjects, collections), the same error bodies and status codes — and tests steer it
+//! through [`RunningOrg`]: inject faults, move the clock, expire tokens, read and write
+//! records directly. See `README.md` in this crate for what is modelled and how.
+
+mod admin;
+mod api;
+mod clock;
+mod control;
+mod error;
+mod faults;
+mod fixture;
+mod ids;
+mod oauth;
+mod org;
+mod pipeline;
+mod schema;
+mod server;
+mod soql;
+mod sosl;
+mod store;
+mod tokens;
+mod validate;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{Map, Value};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use clock::ClockStart;
+pub use control::{ControlState, RecordError, Settings, Tokens};
+pub use faults::{AfterCommit, Fault, FaultKind, Trigger};
+pub use fixture::FixedRecords;
+pub use org::{LoggedRequest, OrgConfig, API_VERSION};
+pub use time::OffsetDateTime;
+
+use org::Org;
+
+/// A running org. Dropping it stops the server and closes its connections.
+pub struct RunningOrg {
+    org: Arc<Org>,
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+/// Starts an org on `127.0.0.1` with a free port.
+pub async fn spawn(config: OrgConfig) -> RunningOrg {
+    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
+    spawn_on(config, addr).await.expect("binding 127.0.0.1:0 must work on any test machine")
+}
+
+/// Starts an org on a given address (the `sforg` binary uses a fixed port).
+pub async fn spawn_on(config: OrgConfig, addr: SocketAddr) -> std::io::Result<RunningOrg> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let org = Arc::new(Org::new(config, format!("http://{host}:{}", addr.port())));
+    let task = tokio::spawn(server::run(listener, router(org.clone())));
+    Ok(RunningOrg { org, addr, task })
+}
+
+fn router(org: Arc<Org>) -> Router {
+    Router::new()
+        .route("/services/oauth2/authorize", get(oauth::authorize_page).post(oauth::authorize_decision))
+        .route("/services/oauth2/token", post(oauth::token))
+        .route("/services/oauth2/revoke", post(oauth::revoke).get(oauth::revoke_get))
+        .route("/services/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route("/id/{org_id}/{user_id}", get(oauth::identity))
+        .merge(api::routes())
+        .merge(admin::routes())
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(org.clone(), pipeline::handle))
+        .with_state(org)
+}
+
+impl Drop for RunningOrg {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RunningOrg {
+    /// `http://127.0.0.1:PORT`: the login URL and, after sign-in, the `instance_url`.
+    pub fn base_url(&self) -> &str {
+        &self.org.base_url
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// `http://127.0.0.1:PORT/services/data/v62.0`.
+    pub fn data_url(&self) -> String {
+        format!("{}/services/data/v{API_VERSION}", self.org.base_url)
+    }
+    pub fn org_id(&self) -> &str {
+        &self.org.org_id
+    }
+    pub fn client_id(&self) -> &str {
+        &self.org.config.client_id
+    }
+    /// Ids of the fixed fixture records (see the `fixture` module for what they are).
+    pub fn fixed(&self) -> &FixedRecords {
+        &self.org.fixed
+    }
+    /// Tokens for the signed-in rep without the browser flow.
+    pub fn sign_in(&self) -> Tokens {
+        self.org.sign_in()
+    }
+    pub fn inject(&self, fault: Fault) {
+        self.org.inject(fault);
+    }
+    pub fn clear_faults(&self) {
+        self.org.clear_faults();
+    }
+    /// Adds this much real time to every request (for benchmarks).
+    pub fn set_latency(&self, latency: Duration) {
+        self.org.apply(&Settings { latency_ms: Some(latency.as_millis() as u64), ..Settings::default() });
+    }
+    pub fn expire_access_tokens(&self) {
+        self.org.expire_access_tokens();
+    }
+    pub fn set_refresh_token_rotation(&self, on: bool) {
+        self.org.apply(&Settings { rotate_refresh_tokens: Some(on), ..Settings::default() });
+    }
+    pub fn set_search_delay(&self, delay: Duration) {
+        self.org.apply(&Settings { search_delay_secs: Some(delay.as_secs_f64()), ..Settings::default() });
+    }
+    pub fn set_api_limit(&self, limit: u64) {
+        self.org.apply(&Settings { api_limit: Some(limit), ..Settings::default() });
+    }
+    pub fn set_query_batch_size(&self, n: usize) {
+        self.org.apply(&Settings { query_batch_size: Some(n), ..Settings::default() });
+    }
+    pub fn reset_api_usage(&self) {
+        self.org.reset_api_usage();
+    }
+    /// `(used today, daily limit)`.
+    pub fn api_usage(&self) -> (u64, u64) {
+        let s = self.org.control_state();
+        (s.api_usage, s.api_limit)
+    }
+    /// Moves the org's clock forward: token expiry, search delay, `TODAY`, code expiry.
+    pub fn advance_clock(&self, by: Duration) {
+        self.org.advance_clock(by);
+    }
+    pub fn now(&self) -> OffsetDateTime {
+        self.org.now()
+    }
+    /// Hides an object from the user (`false`) or shows it again, as profile access would.
+    pub fn set_object_access(&self, object: &str, accessible: bool) {
+        assert!(self.org.set_object_access(object, accessible), "no object named {object} in the test org");
+    }
+    /// Every record of an object, fields by canonical name.
+    pub fn records(&self, object: &str) -> Vec<Value> {
+        self.org.records(object)
+    }
+    pub fn record(&self, id: &str) -> Option<Value> {
+        self.org.record(id)
+    }
+    /// Creates a record as the signed-in rep, validated like an API write (`fields` is a
+    /// JSON object). The search delay applies.
+    pub fn insert(&self, object: &str, fields: Value) -> Result<String, Vec<RecordError>> {
+        self.org.insert_record(object, &as_map(fields))
+    }
+    pub fn update(&self, object: &str, id: &str, fields: Value) -> Result<(), Vec<RecordError>> {
+        self.org.update_record(object, id, &as_map(fields))
+    }
+    pub fn delete(&self, object: &str, id: &str) -> bool {
+        self.org.delete_record(object, id)
+    }
+    /// Requests seen so far, oldest first (admin calls excluded).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.org.requests()
+    }
+    pub fn clear_requests(&self) {
+        self.org.clear_requests();
+    }
+    /// Serves until the task is stopped (for the binary).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+fn as_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}

@@ -1,0 +1,212 @@
+//! Checks a record write against the object's describe before it reaches the store:
+//! unknown and read-only fields, JSON types, lengths, restricted picklists, e-mail
+//! addresses, lookups, required fields. Errors use Salesforce's codes and messages.
+//! It never writes.
+
+use serde_json::{Map, Value};
+
+use crate::clock::{parse_date, parse_datetime, sf_datetime};
+use crate::error::FieldError;
+use crate::ids;
+use crate::schema::{self, FieldType, ObjectDef};
+use crate::store::{Fields, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Insert,
+    Update,
+}
+
+/// Returns the fields under their canonical names with values normalised
+/// (`""` → null, 15 → 18-character ids, datetimes in Salesforce's format).
+pub(crate) fn check(def: &ObjectDef, input: &Map<String, Value>, mode: Mode, store: &Store) -> Result<Fields, Vec<FieldError>> {
+    let mut out = Map::new();
+    let mut read_only = Vec::new();
+    for (key, value) in input {
+        if key == "attributes" {
+            continue;
+        }
+        let Some(field) = def.field(key) else {
+            return Err(vec![FieldError::new(
+                "INVALID_FIELD",
+                format!("No such column '{key}' on sobject of type {}", def.name),
+                vec![],
+            )]);
+        };
+        let allowed = match mode {
+            Mode::Insert => field.createable,
+            Mode::Update => field.updateable,
+        };
+        if !allowed {
+            read_only.push(field.name.to_string());
+            continue;
+        }
+        out.insert(field.name.to_string(), value.clone());
+    }
+    if !read_only.is_empty() {
+        return Err(vec![FieldError::new(
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            format!(
+                "Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                read_only.join(", ")
+            ),
+            read_only,
+        )]);
+    }
+
+    let mut errors = Vec::new();
+    for (name, value) in out.iter_mut() {
+        let Some(field) = def.field(name) else { continue };
+        match normalize(field, value, store) {
+            Ok(v) => *value = v,
+            Err(Rejection::Json(message)) => {
+                return Err(vec![FieldError::new("JSON_PARSER_ERROR", message, vec![])]);
+            }
+            Err(Rejection::Field(e)) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    if def.name == "Event" && mode == Mode::Insert {
+        fill_event_end(&mut out);
+    }
+    let missing: Vec<String> = def
+        .fields
+        .iter()
+        .filter(|f| f.is_required_on_create())
+        .filter(|f| match mode {
+            Mode::Insert => out.get(f.name).is_none_or(Value::is_null),
+            Mode::Update => out.get(f.name).is_some_and(Value::is_null),
+        })
+        .map(|f| f.name.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(vec![FieldError::new(
+            "REQUIRED_FIELD_MISSING",
+            format!("Required fields are missing: [{}]", missing.join(", ")),
+            missing,
+        )]);
+    }
+    Ok(out)
+}
+
+enum Rejection {
+    /// The body could not be read as this type at all (Salesforce's JSON_PARSER_ERROR).
+    Json(String),
+    Field(FieldError),
+}
+
+fn normalize(field: &schema::FieldDef, value: &Value, store: &Store) -> Result<Value, Rejection> {
+    let fields = vec![field.name.to_string()];
+    let wrong_type = |expected: &str| {
+        let (token, shown) = match value {
+            Value::String(s) => ("VALUE_STRING", s.clone()),
+            Value::Bool(b) => (if *b { "VALUE_TRUE" } else { "VALUE_FALSE" }, b.to_string()),
+            Value::Number(n) => ("VALUE_NUMBER_INT", n.to_string()),
+            Value::Array(_) => ("START_ARRAY", "[".into()),
+            Value::Object(_) => ("START_OBJECT", "{".into()),
+            Value::Null => ("VALUE_NULL", "null".into()),
+        };
+        Rejection::Json(format!(
+            "Cannot deserialize instance of {expected} from {token} value {shown} or request may be missing a required field"
+        ))
+    };
+    if value.is_null() || value.as_str() == Some("") {
+        return Ok(Value::Null);
+    }
+    match field.ty {
+        FieldType::Boolean => value.as_bool().map(Value::Bool).ok_or_else(|| wrong_type("boolean")),
+        FieldType::Int => value
+            .as_i64()
+            .or_else(|| value.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .map(Value::from)
+            .ok_or_else(|| wrong_type("int")),
+        FieldType::Currency | FieldType::Percent => {
+            value.as_f64().map(Value::from).ok_or_else(|| wrong_type("double"))
+        }
+        FieldType::Date => {
+            let s = value.as_str().ok_or_else(|| wrong_type("date"))?;
+            parse_date(s).map(|_| value.clone()).ok_or_else(|| wrong_type("date"))
+        }
+        FieldType::DateTime => {
+            let s = value.as_str().ok_or_else(|| wrong_type("datetime"))?;
+            parse_datetime(s).map(|t| Value::String(sf_datetime(t))).ok_or_else(|| wrong_type("datetime"))
+        }
+        FieldType::Reference | FieldType::Id => {
+            let s = value.as_str().ok_or_else(|| wrong_type("reference"))?;
+            let id = ids::normalize(s)
+                .filter(|id| field.reference_to.iter().any(|t| schema::object(t).is_some_and(|o| id.starts_with(o.key_prefix))))
+                .ok_or_else(|| {
+                    Rejection::Field(FieldError::new(
+                        "MALFORMED_ID",
+                        format!("{}: id value of incorrect type: {s}", field.label),
+                        fields.clone(),
+                    ))
+                })?;
+            if store.find(&id).is_none() {
+                return Err(Rejection::Field(FieldError::new(
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    "invalid cross reference id",
+                    fields,
+                )));
+            }
+            Ok(Value::String(id))
+        }
+        _ => {
+            let s = match value {
+                Value::String(s) => s.clone(),
+                // Salesforce coerces numbers and booleans into text fields.
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return Err(wrong_type("string")),
+            };
+            let len = s.chars().count();
+            if field.length > 0 && len > field.length as usize {
+                return Err(Rejection::Field(FieldError::new(
+                    "STRING_TOO_LONG",
+                    format!("{}: data value too large: {s} (max length={})", field.label, field.length),
+                    fields,
+                )));
+            }
+            if field.ty == FieldType::Picklist && field.restricted && !field.picklist.contains(&s.as_str()) {
+                return Err(Rejection::Field(FieldError::new(
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    format!("{}: bad value for restricted picklist field: {s}", field.label),
+                    fields,
+                )));
+            }
+            if field.ty == FieldType::Email && !plausible_email(&s) {
+                return Err(Rejection::Field(FieldError::new(
+                    "INVALID_EMAIL_ADDRESS",
+                    format!("{}: invalid email address: {s}", field.label),
+                    fields,
+                )));
+            }
+            Ok(Value::String(s))
+        }
+    }
+}
+
+fn plausible_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(char::is_whitespace)
+}
+
+/// An event given a start and a duration gets its end computed, as Salesforce does.
+fn fill_event_end(out: &mut Fields) {
+    if out.get("EndDateTime").is_some_and(|v| !v.is_null()) {
+        return;
+    }
+    let start = out.get("StartDateTime").and_then(Value::as_str).and_then(parse_datetime);
+    let minutes = out.get("DurationInMinutes").and_then(Value::as_i64);
+    if let (Some(start), Some(minutes)) = (start, minutes) {
+        let end = start + time::Duration::minutes(minutes);
+        out.insert("EndDateTime".into(), Value::String(sf_datetime(end)));
+    }
+}

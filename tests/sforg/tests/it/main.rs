@@ -1,0 +1,10 @@
+//! Integration tests of the test org over real HTTP, as the product will talk to it.
+
+mod collections;
+mod faults;
+mod limits;
+mod oauth;
+mod sobjects;
+mod soql;
+mod sosl;
+mod support;
