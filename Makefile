@@ -46,11 +46,14 @@ $(TAURI_DRIVER):
 	$(CARGO) install tauri-driver --version '^2' --locked --root $(TOOLS)
 
 test-e2e: $(TAURI_DRIVER)
-	$(CARGO) build -p ringside-desktop
+	$(CARGO) build -p ringside-desktop -p ringside -p ringside-sforg --bins
 	cd tests/e2e && npm ci --no-audit --no-fund
 	TAURI_DRIVER=$(TAURI_DRIVER) RINGSIDE_APP=$(CURDIR)/target/debug/ringside-desktop \
-	  RINGSIDE_CLI=$(CURDIR)/target/debug/ringside \
+	  RINGSIDE_CLI=$(CURDIR)/target/debug/ringside RINGSIDE_SFORG=$(CURDIR)/target/debug/sforg \
 	  timeout 900 tests/scripts/with-session --x node --test --test-concurrency=1 tests/e2e/
+
+bench-match:
+	tests/scripts/with-session $(CARGO) bench -p ringside --bench matching
 
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri

@@ -9,6 +9,12 @@ fn main() {
         "parse_dial_input",
         "take_pending_dial",
         "write_diagnostics",
+        "salesforce_status",
+        "salesforce_sign_in",
+        "salesforce_sign_out",
+        "match_number",
+        "create_caller_record",
+        "open_record",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

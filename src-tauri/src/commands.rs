@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
-use ringside::app::{AppError, AppStatus, DialTarget, Engine};
+use ringside::app::{AppError, AppStatus, DialTarget, Engine, SalesforceStatus};
+use ringside::crm::matching::{CallerMatch, MatchedRecord};
+use ringside::crm::Connection;
 use ringside::audio::{AudioDevices, AudioRole};
 use ringside::settings::SettingChange;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
 
 type EngineState<'a> = State<'a, Arc<Engine>>;
 
@@ -61,4 +64,63 @@ pub async fn take_pending_dial(engine: EngineState<'_>) -> Result<Option<DialTar
 #[tracing::instrument(skip_all)]
 pub async fn write_diagnostics(engine: EngineState<'_>) -> Result<String, AppError> {
     engine.write_diagnostics(None).map(|p| p.display().to_string())
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn salesforce_status(engine: EngineState<'_>) -> Result<SalesforceStatus, AppError> {
+    Ok(engine.salesforce_status().await)
+}
+
+/// Opens Salesforce's sign-in page in the default browser and waits for the answer.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn salesforce_sign_in(app: AppHandle, engine: EngineState<'_>) -> Result<Connection, AppError> {
+    engine
+        .sign_in_to_salesforce(|url| {
+            if let Err(e) = app.opener().open_url(url, None::<&str>) {
+                tracing::warn!(%e, "browser not opened for the sign-in");
+            }
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn salesforce_sign_out(engine: EngineState<'_>) -> Result<(), AppError> {
+    engine.sign_out_of_salesforce().await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn match_number(engine: EngineState<'_>, number: String) -> Result<CallerMatch, AppError> {
+    engine.match_number(&number).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine, last_name, company))]
+pub async fn create_caller_record(
+    engine: EngineState<'_>,
+    object: String,
+    number: String,
+    last_name: String,
+    company: Option<String>,
+) -> Result<MatchedRecord, AppError> {
+    engine.create_caller_record(&object, &number, &last_name, company.as_deref()).await
+}
+
+/// Opens a record in Salesforce (Lightning) in the default browser.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(app, engine))]
+pub async fn open_record(app: AppHandle, engine: EngineState<'_>, object: String, id: String) -> Result<(), AppError> {
+    let url = engine.record_url(&object, &id).await?;
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| AppError::new(ringside::app::ErrorCode::Io, format!("The browser could not be opened: {e}")))
 }

@@ -29,6 +29,12 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::parse_dial_input,
             commands::take_pending_dial,
             commands::write_diagnostics,
+            commands::salesforce_status,
+            commands::salesforce_sign_in,
+            commands::salesforce_sign_out,
+            commands::match_number,
+            commands::create_caller_record,
+            commands::open_record,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.
@@ -63,6 +69,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(engine.clone())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

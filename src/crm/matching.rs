@@ -154,17 +154,30 @@ pub fn is_soql_datetime(s: &str) -> bool {
 /// the number's national digits (at least 7), which is how "+33 (0)1 23…" or
 /// "0033 1 23…" typed in any region still match — and nothing shorter does.
 pub fn matching_field(record: &Record, object: &SearchObject, number: &PhoneNumberInfo, region: &str) -> Option<String> {
+    let region = record_region(record, object, region);
     object.phone_fields.iter().find_map(|field| {
         let value = record.str(field)?;
-        same_number(value, number, region).then(|| field.clone())
+        same_number(value, number, &region).then(|| field.clone())
     })
 }
 
+/// The region a record's nationally written numbers are read in: its country when it
+/// has a recognisable one, else the rep's.
+pub fn record_region(record: &Record, object: &SearchObject, default_region: &str) -> String {
+    object
+        .country_field
+        .as_deref()
+        .and_then(|f| record.str(f))
+        .and_then(super::country::region_of)
+        .unwrap_or_else(|| default_region.to_string())
+}
+
+/// Does the phone value `value` (read in `region`) hold `number`? A value that reads as
+/// a valid number must be exactly that number; only a value that does not parse is
+/// compared by its trailing digits.
 pub fn same_number(value: &str, number: &PhoneNumberInfo, region: &str) -> bool {
     if let Ok(n) = phone::normalise(value, region) {
-        if n.e164 == number.e164 {
-            return true;
-        }
+        return n.e164 == number.e164;
     }
     let nsn = number.national_number.as_str();
     let digits: String = value.split(['x', 'X', '#', ';']).next().unwrap_or("").chars().filter(char::is_ascii_digit).collect();
@@ -181,6 +194,8 @@ pub fn same_number(value: &str, number: &PhoneNumberInfo, region: &str) -> bool 
 
 /// The index entry for a record: every phone field that reads as a valid number.
 pub fn to_indexed(record: &Record, object: &SearchObject, region: &str, source: IndexSource, now: i64) -> IndexedRecord {
+    let region = record_region(record, object, region);
+    let region = region.as_str();
     let numbers = object
         .phone_fields
         .iter()
@@ -302,6 +317,22 @@ mod tests {
         for other in ["01 23 45 67 88", "+44 1 23 45 67 89", "9 01 23 45 67 89 12", "123456789 0"] {
             assert!(!same_number(other, &n, "FR"), "{other} is another number");
         }
+    }
+
+    #[test]
+    fn a_nationally_written_number_is_read_in_the_records_country() {
+        let layout = Layout::default();
+        let lead = &layout.search[1];
+        let kenji: Record = serde_json::from_str(
+            r#"{"attributes":{"type":"Lead"},"Id":"00Q000000000001AAA","Name":"Kenji Watanabe","Phone":"03-1234-5678","Country":"Japan"}"#,
+        )
+        .unwrap();
+        let tokyo = phone::normalise("+81 3-1234-5678", "FR").unwrap();
+        let paris_lookalike = phone::normalise("+33 3 12 34 56 78", "FR").unwrap();
+        assert_eq!(matching_field(&kenji, lead, &tokyo, "FR").as_deref(), Some("Phone"), "the Tokyo caller is Kenji");
+        assert_eq!(matching_field(&kenji, lead, &paris_lookalike, "FR"), None, "a French number with the same digits is not");
+        let indexed = to_indexed(&kenji, lead, "FR", IndexSource::Search, 0);
+        assert_eq!(indexed.numbers, vec![("+81312345678".to_string(), "Phone".to_string())]);
     }
 
     #[test]

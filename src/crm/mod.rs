@@ -3,6 +3,7 @@
 //! on).
 
 pub mod client;
+pub mod country;
 pub mod error;
 pub mod escape;
 pub mod oauth;

@@ -17,6 +17,9 @@ pub struct SearchObject {
     pub name_field: String,
     /// Fields the pop shows, in order (dotted parent paths allowed: `Account.Name`).
     pub pop_fields: Vec<String>,
+    /// The record's country: numbers written without a country code on the record are
+    /// read in that country.
+    pub country_field: Option<String>,
     /// Extra SOQL condition (e.g. unconverted Leads only). Written by the admin, never
     /// built from caller input.
     pub filter: Option<String>,
@@ -46,6 +49,7 @@ impl Default for Layout {
                     phone_fields: fields(&["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"]),
                     name_field: "Name".into(),
                     pop_fields: fields(&["Title", "Account.Name", "Owner.Name", "Email", "MailingCountry"]),
+                    country_field: Some("MailingCountry".into()),
                     filter: None,
                 },
                 SearchObject {
@@ -53,6 +57,7 @@ impl Default for Layout {
                     phone_fields: fields(&["Phone", "MobilePhone"]),
                     name_field: "Name".into(),
                     pop_fields: fields(&["Title", "Company", "Owner.Name", "Status", "Country"]),
+                    country_field: Some("Country".into()),
                     filter: Some("IsConverted = false".into()),
                 },
                 SearchObject {
@@ -60,6 +65,7 @@ impl Default for Layout {
                     phone_fields: fields(&["Phone"]),
                     name_field: "Name".into(),
                     pop_fields: fields(&["Owner.Name", "BillingCountry", "Industry"]),
+                    country_field: Some("BillingCountry".into()),
                     filter: None,
                 },
             ],
@@ -74,7 +80,7 @@ impl Layout {
     /// The fields to ask Salesforce for, per object: id, name, phones and pop fields.
     pub fn query_fields(&self, object: &SearchObject) -> Vec<String> {
         let mut out = vec!["Id".to_string(), object.name_field.clone()];
-        for f in object.phone_fields.iter().chain(&object.pop_fields) {
+        for f in object.phone_fields.iter().chain(&object.pop_fields).chain(&object.country_field) {
             if !out.contains(f) {
                 out.push(f.clone());
             }

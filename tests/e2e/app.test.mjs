@@ -4,17 +4,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import * as harness from "./harness.mjs";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import net from "node:net";
-import { remote } from "webdriverio";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.RINGSIDE_APP;
 const CLI = process.env.RINGSIDE_CLI;
-const TAURI_DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
 const OUT = join(here, "out");
 const HEADSET = "headset_e2e";
 const HEADSET_NAME = "Casque «Jabra» Évolve 75";
@@ -24,62 +22,28 @@ const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", L
 let driver;
 let browser;
 let headsetModule;
-
-// Each run takes free ports for tauri-driver and WebKitWebDriver, so a driver left
-// over from another run can never answer in its place.
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-let driverPort;
-
-function waitForPort(port, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const sock = net.connect(port, "127.0.0.1");
-      sock.once("connect", () => { sock.destroy(); resolve(); });
-      sock.once("error", () => {
-        sock.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
+let byId;
+let text;
+let shot;
 
 async function openApp() {
-  const b = await remote({
-    hostname: "127.0.0.1",
-    port: driverPort,
-    logLevel: "error",
-    capabilities: { "tauri:options": { application: APP }, "wdio:enforceWebDriverClassic": true },
-  });
-  await b.$('[data-testid="view-title"]').waitForExist({ timeout: 30000 });
+  const b = await harness.openApp(driver, APP);
+  ({ byId, text, shot } = harness.ui(b, OUT));
   return b;
 }
 
 async function closeApp() {
-  if (browser) await browser.deleteSession().catch(() => {});
+  await harness.closeApp(browser);
   browser = undefined;
 }
 
-const byId = (id) => browser.$(`[data-testid="${id}"]`);
-// WebKitWebDriver's getText() returns "" for the nav buttons (icon + label inside a
-// flex button); textContent is what a screen reader announces anyway.
-const text = async (id) => (await (await byId(id)).getProperty("textContent")).trim();
-// WebKit can capture the frame before the last DOM change is painted: wait two
-// animation frames so the picture shows what the assertions saw.
-async function shot(name) {
-  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
-  await browser.saveScreenshot(join(OUT, `${name}.png`));
+async function startDriver(driverEnv) {
+  driver = await harness.startDriver(driverEnv);
+}
+
+async function stopDriver() {
+  await harness.stopDriver(driver);
+  driver = undefined;
 }
 
 async function openAudioSettings() {
@@ -92,33 +56,6 @@ async function optionTexts(selectId) {
   const texts = [];
   for (const o of options) texts.push(await o.getText());
   return texts;
-}
-
-async function startDriver(driverEnv) {
-  driverPort = await freePort();
-  const nativePort = await freePort();
-  const proc = spawn(
-    TAURI_DRIVER,
-    ["--port", String(driverPort), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
-    { env: driverEnv, stdio: ["ignore", "inherit", "inherit"] },
-  );
-  driver = proc;
-  const died = new Promise((_, reject) =>
-    proc.once("exit", (code) => reject(new Error(`tauri-driver exited (${code}) before listening`))));
-  died.catch(() => {});
-  await Promise.race([waitForPort(driverPort, 20000), died]);
-}
-
-async function stopDriver() {
-  if (!driver) return;
-  const proc = driver;
-  driver = undefined;
-  // It may already have exited (its 'exit' event then never comes again).
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const gone = new Promise((resolve) => proc.once("exit", resolve));
-    proc.kill();
-    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
-  }
 }
 
 before(async () => {

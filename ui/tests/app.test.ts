@@ -1,7 +1,17 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import App from "../src/App.svelte";
-import { appStatus, emitCoreEvent, fakeCore, parisNumber, refuse, type FakeCore } from "./fake-core";
+import {
+  appStatus,
+  callerMatch,
+  connectedStatus,
+  emitCoreEvent,
+  fakeCore,
+  parisNumber,
+  refuse,
+  settings,
+  type FakeCore,
+} from "./fake-core";
 
 /** Renders the window and waits until start-up (listen, status, pending link) is done. */
 async function renderApp(core: FakeCore) {
@@ -112,7 +122,7 @@ describe("language", () => {
   it("switches the whole UI to French when the core answers the change", async () => {
     const core = fakeCore({
       change_setting: ({ change }) =>
-        appStatus({ language: "fr", settings: { language: (change as { value: "fr" }).value, defaultRegion: "FR" } }),
+        appStatus({ language: "fr", settings: settings({ language: (change as { value: "fr" }).value }) }),
     });
     await renderApp(core);
     await fireEvent.click(screen.getByTestId("nav-settings"));
@@ -141,7 +151,7 @@ describe("language", () => {
     await screen.findByTestId("select-microphone");
 
     // "system" is the setting; the core resolved it to Japanese from the OS locale.
-    await emitCoreEvent({ type: "settingsChanged", settings: { language: "system", defaultRegion: "JP" }, language: "ja" });
+    await emitCoreEvent({ type: "settingsChanged", settings: settings({ defaultRegion: "JP" }), language: "ja" });
 
     expect(await screen.findByRole("heading", { name: "設定" })).toBeInTheDocument();
     expect(["nav-phone", "nav-meetings", "nav-history", "nav-reports"].map((id) => screen.getByTestId(id).textContent?.trim())).toEqual([
@@ -160,7 +170,7 @@ describe("language", () => {
 describe("general and diagnostics settings", () => {
   it("saves the region on change and shows the value the core kept", async () => {
     const core = fakeCore({
-      change_setting: () => appStatus({ settings: { language: "system", defaultRegion: "JP" } }),
+      change_setting: () => appStatus({ settings: settings({ defaultRegion: "JP" }) }),
     });
     await renderApp(core);
     await fireEvent.click(screen.getByTestId("nav-settings"));
@@ -203,5 +213,49 @@ describe("general and diagnostics settings", () => {
     );
     expect(screen.getByText("Ringside 0.1.0")).toBeInTheDocument();
     expect(screen.getByText("/home/rep/.local/share/ringside/logs/ringside.log")).toBeInTheDocument();
+  });
+});
+
+describe("Salesforce", () => {
+  it("puts the Salesforce section right after Audio, and the header follows the connection", async () => {
+    const core = fakeCore();
+    await renderApp(core);
+    expect(screen.getByTestId("chip-salesforce")).toHaveTextContent("Salesforce: not connected");
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+
+    const sections = [...document.querySelectorAll("[data-testid^='settings-']")].map((s) => s.getAttribute("data-testid"));
+    expect(sections).toEqual([
+      "settings-audio",
+      "settings-salesforce",
+      "settings-language",
+      "settings-general",
+      "settings-diagnostics",
+    ]);
+
+    await emitCoreEvent({ type: "salesforceChanged", status: connectedStatus() });
+    await vi.waitFor(() => expect(screen.getByTestId("chip-salesforce")).toHaveTextContent("Salesforce: connected"));
+    expect(screen.getByTestId("sf-status")).toHaveTextContent("Connected to https://acme.my.salesforce.com");
+  });
+
+  it("a signed-out look-up leads to the Salesforce settings", async () => {
+    const core = fakeCore({ match_number: refuse("signedOut", "Not connected to Salesforce.") });
+    await renderApp(core);
+    await emitCoreEvent({ type: "dialRequested", target: parisNumber });
+    await fireEvent.click(await screen.findByTestId("dial-lookup"));
+
+    await fireEvent.click(await screen.findByRole("button", { name: "Connect to Salesforce" }));
+
+    expect(title()).toHaveTextContent("Settings");
+    expect(screen.getByTestId("settings-salesforce")).toBeInTheDocument();
+    expect(await screen.findByTestId("sf-connect")).toBeDisabled();
+  });
+
+  it("keeps the pop when the rep comes back to the Phone view", async () => {
+    const core = fakeCore();
+    await renderApp(core);
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    await fireEvent.click(screen.getByTestId("nav-phone"));
+    expect(await screen.findByTestId("pop-record-name")).toHaveTextContent("Camille Martin");
   });
 });

@@ -62,6 +62,18 @@ describe("dialer", () => {
     expect(core.callsTo("parse_dial_input")).toEqual([{ input: "01 23 45 67 89" }]);
   });
 
+  it("Look up waits until the number now typed has been read, never using the previous one", async () => {
+    renderPhone();
+    await fireEvent.input(input(), { target: { value: "01 23 45 67 89" } });
+    await vi.advanceTimersByTimeAsync(PARSE_DELAY_MS);
+    await vi.waitFor(() => expect(screen.getByTestId("dial-lookup")).toBeEnabled());
+
+    await fireEvent.input(input(), { target: { value: "+1 415 555 1212" } });
+    expect(screen.getByTestId("dial-lookup"), "the shown result is for the previous number").toBeDisabled();
+    await vi.advanceTimersByTimeAsync(PARSE_DELAY_MS);
+    await vi.waitFor(() => expect(screen.getByTestId("dial-lookup")).toBeEnabled());
+  });
+
   it("shows the core's own error sentence when it refuses the input", async () => {
     core.handle("parse_dial_input", refuse("invalidNumber", "“12” is too short to be a phone number."));
     renderPhone();

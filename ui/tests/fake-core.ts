@@ -6,9 +6,14 @@ import {
   events,
   type AppStatus,
   type AudioDevices,
+  type CallerMatch,
   type CoreEvent,
   type DialTarget,
   type ErrorCode,
+  type MatchedRecord,
+  type PhoneNumberInfo,
+  type SalesforceStatus,
+  type Settings,
 } from "../src/lib/bindings";
 
 export type CommandName =
@@ -18,17 +23,34 @@ export type CommandName =
   | "change_setting"
   | "parse_dial_input"
   | "take_pending_dial"
-  | "write_diagnostics";
+  | "write_diagnostics"
+  | "salesforce_status"
+  | "salesforce_sign_in"
+  | "salesforce_sign_out"
+  | "match_number"
+  | "create_caller_record"
+  | "open_record";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
 export type Call = { command: CommandName; args: Args };
 
+export function settings(overrides: Partial<Settings> = {}): Settings {
+  return {
+    language: "system",
+    defaultRegion: "FR",
+    salesforceLogin: "production",
+    salesforceClientId: "",
+    salesforceCallbackPort: 0,
+    ...overrides,
+  };
+}
+
 export function appStatus(overrides: Partial<AppStatus> = {}): AppStatus {
   return {
     version: "0.1.0",
     language: "en",
-    settings: { language: "system", defaultRegion: "FR" },
+    settings: settings(),
     notices: [],
     dataDir: "/home/rep/.local/share/ringside",
     logFile: "/home/rep/.local/share/ringside/logs/ringside.log",
@@ -65,6 +87,59 @@ export const parisNumber: DialTarget = {
   region: "FR",
 };
 
+export function salesforceStatus(overrides: Partial<SalesforceStatus> = {}): SalesforceStatus {
+  return { connection: null, apiUsage: null, login: "production", clientIdSet: false, ...overrides };
+}
+
+export const connectedStatus = (overrides: Partial<SalesforceStatus> = {}): SalesforceStatus =>
+  salesforceStatus({
+    connection: { instanceUrl: "https://acme.my.salesforce.com", userId: "005000000000001AAA", orgId: "00D000000000001EAA" },
+    apiUsage: { used: 1234, max: 15000 },
+    clientIdSet: true,
+    ...overrides,
+  });
+
+export const parisInfo: PhoneNumberInfo = {
+  e164: "+33123456789",
+  international: "+33 1 23 45 67 89",
+  nationalNumber: "123456789",
+  extension: null,
+  region: "FR",
+  kind: "fixedLine",
+};
+
+export function matchedRecord(overrides: Partial<MatchedRecord> = {}): MatchedRecord {
+  return {
+    object: "Contact",
+    id: "003000000000001AAA",
+    name: "Camille Martin",
+    matchedField: "Phone",
+    fields: [
+      { field: "Title", value: "Head of Purchasing" },
+      { field: "Account.Name", value: "Boulangeries Dupont" },
+      { field: "Owner.Name", value: "Jeanne Rep" },
+    ],
+    url: "https://acme.my.salesforce.com/lightning/r/Contact/003000000000001AAA/view",
+    confirmed: true,
+    ...overrides,
+  };
+}
+
+/** A `CallerMatch` whose outcome follows its records, as the core builds it. */
+export function callerMatch(overrides: Partial<CallerMatch> = {}): CallerMatch {
+  const records = overrides.records ?? [matchedRecord()];
+  return {
+    dialled: "+33123456789",
+    number: parisInfo,
+    internal: false,
+    stage: "live",
+    problem: null,
+    ...overrides,
+    records,
+    outcome: overrides.outcome ?? (records.length === 0 ? "none" : records.length === 1 ? "one" : "many"),
+  };
+}
+
 /** A handler that refuses the way the core does: an `AppError` as the rejection value. */
 export function refuse(code: ErrorCode, message: string): Handler {
   return () => {
@@ -83,6 +158,7 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     app_status: () => appStatus(),
     list_audio_devices: () => audioDevices(),
     take_pending_dial: () => null,
+    salesforce_status: () => salesforceStatus(),
     ...overrides,
   };
   const calls: Call[] = [];

@@ -15,6 +15,14 @@ export const commands = {
 	parseDialInput: (input: string) => typedError<DialTarget, AppError>(__TAURI_INVOKE("parse_dial_input", { input })),
 	takePendingDial: () => typedError<DialTarget | null, AppError>(__TAURI_INVOKE("take_pending_dial")),
 	writeDiagnostics: () => typedError<string, AppError>(__TAURI_INVOKE("write_diagnostics")),
+	salesforceStatus: () => typedError<SalesforceStatus, AppError>(__TAURI_INVOKE("salesforce_status")),
+	/**  Opens Salesforce's sign-in page in the default browser and waits for the answer. */
+	salesforceSignIn: () => typedError<Connection, AppError>(__TAURI_INVOKE("salesforce_sign_in")),
+	salesforceSignOut: () => typedError<null, AppError>(__TAURI_INVOKE("salesforce_sign_out")),
+	matchNumber: (number: string) => typedError<CallerMatch, AppError>(__TAURI_INVOKE("match_number", { number })),
+	createCallerRecord: (object: string, number: string, lastName: string, company: string | null) => typedError<MatchedRecord, AppError>(__TAURI_INVOKE("create_caller_record", { object, number, lastName, company })),
+	/**  Opens a record in Salesforce (Lightning) in the default browser. */
+	openRecord: (object: string, id: string) => typedError<null, AppError>(__TAURI_INVOKE("open_record", { object, id })),
 };
 
 /** Events */
@@ -23,6 +31,12 @@ export const events = {
 };
 
 /* Types */
+/**  The org's API usage as of the last answer (`Sforce-Limit-Info: api-usage=N/M`). */
+export type ApiUsage = {
+	used: number,
+	max: number,
+};
+
 export type AppError = {
 	code: ErrorCode,
 	message: string,
@@ -56,6 +70,27 @@ export type AudioDevices = {
 
 export type AudioRole = "microphone" | "speaker" | "ringer";
 
+export type CallerMatch = {
+	/**  What was dialled or received, as given. */
+	dialled: string,
+	/**  The number as understood; `None` for a short internal extension. */
+	number: PhoneNumberInfo | null,
+	internal: boolean,
+	outcome: MatchOutcome,
+	stage: MatchStage,
+	/**  In the layout's priority order. */
+	records: MatchedRecord[],
+	/**  Why the answer may be incomplete (Salesforce unreachable, too many records…). */
+	problem: string | null,
+};
+
+/**  Who is signed in, for display. */
+export type Connection = {
+	instanceUrl: string,
+	userId: string,
+	orgId: string,
+};
+
 /**  The core's domain event, as the webview receives it (`core-event`). */
 export type CoreEvent = DomainEvent;
 
@@ -65,14 +100,48 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  A tel:/sip:/callto: link asked to dial: the dialer opens prefilled. */
 { type: "dialRequested"; target: DialTarget } | 
 /**  A link could not be understood; nothing is dialled. */
-{ type: "linkRejected"; link: string; reason: string };
+{ type: "linkRejected"; link: string; reason: string } | 
+/**  Who a number belongs to: first from the local index, then confirmed live. */
+{ type: "callerMatched"; callerMatch: CallerMatch } | 
+/**  Signed in or out of Salesforce, or the API usage changed. */
+{ type: "salesforceChanged"; status: SalesforceStatus };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
-export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | "internal";
+export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
+/**  Not connected to Salesforce, or signed out: the UI offers to sign in. */
+"signedOut" | 
+/**  Salesforce refused or failed the request in a way retrying will not fix. */
+"salesforce" | 
+/**  Salesforce cannot be reached now (network, maintenance, API allowance). */
+"unavailable" | "internal";
 
 export type Language = "en" | "fr" | "ja";
 
 export type LanguageSetting = "system" | "en" | "fr" | "ja";
+
+export type MatchOutcome = "none" | "one" | "many";
+
+/**  Where the answer came from. */
+export type MatchStage = 
+/**  The local index, before Salesforce answered. */
+"local" | 
+/**  Salesforce confirmed (the final answer). */
+"live" | 
+/**  Salesforce could not be asked; the local answer stands (see `problem`). */
+"localOnly";
+
+export type MatchedRecord = {
+	object: string,
+	id: string,
+	name: string,
+	/**  The phone field that carries the number. */
+	matchedField: string,
+	fields: PopField[],
+	/**  Lightning URL of the record, when the instance is known. */
+	url: string | null,
+	/**  Confirmed by Salesforce in this lookup (not only remembered locally). */
+	confirmed: boolean,
+};
 
 /**  Something the rep should know that is not an answer to what they just did. */
 export type Notice = {
@@ -81,6 +150,32 @@ export type Notice = {
 };
 
 export type NoticeCode = "keyringUnavailable" | "storageProblem" | "dataDirReadOnly" | "audioProblem" | "deviceFallback";
+
+export type NumberKind = "fixedLine" | "mobile" | "fixedLineOrMobile" | "tollFree" | "premiumRate" | "sharedCost" | "voip" | "personal" | "pager" | "uan" | "voicemail" | "unknown";
+
+export type PhoneNumberInfo = {
+	/**  `+33123456789` */
+	e164: string,
+	/**  `+33 1 23 45 67 89` */
+	international: string,
+	/**
+	 *  The national significant number, digits only (`123456789`): what a phone
+	 *  search in Salesforce is made with.
+	 */
+	nationalNumber: string,
+	extension: string | null,
+	/**
+	 *  ISO region of the number, when the metadata tells (`FR`); none for
+	 *  non-geographic numbers such as +800.
+	 */
+	region: string | null,
+	kind: NumberKind,
+};
+
+export type PopField = {
+	field: string,
+	value: string,
+};
 
 export type RoleSelection = {
 	role: AudioRole,
@@ -93,13 +188,26 @@ export type RoleSelection = {
 	fallback: boolean,
 };
 
+export type SalesforceStatus = {
+	connection: Connection | null,
+	apiUsage: ApiUsage | null,
+	login: string,
+	clientIdSet: boolean,
+};
+
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number };
 
 export type Settings = {
 	language: LanguageSetting,
 	/**  ISO 3166-1 alpha-2 region used to read numbers written without a country code. */
 	defaultRegion: string,
+	/**  `production`, `sandbox`, or a My Domain / login URL. */
+	salesforceLogin: string,
+	/**  The connected app's consumer key (public: the app is a PKCE client). */
+	salesforceClientId: string,
+	/**  Fixed loopback port for the sign-in redirect; 0 picks a free one each time. */
+	salesforceCallbackPort: number,
 };
 
 /* Tauri Specta runtime */

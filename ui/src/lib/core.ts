@@ -8,12 +8,19 @@ import {
   type AppStatus,
   type AudioDevices,
   type AudioRole,
+  type CallerMatch,
+  type Connection,
   type CoreEvent,
   type DialTarget,
   type ErrorCode,
   type AppError,
+  type MatchedRecord,
+  type SalesforceStatus,
   type SettingChange,
 } from "./bindings";
+
+/** The objects `createCallerRecord` accepts (the core refuses any other). */
+export type CreatableObject = "Lead" | "Contact";
 
 /** A refusal or failure reported by the core, with its stable code and the core's own sentence. */
 export class CoreError extends Error implements AppError {
@@ -77,6 +84,19 @@ export const core = {
   parseDialInput: (input: string): Promise<DialTarget> => unwrap(commands.parseDialInput(input)),
   takePendingDial: (): Promise<DialTarget | null> => unwrap(commands.takePendingDial()),
   writeDiagnostics: (): Promise<string> => unwrap(commands.writeDiagnostics()),
+  salesforceStatus: (): Promise<SalesforceStatus> => unwrap(commands.salesforceStatus()),
+  /** Opens the browser and resolves once the rep finished there (this may take minutes). */
+  salesforceSignIn: (): Promise<Connection> => unwrap(commands.salesforceSignIn()),
+  salesforceSignOut: (): Promise<null> => unwrap(commands.salesforceSignOut()),
+  /** The final answer; the local one (if any) and this one also arrive as `callerMatched` events. */
+  matchNumber: (number: string): Promise<CallerMatch> => unwrap(commands.matchNumber(number)),
+  createCallerRecord: (
+    object: CreatableObject,
+    e164: string,
+    lastName: string,
+    company: string | null,
+  ): Promise<MatchedRecord> => unwrap(commands.createCallerRecord(object, e164, lastName, company)),
+  openRecord: (object: string, id: string): Promise<null> => unwrap(commands.openRecord(object, id)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

@@ -1,5 +1,5 @@
 // The UI's single source of state: what the core told us (status, devices,
-// notices, dial requests) and where the rep is (current view). Views read it and
+// notices, dial requests, Salesforce, caller matches) and where the rep is (current view). Views read it and
 // call its intents; it applies core answers and `CoreEvent`s in one place, so no
 // view ever sees a half-updated state. It holds no rules of the product.
 import { getContext, setContext } from "svelte";
@@ -10,11 +10,13 @@ import type {
   CoreEvent,
   DialTarget,
   Notice,
+  SalesforceStatus,
   SettingChange,
 } from "../bindings";
 import { core, errorMessage, type Unsubscribe } from "../core";
 import { setLanguage } from "../i18n/index.svelte";
 import { Dialer } from "./dialer.svelte";
+import { CallerPop } from "./pop.svelte";
 
 export const views = ["phone", "meetings", "history", "reports", "settings"] as const;
 export type View = (typeof views)[number];
@@ -33,9 +35,14 @@ export class AppState {
   notices = $state<ShownNotice[]>([]);
   devices = $state<AudioDevices | null>(null);
   linkRejection = $state<LinkRejection | null>(null);
+  /** Null until the core answered `salesforceStatus` (or sent `salesforceChanged`). */
+  salesforce = $state<SalesforceStatus | null>(null);
   readonly dialer = new Dialer();
+  readonly pop = new CallerPop();
 
   #nextNoticeId = 1;
+  // Bumped by every `salesforceChanged`: a status read that started before one is stale.
+  #salesforceVersion = 0;
   // Notices the rep dismissed; a status listing them again does not bring them
   // back, a fresh `notice` event (a new occurrence) does.
   #dismissed = new Set<string>();
@@ -57,7 +64,10 @@ export class AppState {
       if (pending) this.#requestDial(pending);
     } catch (error) {
       this.startupError = errorMessage(error);
+      return;
     }
+    // Only for the header chip; Settings reads it again and shows a failure there.
+    await this.refreshSalesforce().catch(() => undefined);
   }
 
   stop(): void {
@@ -87,6 +97,13 @@ export class AppState {
         this.view = "phone";
         this.linkRejection = { link: event.link, reason: event.reason };
         break;
+      case "callerMatched":
+        this.pop.apply(event.callerMatch);
+        break;
+      case "salesforceChanged":
+        this.#salesforceVersion++;
+        this.salesforce = event.status;
+        break;
     }
   }
 
@@ -108,6 +125,8 @@ export class AppState {
   /** Throws `CoreError` when the core refuses the change; the caller shows its message. */
   async changeSetting(change: SettingChange): Promise<void> {
     this.#applyStatus(await core.changeSetting(change));
+    // The Salesforce status repeats the login and whether a consumer key is set.
+    if (change.key.startsWith("salesforce")) await this.refreshSalesforce().catch(() => undefined);
   }
 
   async refreshDevices(): Promise<void> {
@@ -116,6 +135,32 @@ export class AppState {
 
   async selectAudioDevice(role: AudioRole, deviceId: string | null): Promise<void> {
     this.devices = await core.selectAudioDevice(role, deviceId);
+  }
+
+  async refreshSalesforce(): Promise<void> {
+    const version = this.#salesforceVersion;
+    const status = await core.salesforceStatus();
+    if (version === this.#salesforceVersion) this.salesforce = status;
+  }
+
+  /**
+   * Waits for the rep to finish in the browser (possibly minutes). The core also
+   * sends `salesforceChanged`; reading the status here keeps the page right without it.
+   */
+  async signInToSalesforce(): Promise<void> {
+    try {
+      await core.salesforceSignIn();
+    } finally {
+      await this.refreshSalesforce().catch(() => undefined);
+    }
+  }
+
+  async signOutOfSalesforce(): Promise<void> {
+    try {
+      await core.salesforceSignOut();
+    } finally {
+      await this.refreshSalesforce().catch(() => undefined);
+    }
   }
 
   #applyStatus(status: AppStatus): void {

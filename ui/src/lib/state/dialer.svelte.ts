@@ -15,6 +15,9 @@ export type DialOutcome =
 export class Dialer {
   input = $state("");
   outcome = $state<DialOutcome>({ kind: "none" });
+  /** False from a keystroke until the core has read what is now typed: `outcome`
+   * still describes the previous input, so nothing may act on it (Look up, Call). */
+  settled = $state(true);
 
   #timer: ReturnType<typeof setTimeout> | undefined;
   // Each parse request gets a number; only the answer to the latest one is shown,
@@ -39,6 +42,7 @@ export class Dialer {
     this.#cancel();
     this.input = target.display || (target.kind === "phone" ? target.e164 : target.uri);
     this.outcome = { kind: "target", target };
+    this.settled = true;
   }
 
   dispose(): void {
@@ -56,8 +60,10 @@ export class Dialer {
     const value = this.input;
     if (value.trim() === "") {
       this.outcome = { kind: "none" };
+      this.settled = true;
       return;
     }
+    this.settled = false;
     this.#timer = setTimeout(() => void this.#parse(value), PARSE_DELAY_MS);
   }
 
@@ -69,6 +75,9 @@ export class Dialer {
     } catch (error) {
       outcome = { kind: "error", message: errorMessage(error) };
     }
-    if (request === this.#latest) this.outcome = outcome;
+    if (request === this.#latest) {
+      this.outcome = outcome;
+      this.settled = true;
+    }
   }
 }

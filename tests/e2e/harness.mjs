@@ -1,0 +1,97 @@
+// Shared by the end-to-end test files: tauri-driver on free ports, the app session,
+// and helpers that find elements by data-testid and take settled screenshots.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import net from "node:net";
+import { remote } from "webdriverio";
+
+const TAURI_DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
+
+// Each run takes free ports for tauri-driver and WebKitWebDriver, so a driver left
+// over from another run can never answer in its place.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const sock = net.connect(port, "127.0.0.1");
+      sock.once("connect", () => { sock.destroy(); resolve(); });
+      sock.once("error", () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Starts tauri-driver with `env` (the app inherits it); resolves to { proc, port }. */
+export async function startDriver(env) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const proc = spawn(
+    TAURI_DRIVER,
+    ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const died = new Promise((_, reject) =>
+    proc.once("exit", (code) => reject(new Error(`tauri-driver exited (${code}) before listening`))));
+  died.catch(() => {});
+  await Promise.race([waitForPort(port, 20000), died]);
+  return { proc, port };
+}
+
+export async function stopDriver(driver) {
+  if (!driver) return;
+  const { proc } = driver;
+  // It may already have exited (its 'exit' event then never comes again).
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const gone = new Promise((resolve) => proc.once("exit", resolve));
+    proc.kill();
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  }
+}
+
+/** Starts the app through the driver and waits for its first view. */
+export async function openApp(driver, application) {
+  const b = await remote({
+    hostname: "127.0.0.1",
+    port: driver.port,
+    logLevel: "error",
+    capabilities: { "tauri:options": { application }, "wdio:enforceWebDriverClassic": true },
+  });
+  await b.$('[data-testid="view-title"]').waitForExist({ timeout: 30000 });
+  return b;
+}
+
+export async function closeApp(b) {
+  if (b) await b.deleteSession().catch(() => {});
+}
+
+/** Helpers bound to one app session. */
+export function ui(b, outDir) {
+  const byId = (id) => b.$(`[data-testid="${id}"]`);
+  return {
+    byId,
+    // WebKitWebDriver's getText() returns "" for some flex buttons; textContent is
+    // what a screen reader announces anyway.
+    text: async (id) => (await (await byId(id)).getProperty("textContent")).trim(),
+    // WebKit can capture the frame before the last DOM change is painted: wait two
+    // animation frames so the picture shows what the assertions saw.
+    shot: async (name) => {
+      await b.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+      await b.saveScreenshot(join(outDir, `${name}.png`));
+    },
+  };
+}

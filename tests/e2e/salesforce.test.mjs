@@ -1,0 +1,129 @@
+// The caller pop in the built app against the test org (tests/sforg), which answers
+// like Salesforce: sign in (with the CLI, as the app shares its keyring), see the
+// connection in Settings, look a number up, choose among several records, and create a
+// Lead for an unknown caller that matches at once on the next look-up.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as harness from "./harness.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APP = process.env.RINGSIDE_APP;
+const CLI = process.env.RINGSIDE_CLI;
+const SFORG = process.env.RINGSIDE_SFORG;
+const OUT = join(here, "out");
+const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-sf-"));
+const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
+
+let org;
+let orgUrl;
+let driver;
+let browser;
+let byId;
+let text;
+let shot;
+
+const cli = (...args) => execFileSync(CLI, args, { env }).toString();
+
+async function lookUp(number) {
+  await (await byId("nav-phone")).click();
+  const input = await byId("dial-input");
+  await input.clearValue();
+  await input.setValue(number);
+  await (await byId("dial-normalised")).waitForDisplayed({ timeout: 10000 });
+  const lookup = await byId("dial-lookup");
+  await browser.waitUntil(async () => lookup.isEnabled(), { timeout: 5000, timeoutMsg: "Look up is enabled for a valid number" });
+  await lookup.click();
+  await (await byId("pop")).waitForDisplayed({ timeout: 15000 });
+}
+
+before(async () => {
+  assert.ok(APP && CLI && SFORG, "RINGSIDE_APP, RINGSIDE_CLI and RINGSIDE_SFORG name the built binaries");
+  mkdirSync(OUT, { recursive: true });
+  const orgPort = await harness.freePort();
+  const callbackPort = await harness.freePort();
+  orgUrl = `http://127.0.0.1:${orgPort}`;
+  org = spawn(SFORG, [
+    "--port", String(orgPort), "--auto-approve", "--search-delay-secs", "600",
+    "--redirect-uri", `http://127.0.0.1:${callbackPort}/oauth/callback`,
+  ], { stdio: "ignore" });
+  await harness.waitForPort(orgPort, 30000);
+  cli("settings", "set", "defaultRegion", "FR"); // a French rep: national numbers are French
+  cli("settings", "set", "salesforceLogin", orgUrl);
+  cli("settings", "set", "salesforceClientId", "3MVG9RingsideSandboxConsumerKey");
+  cli("settings", "set", "salesforceCallbackPort", String(callbackPort));
+  // Sign in as a rep would, the browser's part played by fetch (the org approves at once).
+  const login = spawn(CLI, ["--json", "salesforce", "login"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const firstLine = await new Promise((resolve) => login.stdout.once("data", (d) => resolve(d.toString().split("\n")[0])));
+  const { open } = JSON.parse(firstLine);
+  await fetch(open);
+  const code = await new Promise((resolve) => login.once("exit", resolve));
+  assert.equal(code, 0, "the CLI sign-in completes");
+  driver = await harness.startDriver(env);
+  browser = await harness.openApp(driver, APP);
+  ({ byId, text, shot } = harness.ui(browser, OUT));
+});
+
+after(async () => {
+  await harness.closeApp(browser);
+  await harness.stopDriver(driver);
+  org?.kill();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("Settings → Salesforce shows the connection and the org's API usage", async () => {
+  await (await byId("nav-settings")).click();
+  await (await byId("settings-salesforce")).waitForDisplayed({ timeout: 10000 });
+  await browser.waitUntil(async () => (await text("sf-status")).includes(orgUrl), {
+    timeout: 10000, timeoutMsg: "the status names the connected org",
+  });
+  await browser.execute(() => document.querySelector('[data-testid="settings-salesforce"]').scrollIntoView());
+  await shot("10-settings-salesforce-connected");
+});
+
+test("looking up a number pops the one Contact who has it", async () => {
+  await lookUp("01 23 45 67 89");
+  await browser.waitUntil(async () => (await text("pop")).includes("Marie Dubois"), { timeout: 15000, timeoutMsg: "Marie Dubois pops" });
+  const pop = await text("pop");
+  assert.match(pop, /Lumière SA/, "her account shows");
+  assert.match(pop, /Directrice des achats/, "her title shows");
+  await (await byId("pop-open")).waitForDisplayed({ timeout: 5000 });
+  await shot("11-pop-one-contact");
+});
+
+test("a shared main line offers a chooser in the layout's priority", async () => {
+  await lookUp("+1 415 555 1212");
+  const chooser = await byId("pop-chooser");
+  await chooser.waitForDisplayed({ timeout: 15000 });
+  const rows = await chooser.$$("button");
+  assert.ok(rows.length >= 3, `three records share the number (${rows.length})`);
+  const last = (await rows[rows.length - 1].getProperty("textContent")).trim();
+  assert.match(last, /Acme Corp/, "the Account comes after the Contacts");
+  await shot("12-pop-chooser");
+});
+
+test("an unknown caller becomes a Lead that matches on the very next look-up", async () => {
+  await lookUp("+33 6 55 44 33 22");
+  await (await byId("pop-create")).waitForDisplayed({ timeout: 15000 }).catch(async (e) => {
+    await shot("13-failed-pop-create");
+    console.log("pop text:", await text("pop"));
+    throw e;
+  });
+  await shot("13-pop-none-create");
+  await (await byId("pop-create-lead")).click();
+  await (await byId("pop-create-last-name")).setValue("Nouveau");
+  await (await byId("pop-create-company")).setValue("Client inconnu");
+  await (await byId("pop-create-submit")).click();
+  await browser.waitUntil(async () => (await text("pop")).includes("Nouveau"), { timeout: 15000, timeoutMsg: "the new Lead is shown" });
+  // Salesforce's search index will not list the Lead for ten minutes; look again now.
+  await lookUp("+33 6 55 44 33 22");
+  await browser.waitUntil(async () => (await text("pop")).includes("Nouveau"), { timeout: 15000, timeoutMsg: "the Lead matches at once" });
+  await shot("14-pop-created-lead-matches");
+  const leads = await (await fetch(`${orgUrl}/__admin/records/Lead`)).json();
+  const list = Array.isArray(leads) ? leads : leads.records ?? [];
+  assert.equal(list.filter((l) => l.LastName === "Nouveau").length, 1, "exactly one Lead was created");
+});
