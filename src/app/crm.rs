@@ -195,9 +195,32 @@ impl Engine {
         region: &str,
         instance: Option<&str>,
     ) -> Result<Vec<MatchedRecord>, SalesforceError> {
-        let sosl = matching::build_sosl(layout, number);
-        let records = Backoff::INTERACTIVE.run(|| self.salesforce.search(&sosl)).await?;
-        Ok(self.confirm_and_index(&records, number, layout, region, instance, IndexSource::Search))
+        // An object the rep cannot read makes Salesforce refuse the whole search
+        // (INVALID_TYPE); search the others and say which one was left out.
+        let mut searched = layout.clone();
+        searched.search.retain(|o| !self.lock().hidden_objects.contains(&o.object));
+        loop {
+            if searched.search.is_empty() {
+                return Ok(vec![]);
+            }
+            let sosl = matching::build_sosl(&searched, number);
+            match Backoff::INTERACTIVE.run(|| self.salesforce.search(&sosl)).await {
+                Ok(records) => return Ok(self.confirm_and_index(&records, number, &searched, region, instance, IndexSource::Search)),
+                Err(e) if e.api_code() == Some("INVALID_TYPE") => {
+                    let Some(object) = matching::unsupported_object(&e.to_string()).filter(|o| searched.search.iter().any(|s| &s.object == o)) else {
+                        return Err(e);
+                    };
+                    tracing::warn!(%object, "object not accessible to the rep; searching without it");
+                    searched.search.retain(|o| o.object != object);
+                    self.lock().hidden_objects.insert(object.clone());
+                    self.add_notice(super::Notice::new(
+                        super::NoticeCode::SalesforceAccess,
+                        format!("Your Salesforce user cannot read {object} records, so callers are not searched among them. Ask your Salesforce admin for access if you need them."),
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Keeps the records that really carry `number` and remembers them in the index.

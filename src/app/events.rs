@@ -33,6 +33,8 @@ pub enum NoticeCode {
     DataDirReadOnly,
     AudioProblem,
     DeviceFallback,
+    /// Salesforce refuses the rep access to an object the layout searches.
+    SalesforceAccess,
 }
 
 /// Something the rep should know that is not an answer to what they just did.

@@ -84,6 +84,8 @@ struct State {
     devices: Option<AudioDevices>,
     layout: crate::layout::Layout,
     last_recent_sync: Option<std::time::Instant>,
+    /// Objects Salesforce told us this rep cannot read (left out of searches).
+    hidden_objects: std::collections::BTreeSet<String>,
 }
 
 pub struct Engine {
@@ -128,6 +130,7 @@ impl Engine {
                 devices: None,
                 layout: crate::layout::Layout::default(),
                 last_recent_sync: None,
+                hidden_objects: Default::default(),
             }),
             events,
             salesforce,
@@ -157,7 +160,7 @@ impl Engine {
         let _ = self.events.send(event);
     }
 
-    fn add_notice(&self, notice: Notice) {
+    pub(crate) fn add_notice(&self, notice: Notice) {
         tracing::warn!(code = ?notice.code, message = %notice.message, "notice");
         {
             let mut state = self.lock();

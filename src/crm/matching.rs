@@ -259,6 +259,13 @@ pub fn from_indexed(rec: &IndexedRecord, matched_field: String, layout: &Layout,
     }
 }
 
+/// The object named in Salesforce's "sObject type 'Lead' is not supported" answer.
+pub fn unsupported_object(message: &str) -> Option<String> {
+    let start = message.find("sObject type '")? + "sObject type '".len();
+    let end = message[start..].find('\'')? + start;
+    Some(message[start..end].to_string()).filter(|o| super::escape::is_api_name(o))
+}
+
 pub fn lightning_url(instance_url: &str, object: &str, id: &str) -> String {
     format!("{}/lightning/r/{object}/{id}/view", instance_url.trim_end_matches('/'))
 }

@@ -233,3 +233,17 @@ async fn without_a_connection_the_match_says_to_sign_in() {
     let junk = rig.engine.match_number("😀 call me").await.unwrap_err();
     assert_eq!(junk.code, ErrorCode::InvalidNumber, "junk is refused before any request");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_org_where_leads_are_hidden_still_matches_contacts_and_says_what_was_left_out() {
+    let rig = signed_in("hidden", |_| {}).await;
+    rig.org.set_object_access("Lead", false);
+    let m = rig.engine.match_number("+49 30 1234567").await.expect("the search goes on without Leads");
+    let objects: Vec<&str> = m.records.iter().map(|r| r.object.as_str()).collect();
+    assert_eq!(objects, ["Contact"], "Hans Müller the Contact; the Lead Hans Mueller cannot be read");
+    let notice = rig.engine.status().notices.into_iter().find(|n| n.message.contains("cannot read Lead")).expect("a notice");
+    assert!(notice.message.contains("admin"), "{}", notice.message);
+    rig.org.clear_requests();
+    rig.engine.match_number("01 23 45 67 89").await.unwrap();
+    assert_eq!(rig.org.requests().len(), 1, "later searches leave Lead out at once, no failing request first");
+}

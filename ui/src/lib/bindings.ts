@@ -149,7 +149,9 @@ export type Notice = {
 	message: string,
 };
 
-export type NoticeCode = "keyringUnavailable" | "storageProblem" | "dataDirReadOnly" | "audioProblem" | "deviceFallback";
+export type NoticeCode = "keyringUnavailable" | "storageProblem" | "dataDirReadOnly" | "audioProblem" | "deviceFallback" | 
+/**  Salesforce refuses the rep access to an object the layout searches. */
+"salesforceAccess";
 
 export type NumberKind = "fixedLine" | "mobile" | "fixedLineOrMobile" | "tollFree" | "premiumRate" | "sharedCost" | "voip" | "personal" | "pager" | "uan" | "voicemail" | "unknown";
 
