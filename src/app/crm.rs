@@ -23,6 +23,12 @@ const RECENT_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 const RECENT_LOOKBACK_SECS: i64 = 3_600;
 const RECENT_SYNC_LIMIT: usize = 2_000;
 
+/// What the live search found, and whether Salesforce's row limit cut it short.
+struct LiveAnswer {
+    records: Vec<MatchedRecord>,
+    truncated: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceStatus {
@@ -136,7 +142,14 @@ impl Engine {
         }
         let result = match self.live_matches(&number, &layout, &region, instance.as_deref()).await {
             Ok(live) => {
-                let mut records = live;
+                let problem = live.truncated.then(|| {
+                    format!(
+                        "This number is on more than {} records (a switchboard or a shared line?); only the first {} Salesforce returned were checked.",
+                        matching::SEARCH_LIMIT,
+                        matching::SEARCH_LIMIT
+                    )
+                });
+                let mut records = live.records;
                 // Keep local records the search could not have seen yet (created here,
                 // or synced as recently modified); forget older ones it no longer finds.
                 for l in local {
@@ -153,7 +166,7 @@ impl Engine {
                 if records.is_empty() {
                     records = self.sync_recent_and_lookup(&number, &layout, &region, instance.as_deref()).await;
                 }
-                CallerMatch::new(input, Some(number), false, MatchStage::Live, records, &layout, None)
+                CallerMatch::new(input, Some(number), false, MatchStage::Live, records, &layout, problem)
             }
             Err(e @ (SalesforceError::NotConnected | SalesforceError::SignedOut { .. })) if !local.is_empty() => {
                 CallerMatch::new(input, Some(number), false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
@@ -194,18 +207,22 @@ impl Engine {
         layout: &Layout,
         region: &str,
         instance: Option<&str>,
-    ) -> Result<Vec<MatchedRecord>, SalesforceError> {
+    ) -> Result<LiveAnswer, SalesforceError> {
         // An object the rep cannot read makes Salesforce refuse the whole search
         // (INVALID_TYPE); search the others and say which one was left out.
         let mut searched = layout.clone();
         searched.search.retain(|o| !self.lock().hidden_objects.contains(&o.object));
         loop {
             if searched.search.is_empty() {
-                return Ok(vec![]);
+                return Ok(LiveAnswer { records: vec![], truncated: false });
             }
             let sosl = matching::build_sosl(&searched, number);
             match Backoff::INTERACTIVE.run(|| self.salesforce.search(&sosl)).await {
-                Ok(records) => return Ok(self.confirm_and_index(&records, number, &searched, region, instance, IndexSource::Search)),
+                Ok(records) => {
+                    let truncated = records.len() >= matching::SEARCH_LIMIT;
+                    let matched = self.confirm_and_index(&records, number, &searched, region, instance, IndexSource::Search);
+                    return Ok(LiveAnswer { records: matched, truncated });
+                }
                 Err(e) if e.api_code() == Some("INVALID_TYPE") => {
                     let Some(object) = matching::unsupported_object(&e.to_string()).filter(|o| searched.search.iter().any(|s| &s.object == o)) else {
                         return Err(e);

@@ -80,8 +80,9 @@ async fn a_contact_is_found_whatever_way_the_number_is_written() {
         assert_eq!(m.outcome, MatchOutcome::One, "{typed}: {:?}", m.records);
         assert_eq!(m.records[0].id, marie, "{typed}");
         assert_eq!(m.records[0].name, "Marie Dubois");
-        let account = m.records[0].fields.iter().find(|f| f.field == "Account.Name").map(|f| f.value.as_str());
-        assert_eq!(account, Some("Lumière SA"), "the pop shows her account");
+        let field = |name: &str| m.records[0].fields.iter().find(|f| f.field == name).map(|f| f.value.clone());
+        assert_eq!(field("Account.Name").as_deref(), Some("Lumière SA"), "the pop shows her account");
+        assert!(field("LastActivityDate").is_some(), "and her last activity (a call three days ago)");
         assert!(m.records[0].url.as_deref().unwrap().ends_with(&format!("/lightning/r/Contact/{marie}/view")));
     }
 }
@@ -246,4 +247,17 @@ async fn an_org_where_leads_are_hidden_still_matches_contacts_and_says_what_was_
     rig.org.clear_requests();
     rig.engine.match_number("01 23 45 67 89").await.unwrap();
     assert_eq!(rig.org.requests().len(), 1, "later searches leave Lead out at once, no failing request first");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_on_more_records_than_one_search_returns_is_flagged() {
+    let rig = signed_in("switchboard", |c| c.fixture = false).await;
+    for i in 0..210 {
+        rig.org
+            .insert("Contact", serde_json::json!({ "LastName": format!("Standard {i:03}"), "Phone": "+33 1 40 00 00 00" }))
+            .unwrap();
+    }
+    let m = rig.engine.match_number("01 40 00 00 00").await.unwrap();
+    assert_eq!(m.outcome, MatchOutcome::Many);
+    assert!(m.problem.as_deref().unwrap_or("").contains("more than 200 records"), "{:?}", m.problem);
 }

@@ -70,6 +70,7 @@ export const en = {
   "field.status": "Status",
   "field.country": "Country",
   "field.industry": "Industry",
+  "field.lastActivity": "Last activity",
   "field.phone": "Phone",
   "field.mobilePhone": "Mobile",
   "field.homePhone": "Home phone",

@@ -70,6 +70,7 @@ export const fr: Messages = {
   "field.status": "Statut",
   "field.country": "Pays",
   "field.industry": "Secteur d’activité",
+  "field.lastActivity": "Dernière activité",
   "field.phone": "Téléphone",
   "field.mobilePhone": "Mobile",
   "field.homePhone": "Téléphone domicile",

@@ -70,6 +70,7 @@ export const ja: Messages = {
   "field.status": "状況",
   "field.country": "国",
   "field.industry": "業種",
+  "field.lastActivity": "最終活動日",
   "field.phone": "電話",
   "field.mobilePhone": "携帯",
   "field.homePhone": "自宅電話",

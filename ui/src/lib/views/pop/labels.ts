@@ -20,6 +20,7 @@ const fieldKeys: Readonly<Record<string, MessageKey>> = {
   MailingCountry: "field.country",
   BillingCountry: "field.country",
   Industry: "field.industry",
+  LastActivityDate: "field.lastActivity",
   Phone: "field.phone",
   MobilePhone: "field.mobilePhone",
   HomePhone: "field.homePhone",
