@@ -15,6 +15,7 @@ fn main() {
         "match_number",
         "create_caller_record",
         "open_record",
+        "caller_details",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

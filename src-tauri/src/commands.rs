@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, SalesforceStatus};
-use ringside::crm::matching::{CallerMatch, MatchedRecord};
+use ringside::crm::matching::{CallerDetails, CallerMatch, MatchedRecord};
 use ringside::crm::Connection;
 use ringside::audio::{AudioDevices, AudioRole};
 use ringside::settings::SettingChange;
@@ -123,4 +123,17 @@ pub async fn open_record(app: AppHandle, engine: EngineState<'_>, object: String
     app.opener()
         .open_url(url, None::<&str>)
         .map_err(|e| AppError::new(ringside::app::ErrorCode::Io, format!("The browser could not be opened: {e}")))
+}
+
+/// Open opportunities and cases for the record the pop shows.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn caller_details(
+    engine: EngineState<'_>,
+    object: String,
+    id: String,
+    account_id: Option<String>,
+) -> Result<CallerDetails, AppError> {
+    engine.caller_details(&object, &id, account_id.as_deref()).await
 }

@@ -35,6 +35,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::match_number,
             commands::create_caller_record,
             commands::open_record,
+            commands::caller_details,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.

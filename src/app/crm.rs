@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::{AppError, Engine, ErrorCode, Event};
-use crate::crm::matching::{self, CallerMatch, MatchStage, MatchedRecord};
+use crate::crm::matching::{self, CallerDetails, CallerMatch, MatchStage, MatchedRecord};
 use crate::crm::phone::{self, PhoneNumberInfo};
 use crate::crm::{ApiUsage, Backoff, Connection, LoginHost, Record, Salesforce, SalesforceError};
 use crate::layout::Layout;
@@ -22,6 +22,8 @@ const RECENT_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 /// within minutes).
 const RECENT_LOOKBACK_SECS: i64 = 3_600;
 const RECENT_SYNC_LIMIT: usize = 2_000;
+/// How long the open opportunities and cases of a record are reused.
+pub const DETAILS_TTL: Duration = Duration::from_secs(600);
 
 /// What the live search found, and whether Salesforce's row limit cut it short.
 struct LiveAnswer {
@@ -308,6 +310,48 @@ impl Engine {
             }
         }
         matched
+    }
+
+    /// Open opportunities and cases for a record the pop shows. Two queries at most,
+    /// and only for a record the rep is looking at; answers are kept for
+    /// [`DETAILS_TTL`] so a repeat call costs nothing.
+    pub async fn caller_details(&self, object: &str, id: &str, account_id: Option<&str>) -> Result<CallerDetails, AppError> {
+        use crate::crm::escape::is_record_id;
+        if !is_record_id(id) || account_id.is_some_and(|a| !is_record_id(a)) {
+            return Err(AppError::new(ErrorCode::InvalidInput, "Not a Salesforce record."));
+        }
+        let key = (object.to_string(), id.to_string());
+        if let Some((at, details)) = self.lock().details_cache.get(&key) {
+            if at.elapsed() < DETAILS_TTL {
+                return Ok(details.clone());
+            }
+        }
+        let instance = self.salesforce.connection().await.map(|c| c.instance_url);
+        let instance = instance.as_deref();
+        let open_opportunities = match account_id {
+            Some(account) => {
+                let (total, records) = self.salesforce.query_first_page(&matching::open_opportunities_soql(account)).await?;
+                Some(matching::related_list(total, &records, instance, |r| {
+                    let stage = r.str("StageName").unwrap_or("");
+                    let close = r.str("CloseDate").unwrap_or("");
+                    (r.str("Name").unwrap_or("").to_string(), format!("{stage} · {close}"))
+                }))
+            }
+            None => None,
+        };
+        let open_cases = match matching::open_cases_soql(object, id) {
+            Some(soql) => {
+                let (total, records) = self.salesforce.query_first_page(&soql).await?;
+                Some(matching::related_list(total, &records, instance, |r| {
+                    let title = format!("{} {}", r.str("CaseNumber").unwrap_or(""), r.str("Subject").unwrap_or(""));
+                    (title.trim().to_string(), r.str("Status").unwrap_or("").to_string())
+                }))
+            }
+            None => None,
+        };
+        let details = CallerDetails { object: object.to_string(), id: id.to_string(), open_opportunities, open_cases };
+        self.lock().details_cache.insert(key, (Instant::now(), details.clone()));
+        Ok(details)
     }
 
     /// The Lightning URL of a record in the signed-in org; the id and object are checked

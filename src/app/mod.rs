@@ -86,6 +86,8 @@ struct State {
     last_recent_sync: Option<std::time::Instant>,
     /// Objects Salesforce told us this rep cannot read (left out of searches).
     hidden_objects: std::collections::BTreeSet<String>,
+    /// Open opportunities and cases per (object, id), with when they were read.
+    details_cache: std::collections::HashMap<(String, String), (std::time::Instant, crate::crm::matching::CallerDetails)>,
 }
 
 pub struct Engine {
@@ -131,6 +133,7 @@ impl Engine {
                 layout: crate::layout::Layout::default(),
                 last_recent_sync: None,
                 hidden_objects: Default::default(),
+                details_cache: Default::default(),
             }),
             events,
             salesforce,

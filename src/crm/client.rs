@@ -183,6 +183,13 @@ impl Salesforce {
         Ok(records)
     }
 
+    /// The first page of a query and the total number of rows it matches (Salesforce
+    /// counts them all in `totalSize`, whatever the page holds).
+    pub async fn query_first_page(&self, soql: &str) -> Result<(u64, Vec<Record>), SalesforceError> {
+        let page: QueryPage = self.call(Method::GET, "query", &[("q", soql)], None).await?;
+        Ok((page.total_size, page.records))
+    }
+
     /// The object's describe, cached for the life of the session.
     pub async fn describe(&self, object: &str) -> Result<Arc<Value>, SalesforceError> {
         check_name(object)?;

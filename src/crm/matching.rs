@@ -33,6 +33,8 @@ pub struct MatchedRecord {
     pub fields: Vec<PopField>,
     /// Lightning URL of the record, when the instance is known.
     pub url: Option<String>,
+    /// The Account the record belongs to (the record itself for an Account).
+    pub account_id: Option<String>,
     /// Confirmed by Salesforce in this lookup (not only remembered locally).
     pub confirmed: bool,
 }
@@ -210,7 +212,7 @@ pub fn to_indexed(record: &Record, object: &SearchObject, region: &str, source: 
             fields.insert(f.clone(), v.clone());
         }
     }
-    for f in &object.phone_fields {
+    for f in object.phone_fields.iter().chain(&object.account_field) {
         if let Some(v) = record.get(f) {
             fields.insert(f.clone(), v.clone());
         }
@@ -239,6 +241,7 @@ pub fn from_record(record: &Record, object: &SearchObject, matched_field: String
             .filter_map(|f| record.get(f).map(|v| PopField { field: f.clone(), value: plain(v) }))
             .collect(),
         url: instance_url.map(|i| lightning_url(i, &object.object, record.id())),
+        account_id: object.account_field.as_deref().and_then(|f| record.str(f)).map(str::to_string),
         confirmed: true,
     }
 }
@@ -255,7 +258,81 @@ pub fn from_indexed(rec: &IndexedRecord, matched_field: String, layout: &Layout,
             .filter_map(|f| rec.fields.get(f).filter(|v| !v.is_null()).map(|v| PopField { field: f.clone(), value: plain(v) }))
             .collect(),
         url: instance_url.map(|i| lightning_url(i, &rec.object, &rec.record_id)),
+        account_id: layout
+            .search
+            .iter()
+            .find(|o| o.object == rec.object)
+            .and_then(|o| o.account_field.as_deref())
+            .and_then(|f| if f == "Id" { Some(rec.record_id.as_str()) } else { rec.fields.get(f).and_then(Value::as_str) })
+            .map(str::to_string),
         confirmed: false,
+    }
+}
+
+/// A related list in the pop: how many open items, and the first few.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RelatedList {
+    pub total: u32,
+    pub top: Vec<RelatedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RelatedItem {
+    pub id: String,
+    /// Opportunity name, or case number and subject.
+    pub title: String,
+    /// Stage and close date, or case status.
+    pub detail: String,
+    pub url: Option<String>,
+}
+
+/// What the pop adds under a single record: open opportunities on its Account and open
+/// cases of the person (or Account). `None` where the object has none (Leads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerDetails {
+    pub object: String,
+    pub id: String,
+    pub open_opportunities: Option<RelatedList>,
+    pub open_cases: Option<RelatedList>,
+}
+
+/// How many related items the pop lists.
+pub const RELATED_TOP: usize = 3;
+
+pub fn open_opportunities_soql(account_id: &str) -> String {
+    format!(
+        "SELECT Id, Name, StageName, CloseDate FROM Opportunity WHERE {} AND IsClosed = false ORDER BY CloseDate ASC LIMIT 200",
+        soql_equals("AccountId", account_id)
+    )
+}
+
+/// Open cases of a Contact (by `ContactId`) or of an Account (by `AccountId`).
+pub fn open_cases_soql(object: &str, id: &str) -> Option<String> {
+    let field = match object {
+        "Contact" => "ContactId",
+        "Account" => "AccountId",
+        _ => return None,
+    };
+    Some(format!(
+        "SELECT Id, CaseNumber, Subject, Status FROM Case WHERE {} AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 200",
+        soql_equals(field, id)
+    ))
+}
+
+pub fn related_list(total: u64, records: &[Record], instance: Option<&str>, item: impl Fn(&Record) -> (String, String)) -> RelatedList {
+    RelatedList {
+        total: u32::try_from(total).unwrap_or(u32::MAX),
+        top: records
+            .iter()
+            .take(RELATED_TOP)
+            .map(|r| {
+                let (title, detail) = item(r);
+                RelatedItem { id: r.id().to_string(), title, detail, url: instance.map(|i| lightning_url(i, r.object(), r.id())) }
+            })
+            .collect(),
     }
 }
 

@@ -92,6 +92,11 @@ test("looking up a number pops the one Contact who has it", async () => {
   assert.match(pop, /Lumière SA/, "her account shows");
   assert.match(pop, /Directrice des achats/, "her title shows");
   await (await byId("pop-open")).waitForDisplayed({ timeout: 5000 });
+  // Her open opportunity and case, read from the org when the card shows.
+  await (await byId("pop-related-opportunities")).waitForDisplayed({ timeout: 15000 });
+  assert.match(await text("pop-related-opportunities"), /Renouvellement casques 2027/);
+  assert.match(await text("pop-related-cases"), /appairage Bluetooth/);
+  await browser.execute(() => document.querySelector('[data-testid="pop-record"]').scrollIntoView());
   await shot("11-pop-one-contact");
 });
 

@@ -261,3 +261,26 @@ async fn a_number_on_more_records_than_one_search_returns_is_flagged() {
     assert_eq!(m.outcome, MatchOutcome::Many);
     assert!(m.problem.as_deref().unwrap_or("").contains("more than 200 records"), "{:?}", m.problem);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pop_lists_open_opportunities_and_cases_and_a_repeat_costs_nothing() {
+    let rig = signed_in("details", |_| {}).await;
+    let m = rig.engine.match_number("01 23 45 67 89").await.unwrap();
+    let marie = &m.records[0];
+    assert_eq!(marie.account_id.as_deref(), Some(rig.org.fixed().lumiere_account.as_str()));
+    rig.org.clear_requests();
+    let details = rig.engine.caller_details(&marie.object, &marie.id, marie.account_id.as_deref()).await.unwrap();
+    let opps = details.open_opportunities.expect("a Contact with an Account has opportunities listed");
+    assert!(opps.top.iter().any(|o| o.id == rig.org.fixed().marie_opportunity), "{opps:?}");
+    assert!(opps.top.len() <= 3 && opps.total as usize >= opps.top.len());
+    let cases = details.open_cases.expect("a Contact has cases listed");
+    assert!(cases.top.iter().any(|c| c.id == rig.org.fixed().marie_case && c.detail == "Working"), "{cases:?}");
+    assert_eq!(rig.org.requests().len(), 2, "two queries");
+    rig.engine.caller_details(&marie.object, &marie.id, marie.account_id.as_deref()).await.unwrap();
+    assert_eq!(rig.org.requests().len(), 2, "the second time comes from the cache");
+    let lead = rig.engine.match_number("+81 3-1234-5678").await.unwrap();
+    let kenji = rig.engine.caller_details("Lead", &lead.records[0].id, None).await.unwrap();
+    assert!(kenji.open_opportunities.is_none() && kenji.open_cases.is_none(), "Leads have neither");
+    let hostile = rig.engine.caller_details("Contact", "003' OR Id != '", None).await.unwrap_err();
+    assert_eq!(hostile.code, ErrorCode::InvalidInput);
+}

@@ -29,7 +29,8 @@ export type CommandName =
   | "salesforce_sign_out"
   | "match_number"
   | "create_caller_record"
-  | "open_record";
+  | "open_record"
+  | "caller_details";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -120,6 +121,7 @@ export function matchedRecord(overrides: Partial<MatchedRecord> = {}): MatchedRe
       { field: "Owner.Name", value: "Jeanne Rep" },
     ],
     url: "https://acme.my.salesforce.com/lightning/r/Contact/003000000000001AAA/view",
+    accountId: "001000000000001AAA",
     confirmed: true,
     ...overrides,
   };
@@ -159,6 +161,7 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     list_audio_devices: () => audioDevices(),
     take_pending_dial: () => null,
     salesforce_status: () => salesforceStatus(),
+    caller_details: (args) => ({ object: args.object, id: args.id, openOpportunities: null, openCases: null }),
     ...overrides,
   };
   const calls: Call[] = [];

@@ -94,6 +94,40 @@ describe("caller pop", () => {
     app.stop();
   });
 
+  it("lists the record's open opportunities and cases, asked once with its ids", async () => {
+    const core = fakeCore({
+      caller_details: (args) => ({
+        object: args.object,
+        id: args.id,
+        openOpportunities: {
+          total: 4,
+          top: [{ id: "006000000000001AAA", title: "Renouvellement 2027", detail: "Negotiation/Review · 2026-12-15", url: null }],
+        },
+        openCases: { total: 0, top: [] },
+      }),
+    });
+    const app = await renderPhone(core);
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });
+
+    const opps = await screen.findByTestId("pop-related-opportunities");
+    expect(opps).toHaveTextContent("Open opportunities (4)");
+    expect(opps).toHaveTextContent("Renouvellement 2027");
+    expect(opps).toHaveTextContent("Negotiation/Review · 2026-12-15");
+    expect(screen.getByTestId("pop-related-cases")).toHaveTextContent("Open cases (0)");
+    expect(core.callsTo("caller_details")).toEqual([
+      { object: "Contact", id: "003000000000001AAA", accountId: "001000000000001AAA" },
+    ]);
+    app.stop();
+  });
+
+  it("says so when opportunities and cases cannot be loaded", async () => {
+    const core = fakeCore({ caller_details: refuse("unavailable", "Salesforce is unavailable (HTTP 503).") });
+    const app = await renderPhone(core);
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });
+    expect(await screen.findByTestId("pop-related-error")).toHaveTextContent("Salesforce is unavailable (HTTP 503).");
+    app.stop();
+  });
+
   it("shows why a record cannot be opened", async () => {
     const core = fakeCore({ open_record: refuse("signedOut", "Not connected to Salesforce.") });
     const app = await renderPhone(core);

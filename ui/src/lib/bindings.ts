@@ -23,6 +23,8 @@ export const commands = {
 	createCallerRecord: (object: string, number: string, lastName: string, company: string | null) => typedError<MatchedRecord, AppError>(__TAURI_INVOKE("create_caller_record", { object, number, lastName, company })),
 	/**  Opens a record in Salesforce (Lightning) in the default browser. */
 	openRecord: (object: string, id: string) => typedError<null, AppError>(__TAURI_INVOKE("open_record", { object, id })),
+	/**  Open opportunities and cases for the record the pop shows. */
+	callerDetails: (object: string, id: string, accountId: string | null) => typedError<CallerDetails, AppError>(__TAURI_INVOKE("caller_details", { object, id, accountId })),
 };
 
 /** Events */
@@ -69,6 +71,17 @@ export type AudioDevices = {
 };
 
 export type AudioRole = "microphone" | "speaker" | "ringer";
+
+/**
+ *  What the pop adds under a single record: open opportunities on its Account and open
+ *  cases of the person (or Account). `None` where the object has none (Leads).
+ */
+export type CallerDetails = {
+	object: string,
+	id: string,
+	openOpportunities: RelatedList | null,
+	openCases: RelatedList | null,
+};
 
 export type CallerMatch = {
 	/**  What was dialled or received, as given. */
@@ -139,6 +152,8 @@ export type MatchedRecord = {
 	fields: PopField[],
 	/**  Lightning URL of the record, when the instance is known. */
 	url: string | null,
+	/**  The Account the record belongs to (the record itself for an Account). */
+	accountId: string | null,
 	/**  Confirmed by Salesforce in this lookup (not only remembered locally). */
 	confirmed: boolean,
 };
@@ -177,6 +192,21 @@ export type PhoneNumberInfo = {
 export type PopField = {
 	field: string,
 	value: string,
+};
+
+export type RelatedItem = {
+	id: string,
+	/**  Opportunity name, or case number and subject. */
+	title: string,
+	/**  Stage and close date, or case status. */
+	detail: string,
+	url: string | null,
+};
+
+/**  A related list in the pop: how many open items, and the first few. */
+export type RelatedList = {
+	total: number,
+	top: RelatedItem[],
 };
 
 export type RoleSelection = {

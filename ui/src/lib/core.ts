@@ -8,6 +8,7 @@ import {
   type AppStatus,
   type AudioDevices,
   type AudioRole,
+  type CallerDetails,
   type CallerMatch,
   type Connection,
   type CoreEvent,
@@ -97,6 +98,8 @@ export const core = {
     company: string | null,
   ): Promise<MatchedRecord> => unwrap(commands.createCallerRecord(object, e164, lastName, company)),
   openRecord: (object: string, id: string): Promise<null> => unwrap(commands.openRecord(object, id)),
+  callerDetails: (object: string, id: string, accountId: string | null): Promise<CallerDetails> =>
+    unwrap(commands.callerDetails(object, id, accountId)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {
