@@ -78,13 +78,15 @@ pub async fn salesforce_status(engine: EngineState<'_>) -> Result<SalesforceStat
 #[specta::specta]
 #[tracing::instrument(skip_all)]
 pub async fn salesforce_sign_in(app: AppHandle, engine: EngineState<'_>) -> Result<Connection, AppError> {
-    engine
+    let connection = engine
         .sign_in_to_salesforce(|url| {
             if let Err(e) = app.opener().open_url(url, None::<&str>) {
                 tracing::warn!(%e, "browser not opened for the sign-in");
             }
         })
-        .await
+        .await?;
+    crate::prefill_in_background(engine.inner().clone());
+    Ok(connection)
 }
 
 #[tauri::command]

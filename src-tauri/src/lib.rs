@@ -81,6 +81,7 @@ pub fn run() {
             // with take_pending_dial once it listens.
             let args: Vec<String> = std::env::args().skip(1).collect();
             let _ = engine.open_link_from_args(&args);
+            prefill_in_background(engine.clone());
             // Devices are listed off the main thread so the window paints first.
             let devices_engine = engine.clone();
             std::thread::spawn(move || {
@@ -115,6 +116,15 @@ pub fn run() {
         }
     }
     drop(log_guard);
+}
+
+/// Reads the records the rep owns into the match index without holding anything up.
+pub(crate) fn prefill_in_background(engine: Arc<Engine>) {
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = engine.prefill_owned_records().await {
+            tracing::warn!(error = %e.message, "owned records not indexed");
+        }
+    });
 }
 
 fn show_main_window(app: &AppHandle) {

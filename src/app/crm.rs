@@ -22,6 +22,8 @@ const RECENT_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 /// within minutes).
 const RECENT_LOOKBACK_SECS: i64 = 3_600;
 const RECENT_SYNC_LIMIT: usize = 2_000;
+/// Records the rep owns read into the index per object, most recently changed first.
+pub const OWNED_LIMIT: usize = 2_000;
 /// How long the open opportunities and cases of a record are reused.
 pub const DETAILS_TTL: Duration = Duration::from_secs(600);
 
@@ -200,7 +202,7 @@ impl Engine {
     fn is_recent(&self, record: &MatchedRecord) -> bool {
         let mut state = self.lock();
         let found = state.store.match_index().lookup_record(&record.object, &record.id).ok().flatten();
-        found.is_some_and(|r| r.source != IndexSource::Search && now_secs() - r.seen_at < RECENT_LOOKBACK_SECS)
+        found.is_some_and(|r| matches!(r.source, IndexSource::Created | IndexSource::Sync) && now_secs() - r.seen_at < RECENT_LOOKBACK_SECS)
     }
 
     async fn live_matches(
@@ -362,6 +364,43 @@ impl Engine {
         }
         let instance = self.salesforce.connection().await.ok_or(SalesforceError::NotConnected)?.instance_url;
         Ok(matching::lightning_url(&instance, object, id))
+    }
+
+    /// Reads the records the rep owns into the local index, so the first call from one
+    /// of them pops at once. One query per searched object (up to [`OWNED_LIMIT`] most
+    /// recently changed records each); run after sign-in and at start, in the
+    /// background. Returns how many records were indexed.
+    pub async fn prefill_owned_records(&self) -> Result<usize, AppError> {
+        let Some(connection) = self.salesforce.connection().await else { return Ok(0) };
+        if !crate::crm::escape::is_record_id(&connection.user_id) {
+            return Ok(0);
+        }
+        let (region, layout) = {
+            let state = self.lock();
+            (state.settings.default_region.clone(), state.layout.clone())
+        };
+        let now = now_secs();
+        let mut total = 0;
+        for object in &layout.search {
+            if self.lock().hidden_objects.contains(&object.object) {
+                continue;
+            }
+            let soql = matching::build_owned_soql(&layout, object, &connection.user_id, OWNED_LIMIT);
+            let records = match self.salesforce.query(&soql, OWNED_LIMIT).await {
+                Ok(records) => records,
+                Err(e) if e.api_code() == Some("INVALID_TYPE") => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let indexed: Vec<_> = records
+                .iter()
+                .map(|r| matching::to_indexed(r, object, &region, IndexSource::Owned, now))
+                .filter(|r| !r.numbers.is_empty())
+                .collect();
+            total += indexed.len();
+            self.lock().store.match_index().upsert(&indexed)?;
+        }
+        tracing::info!(records = total, "owned records indexed");
+        Ok(total)
     }
 
     /// Creates a Lead or Contact for an unknown caller and indexes it at once, so the

@@ -152,7 +152,13 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
                     println!("Open this address in your browser to sign in to Salesforce:\n{url}");
                 }
             }))?;
-            out.print(&connection, || format!("Connected to {} as user {}", connection.instance_url, connection.user_id));
+            let owned = runtime.block_on(engine.prefill_owned_records()).unwrap_or_else(|e| {
+                eprintln!("ringside: your records were not indexed yet ({})", e.message);
+                0
+            });
+            out.print(&connection, || {
+                format!("Connected to {} as user {} ({owned} of your records indexed)", connection.instance_url, connection.user_id)
+            });
         }
         Command::Salesforce { action: SalesforceAction::Logout } => {
             runtime.block_on(engine.sign_out_of_salesforce())?;

@@ -35,6 +35,9 @@ pub struct MatchedRecord {
     pub url: Option<String>,
     /// The Account the record belongs to (the record itself for an Account).
     pub account_id: Option<String>,
+    /// IANA time zone of the person or company, when their address tells it; the UI
+    /// shows their local time.
+    pub time_zone: Option<String>,
     /// Confirmed by Salesforce in this lookup (not only remembered locally).
     pub confirmed: bool,
 }
@@ -145,6 +148,19 @@ pub fn build_recent_soql(layout: &Layout, object: &SearchObject, since: &str, li
     format!("SELECT {} FROM {} WHERE {condition} ORDER BY SystemModstamp ASC LIMIT {limit}", fields.join(", "), object.object)
 }
 
+/// `SELECT … FROM obj WHERE OwnerId = '005…' … ORDER BY SystemModstamp DESC LIMIT n`.
+pub fn build_owned_soql(layout: &Layout, object: &SearchObject, user_id: &str, limit: usize) -> String {
+    let mut condition = soql_equals("OwnerId", user_id);
+    if let Some(f) = &object.filter {
+        condition = format!("{condition} AND ({f})");
+    }
+    format!(
+        "SELECT {} FROM {} WHERE {condition} ORDER BY SystemModstamp DESC LIMIT {limit}",
+        layout.query_fields(object).join(", "),
+        object.object
+    )
+}
+
 /// A datetime literal for SOQL must be bare ISO 8601; anything else is refused rather
 /// than quoted, because SOQL datetimes are not string literals.
 pub fn is_soql_datetime(s: &str) -> bool {
@@ -212,7 +228,7 @@ pub fn to_indexed(record: &Record, object: &SearchObject, region: &str, source: 
             fields.insert(f.clone(), v.clone());
         }
     }
-    for f in object.phone_fields.iter().chain(&object.account_field) {
+    for f in object.phone_fields.iter().chain(&object.account_field).chain(&object.country_field).chain(&object.state_field) {
         if let Some(v) = record.get(f) {
             fields.insert(f.clone(), v.clone());
         }
@@ -242,6 +258,7 @@ pub fn from_record(record: &Record, object: &SearchObject, matched_field: String
             .collect(),
         url: instance_url.map(|i| lightning_url(i, &object.object, record.id())),
         account_id: object.account_field.as_deref().and_then(|f| record.str(f)).map(str::to_string),
+        time_zone: place_zone(object, |f| record.str(f)),
         confirmed: true,
     }
 }
@@ -265,6 +282,11 @@ pub fn from_indexed(rec: &IndexedRecord, matched_field: String, layout: &Layout,
             .and_then(|o| o.account_field.as_deref())
             .and_then(|f| if f == "Id" { Some(rec.record_id.as_str()) } else { rec.fields.get(f).and_then(Value::as_str) })
             .map(str::to_string),
+        time_zone: layout
+            .search
+            .iter()
+            .find(|o| o.object == rec.object)
+            .and_then(|o| place_zone(o, |f| rec.fields.get(f).and_then(Value::as_str))),
         confirmed: false,
     }
 }
@@ -341,6 +363,13 @@ pub fn unsupported_object(message: &str) -> Option<String> {
     let start = message.find("sObject type '")? + "sObject type '".len();
     let end = message[start..].find('\'')? + start;
     Some(message[start..end].to_string()).filter(|o| super::escape::is_api_name(o))
+}
+
+/// The time zone from a record's country (and state) fields.
+fn place_zone<'a>(object: &SearchObject, get: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+    let region = super::country::region_of(get(object.country_field.as_deref()?)?)?;
+    let state = object.state_field.as_deref().and_then(&get);
+    super::country::time_zone(&region, state).map(str::to_string)
 }
 
 pub fn lightning_url(instance_url: &str, object: &str, id: &str) -> String {

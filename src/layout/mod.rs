@@ -20,6 +20,8 @@ pub struct SearchObject {
     /// The record's country: numbers written without a country code on the record are
     /// read in that country.
     pub country_field: Option<String>,
+    /// The record's state or province, for its time zone in multi-zone countries.
+    pub state_field: Option<String>,
     /// The field holding the record's Account id (`AccountId`; `Id` on Account itself),
     /// for the open opportunities and cases shown in the pop.
     pub account_field: Option<String>,
@@ -53,6 +55,7 @@ impl Default for Layout {
                     name_field: "Name".into(),
                     pop_fields: fields(&["Title", "Account.Name", "Owner.Name", "Email", "MailingCountry", "LastActivityDate"]),
                     country_field: Some("MailingCountry".into()),
+                    state_field: Some("MailingState".into()),
                     account_field: Some("AccountId".into()),
                     filter: None,
                 },
@@ -62,6 +65,7 @@ impl Default for Layout {
                     name_field: "Name".into(),
                     pop_fields: fields(&["Title", "Company", "Owner.Name", "Status", "Country", "LastActivityDate"]),
                     country_field: Some("Country".into()),
+                    state_field: Some("State".into()),
                     account_field: None,
                     filter: Some("IsConverted = false".into()),
                 },
@@ -71,6 +75,7 @@ impl Default for Layout {
                     name_field: "Name".into(),
                     pop_fields: fields(&["Owner.Name", "BillingCountry", "Industry", "LastActivityDate"]),
                     country_field: Some("BillingCountry".into()),
+                    state_field: Some("BillingState".into()),
                     account_field: Some("Id".into()),
                     filter: None,
                 },
@@ -86,7 +91,7 @@ impl Layout {
     /// The fields to ask Salesforce for, per object: id, name, phones and pop fields.
     pub fn query_fields(&self, object: &SearchObject) -> Vec<String> {
         let mut out = vec!["Id".to_string(), object.name_field.clone()];
-        for f in object.phone_fields.iter().chain(&object.pop_fields).chain(&object.country_field).chain(&object.account_field) {
+        for f in object.phone_fields.iter().chain(&object.pop_fields).chain(&object.country_field).chain(&object.state_field).chain(&object.account_field) {
             if !out.contains(f) {
                 out.push(f.clone());
             }

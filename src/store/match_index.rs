@@ -15,7 +15,7 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
         record_id  TEXT NOT NULL,
         name       TEXT NOT NULL,
         fields     TEXT NOT NULL,            -- JSON: the pop fields as last seen
-        source     TEXT NOT NULL,            -- search | created | sync
+        source     TEXT NOT NULL,            -- search | created | sync | owned
         modstamp   TEXT,                     -- Salesforce SystemModstamp when known
         seen_at    INTEGER NOT NULL,         -- unix seconds, last confirmed
         PRIMARY KEY (object, record_id)
@@ -39,9 +39,14 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum IndexSource {
+    /// Returned (and confirmed) by a live search.
     Search,
+    /// Created from Ringside.
     Created,
+    /// Recently modified, read by the watermark query.
     Sync,
+    /// Owned by the rep, read after sign-in.
+    Owned,
 }
 
 impl IndexSource {
@@ -50,12 +55,14 @@ impl IndexSource {
             IndexSource::Search => "search",
             IndexSource::Created => "created",
             IndexSource::Sync => "sync",
+            IndexSource::Owned => "owned",
         }
     }
     fn parse(s: &str) -> IndexSource {
         match s {
             "created" => IndexSource::Created,
             "sync" => IndexSource::Sync,
+            "owned" => IndexSource::Owned,
             _ => IndexSource::Search,
         }
     }

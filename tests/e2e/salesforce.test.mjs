@@ -91,6 +91,7 @@ test("looking up a number pops the one Contact who has it", async () => {
   const pop = await text("pop");
   assert.match(pop, /Lumière SA/, "her account shows");
   assert.match(pop, /Directrice des achats/, "her title shows");
+  assert.match(await text("pop-local-time"), /Europe\/Paris/, "her local time shows");
   await (await byId("pop-open")).waitForDisplayed({ timeout: 5000 });
   // Her open opportunity and case, read from the org when the card shows.
   await (await byId("pop-related-opportunities")).waitForDisplayed({ timeout: 15000 });

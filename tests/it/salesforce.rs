@@ -83,6 +83,7 @@ async fn a_contact_is_found_whatever_way_the_number_is_written() {
         let field = |name: &str| m.records[0].fields.iter().find(|f| f.field == name).map(|f| f.value.clone());
         assert_eq!(field("Account.Name").as_deref(), Some("Lumière SA"), "the pop shows her account");
         assert!(field("LastActivityDate").is_some(), "and her last activity (a call three days ago)");
+        assert_eq!(m.records[0].time_zone.as_deref(), Some("Europe/Paris"), "her local time can be shown");
         assert!(m.records[0].url.as_deref().unwrap().ends_with(&format!("/lightning/r/Contact/{marie}/view")));
     }
 }
@@ -283,4 +284,20 @@ async fn the_pop_lists_open_opportunities_and_cases_and_a_repeat_costs_nothing()
     assert!(kenji.open_opportunities.is_none() && kenji.open_cases.is_none(), "Leads have neither");
     let hostile = rig.engine.caller_details("Contact", "003' OR Id != '", None).await.unwrap_err();
     assert_eq!(hostile.code, ErrorCode::InvalidInput);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_the_rep_owns_pop_from_the_index_on_the_very_first_call() {
+    let rig = signed_in("owned", |_| {}).await;
+    let indexed = rig.engine.prefill_owned_records().await.unwrap();
+    assert!(indexed > 0, "Ada Rep owns records with phone numbers");
+    let mut events = rig.engine.subscribe();
+    let m = rig.engine.match_number("+49 30 1234567").await.unwrap();
+    let first = std::iter::from_fn(|| events.try_recv().ok()).find_map(|e| match e {
+        Event::CallerMatched { caller_match } => Some(caller_match.stage),
+        _ => None,
+    });
+    assert_eq!(first, Some(MatchStage::Local), "never looked up before, yet known locally");
+    assert_eq!(m.stage, MatchStage::Live);
+    assert!(m.records.iter().any(|r| r.id == rig.org.fixed().hans_muller_contact));
 }

@@ -122,6 +122,7 @@ export function matchedRecord(overrides: Partial<MatchedRecord> = {}): MatchedRe
     ],
     url: "https://acme.my.salesforce.com/lightning/r/Contact/003000000000001AAA/view",
     accountId: "001000000000001AAA",
+    timeZone: null,
     confirmed: true,
     ...overrides,
   };

@@ -120,6 +120,20 @@ describe("caller pop", () => {
     app.stop();
   });
 
+  it("shows the caller's local time in their time zone", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-11-21T08:30:00Z"));
+    const core = fakeCore();
+    const app = await renderPhone(core);
+    const tokyo = matchedRecord({ timeZone: "Asia/Tokyo" });
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch({ records: [tokyo] }) });
+    const local = await screen.findByTestId("pop-local-time");
+    expect(local).toHaveTextContent(/Sat 05:30\sPM/); // 08:30 UTC is 17:30 in Tokyo
+    expect(local).toHaveTextContent("Asia/Tokyo");
+    vi.useRealTimers();
+    app.stop();
+  });
+
   it("says so when opportunities and cases cannot be loaded", async () => {
     const core = fakeCore({ caller_details: refuse("unavailable", "Salesforce is unavailable (HTTP 503).") });
     const app = await renderPhone(core);

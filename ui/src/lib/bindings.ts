@@ -154,6 +154,11 @@ export type MatchedRecord = {
 	url: string | null,
 	/**  The Account the record belongs to (the record itself for an Account). */
 	accountId: string | null,
+	/**
+	 *  IANA time zone of the person or company, when their address tells it; the UI
+	 *  shows their local time.
+	 */
+	timeZone: string | null,
 	/**  Confirmed by Salesforce in this lookup (not only remembered locally). */
 	confirmed: boolean,
 };

@@ -75,6 +75,7 @@ export const en = {
   "pop.openCases": "Open cases ({count})",
   "pop.relatedLoading": "Loading opportunities and cases…",
   "pop.relatedFailed": "Opportunities and cases could not be loaded: {message}",
+  "pop.localTime": "Local time: {time} ({zone})",
   "field.phone": "Phone",
   "field.mobilePhone": "Mobile",
   "field.homePhone": "Home phone",

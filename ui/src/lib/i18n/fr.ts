@@ -75,6 +75,7 @@ export const fr: Messages = {
   "pop.openCases": "Requêtes ouvertes ({count})",
   "pop.relatedLoading": "Chargement des opportunités et requêtes…",
   "pop.relatedFailed": "Impossible de charger les opportunités et requêtes : {message}",
+  "pop.localTime": "Heure locale : {time} ({zone})",
   "field.phone": "Téléphone",
   "field.mobilePhone": "Mobile",
   "field.homePhone": "Téléphone domicile",

@@ -75,6 +75,7 @@ export const ja: Messages = {
   "pop.openCases": "未解決のケース（{count}件）",
   "pop.relatedLoading": "商談とケースを読み込み中…",
   "pop.relatedFailed": "商談とケースを読み込めませんでした：{message}",
+  "pop.localTime": "現地時刻：{time}（{zone}）",
   "field.phone": "電話",
   "field.mobilePhone": "携帯",
   "field.homePhone": "自宅電話",
