@@ -17,7 +17,12 @@ const CLI = process.env.RINGSIDE_CLI;
 const SFORG = process.env.RINGSIDE_SFORG;
 const OUT = join(here, "out");
 const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-sf-"));
-const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
+// The app opens the sign-in page with xdg-open, which runs $BROWSER on a machine
+// without a desktop environment: fake-browser follows it as a rep's browser would.
+const env = {
+  ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en",
+  BROWSER: join(here, "fake-browser"), XDG_CURRENT_DESKTOP: "",
+};
 
 let org;
 let orgUrl;
@@ -132,4 +137,21 @@ test("an unknown caller becomes a Lead that matches on the very next look-up", a
   const leads = await (await fetch(`${orgUrl}/__admin/records/Lead`)).json();
   const list = Array.isArray(leads) ? leads : leads.records ?? [];
   assert.equal(list.filter((l) => l.LastName === "Nouveau").length, 1, "exactly one Lead was created");
+});
+
+test("signing out and connecting again from Settings goes through the browser", async () => {
+  await (await byId("nav-settings")).click();
+  await (await byId("settings-salesforce")).waitForDisplayed({ timeout: 10000 });
+  await (await byId("sf-sign-out")).click();
+  await browser.waitUntil(async () => !(await text("sf-status")).includes(orgUrl), {
+    timeout: 10000, timeoutMsg: "signed out",
+  });
+  const connect = await byId("sf-connect");
+  await browser.waitUntil(async () => connect.isEnabled(), { timeout: 5000 });
+  await connect.click();
+  await browser.waitUntil(async () => (await text("sf-status")).includes(orgUrl), {
+    timeout: 30000, timeoutMsg: "connected again through the browser and the loopback redirect",
+  });
+  await browser.execute(() => document.querySelector('[data-testid="settings-salesforce"]').scrollIntoView());
+  await shot("15-settings-salesforce-reconnected");
 });
