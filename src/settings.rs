@@ -206,11 +206,16 @@ pub fn apply(
         }
         SettingChange::SalesforceClientId(raw) => {
             let key = raw.trim();
-            let ok = !key.is_empty() && key.len() <= 256 && key.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-            if !ok {
-                return Err(SettingsError::BadClientId(raw.clone()));
+            if key.is_empty() {
+                // Clearing the key is allowed; signing in then says a key is needed.
+                store.settings().delete(KEY_SF_CLIENT_ID)?
+            } else {
+                let ok = key.len() <= 256 && key.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+                if !ok {
+                    return Err(SettingsError::BadClientId(raw.clone()));
+                }
+                store.settings().put(KEY_SF_CLIENT_ID, &json(&key))?
             }
-            store.settings().put(KEY_SF_CLIENT_ID, &json(&key))?
         }
         SettingChange::SalesforceCallbackPort(port) => store.settings().put(KEY_SF_PORT, &json(port))?,
     }

@@ -45,6 +45,19 @@ fn the_language_follows_the_system_until_the_rep_picks_one_and_the_pick_survives
 }
 
 #[test]
+fn a_consumer_key_can_be_set_and_cleared_but_not_set_to_junk() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(config(dir.path(), "fr_FR"));
+    engine.change_setting(&SettingChange::SalesforceClientId(" 3MVG9abc.DEF_123 ".into())).unwrap();
+    assert_eq!(engine.settings().salesforce_client_id, "3MVG9abc.DEF_123", "trimmed");
+    let err = engine.change_setting(&SettingChange::SalesforceClientId("key with spaces & quotes'".into())).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("App Manager"), "says where the key comes from: {}", err.message);
+    engine.change_setting(&SettingChange::SalesforceClientId(String::new())).unwrap();
+    assert_eq!(engine.settings().salesforce_client_id, "", "an empty value clears the key");
+}
+
+#[test]
 fn a_bad_region_is_refused_and_the_old_one_kept() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::start(config(dir.path(), "fr_FR"));
