@@ -150,16 +150,8 @@ impl Settings {
     /// unreadable value is logged and ignored rather than blocking the start).
     pub fn load(store: &mut Store, system: &SystemLocale) -> Result<Settings, StoreError> {
         let table = store.settings();
-        let language = match table.get(KEY_LANGUAGE)? {
-            Some(raw) => serde_json::from_str(&raw).unwrap_or_else(|e| {
-                tracing::warn!(%e, raw, "ignoring unreadable language setting");
-                LanguageSetting::System
-            }),
-            None => LanguageSetting::System,
-        };
-        let region = table
-            .get(KEY_DEFAULT_REGION)?
-            .and_then(|raw| serde_json::from_str::<String>(&raw).ok())
+        let language = read(&table, KEY_LANGUAGE)?.unwrap_or_default();
+        let region = read::<String>(&table, KEY_DEFAULT_REGION)?
             .and_then(|r| parse_region(&r).ok())
             .or_else(|| system.region.clone().and_then(|r| parse_region(&r).ok()))
             .unwrap_or_else(|| "US".to_string());
@@ -173,6 +165,8 @@ impl Settings {
     }
 }
 
+/// A setting's stored JSON value; an unreadable one is logged and treated as absent, so
+/// a damaged value falls back to the default instead of blocking the start.
 fn read<T: for<'de> Deserialize<'de>>(table: &crate::store::SettingsTable<'_>, key: &str) -> Result<Option<T>, StoreError> {
     Ok(table.get(key)?.and_then(|raw| match serde_json::from_str(&raw) {
         Ok(v) => Some(v),
@@ -232,13 +226,7 @@ pub fn device_preference<T: for<'de> Deserialize<'de>>(
     store: &mut Store,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    Ok(store.settings().get(key)?.and_then(|raw| match serde_json::from_str(&raw) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            tracing::warn!(%e, key, "ignoring unreadable device preference");
-            None
-        }
-    }))
+    read(&store.settings(), key)
 }
 
 pub fn set_device_preference<T: Serialize>(

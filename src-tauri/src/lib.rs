@@ -149,7 +149,7 @@ fn forward_events(app: AppHandle, engine: Arc<Engine>) {
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             };
-            if matches!(event, Event::DialRequested { .. }) {
+            if event.raises_window() {
                 show_main_window(&app);
             }
             if let Some(n) = event.desktop_notification() {

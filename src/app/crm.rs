@@ -172,10 +172,13 @@ impl Engine {
                 }
                 CallerMatch::new(input, Some(number), false, MatchStage::Live, records, &layout, problem)
             }
-            Err(e @ (SalesforceError::NotConnected | SalesforceError::SignedOut { .. })) if !local.is_empty() => {
-                CallerMatch::new(input, Some(number), false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
-            }
-            Err(e) if e.is_transient() || matches!(e, SalesforceError::LimitExceeded { .. }) => {
+            // Salesforce cannot answer now (or the rep is signed out but the index knows
+            // the number): the local answer stands, with the reason.
+            Err(e)
+                if e.is_transient()
+                    || matches!(e, SalesforceError::LimitExceeded { .. })
+                    || (!local.is_empty() && matches!(e, SalesforceError::NotConnected | SalesforceError::SignedOut { .. })) =>
+            {
                 CallerMatch::new(input, Some(number), false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
             }
             Err(e) => return Err(e.into()),
@@ -191,11 +194,7 @@ impl Engine {
         Ok(found
             .iter()
             .filter(|(r, _)| layout.priority(&r.object) != usize::MAX)
-            .map(|(r, field)| {
-                let mut m = matching::from_indexed(r, field.clone(), layout, instance);
-                m.confirmed = false;
-                m
-            })
+            .map(|(r, field)| matching::from_indexed(r, field.clone(), layout, instance))
             .collect())
     }
 

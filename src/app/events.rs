@@ -59,6 +59,11 @@ pub struct DesktopNotification {
 }
 
 impl Event {
+    /// Events that bring the main window to the front (a clicked phone link).
+    pub fn raises_window(&self) -> bool {
+        matches!(self, Event::DialRequested { .. })
+    }
+
     /// Events worth interrupting the rep for, even when the window is hidden.
     pub fn desktop_notification(&self) -> Option<DesktopNotification> {
         match self {

@@ -264,29 +264,25 @@ pub fn from_record(record: &Record, object: &SearchObject, matched_field: String
 }
 
 pub fn from_indexed(rec: &IndexedRecord, matched_field: String, layout: &Layout, instance_url: Option<&str>) -> MatchedRecord {
-    let pop_fields = layout.search.iter().find(|o| o.object == rec.object).map(|o| o.pop_fields.clone()).unwrap_or_default();
+    let object = layout.search.iter().find(|o| o.object == rec.object);
+    let get = |f: &str| rec.fields.get(f).and_then(Value::as_str);
     MatchedRecord {
         object: rec.object.clone(),
         id: rec.record_id.clone(),
         name: rec.name.clone(),
         matched_field,
-        fields: pop_fields
+        fields: object
+            .map(|o| o.pop_fields.as_slice())
+            .unwrap_or_default()
             .iter()
             .filter_map(|f| rec.fields.get(f).filter(|v| !v.is_null()).map(|v| PopField { field: f.clone(), value: plain(v) }))
             .collect(),
         url: instance_url.map(|i| lightning_url(i, &rec.object, &rec.record_id)),
-        account_id: layout
-            .search
-            .iter()
-            .find(|o| o.object == rec.object)
+        account_id: object
             .and_then(|o| o.account_field.as_deref())
-            .and_then(|f| if f == "Id" { Some(rec.record_id.as_str()) } else { rec.fields.get(f).and_then(Value::as_str) })
+            .and_then(|f| if f == "Id" { Some(rec.record_id.as_str()) } else { get(f) })
             .map(str::to_string),
-        time_zone: layout
-            .search
-            .iter()
-            .find(|o| o.object == rec.object)
-            .and_then(|o| place_zone(o, |f| rec.fields.get(f).and_then(Value::as_str))),
+        time_zone: object.and_then(|o| place_zone(o, get)),
         confirmed: false,
     }
 }
