@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod audio;
+pub mod calllog;
+pub mod clock;
 pub mod crm;
 pub mod secrets;
 pub mod settings;

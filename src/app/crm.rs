@@ -108,6 +108,10 @@ impl Engine {
         open(&sign_in.authorize_url);
         let result = self.salesforce.finish_sign_in(sign_in).await;
         self.emit(Event::SalesforceChanged { status: self.salesforce_status().await });
+        if result.is_ok() {
+            // Logs that waited for a session go now.
+            self.wake_outbox();
+        }
         Ok(result?)
     }
 

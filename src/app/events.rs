@@ -23,6 +23,10 @@ pub enum Event {
     CallerMatched { caller_match: crate::crm::matching::CallerMatch },
     /// Signed in or out of Salesforce, or the API usage changed.
     SalesforceChanged { status: crate::app::SalesforceStatus },
+    /// A call log was saved (or kept as a draft); `entry` is its History row now.
+    CallLogSaved { entry: crate::calllog::HistoryEntry },
+    /// The outbox moved: how many logs wait, and how many need the rep.
+    OutboxChanged { summary: crate::calllog::OutboxSummary },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]

@@ -6,6 +6,7 @@
 //! Starting never fails: a damaged database, a read-only folder, a missing keyring or
 //! no sound card each become a [`Notice`] and the engine runs with what it has.
 
+mod calllog;
 mod crm;
 pub mod diagnostics;
 mod error;
@@ -22,9 +23,12 @@ use tokio::sync::broadcast;
 
 pub use error::{AppError, ErrorCode};
 pub use events::{DesktopNotification, Event, Notice, NoticeCode};
+pub use calllog::{DrainReport, RecordChoice, SaveOutcome};
 pub use crm::SalesforceStatus;
 pub use links::DialTarget;
 
+use crate::calllog::outbox::RetryPolicy;
+use crate::clock::{Clock, SystemClock};
 use crate::audio::{self, AudioDevices, AudioRole, DeviceList, DevicePreference};
 use crate::secrets::Keyring;
 use crate::settings::{self, Language, SettingChange, Settings, SystemLocale};
@@ -88,6 +92,8 @@ struct State {
     hidden_objects: std::collections::BTreeSet<String>,
     /// Open opportunities and cases per (object, id), with when they were read.
     details_cache: std::collections::HashMap<(String, String), (std::time::Instant, crate::crm::matching::CallerDetails)>,
+    /// The signed-in org's instance, for links to records (read from the session).
+    instance_url: Option<String>,
 }
 
 pub struct Engine {
@@ -96,10 +102,19 @@ pub struct Engine {
     state: Mutex<State>,
     events: broadcast::Sender<Event>,
     salesforce: std::sync::Arc<crate::crm::Salesforce>,
+    clock: std::sync::Arc<dyn Clock>,
+    retry_policy: RetryPolicy,
+    /// Rings the outbox worker when something is saved or comes due.
+    outbox_wake: tokio::sync::Notify,
 }
 
 impl Engine {
     pub fn start(config: EngineConfig) -> Engine {
+        Engine::start_with(config, std::sync::Arc::new(SystemClock), RetryPolicy::default())
+    }
+
+    /// [`start`] with the time source and the outbox's retry timing given (tests).
+    pub fn start_with(config: EngineConfig, clock: std::sync::Arc<dyn Clock>, retry_policy: RetryPolicy) -> Engine {
         let mut notices = Vec::new();
         let mut store = open_store(&config.data_dir, &mut notices);
         let settings = Settings::load(&mut store, &config.locale).unwrap_or_else(|e| {
@@ -134,9 +149,13 @@ impl Engine {
                 last_recent_sync: None,
                 hidden_objects: Default::default(),
                 details_cache: Default::default(),
+                instance_url: None,
             }),
             events,
             salesforce,
+            clock,
+            retry_policy,
+            outbox_wake: tokio::sync::Notify::new(),
         }
     }
 

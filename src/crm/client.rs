@@ -202,6 +202,11 @@ impl Salesforce {
         Ok(value)
     }
 
+    /// The describe this session already read, without asking Salesforce.
+    pub fn cached_describe(&self, object: &str) -> Option<Arc<Value>> {
+        self.describes.lock().unwrap_or_else(|p| p.into_inner()).get(object).cloned()
+    }
+
     pub async fn create(&self, object: &str, fields: &Map<String, Value>) -> Result<String, SalesforceError> {
         check_name(object)?;
         let answer: SaveResult =

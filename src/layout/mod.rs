@@ -3,7 +3,11 @@
 //! default; publishing and pulling an admin's document replaces the value, not the
 //! code that reads it.
 
+mod call_log;
+
 use serde::{Deserialize, Serialize};
+
+pub use call_log::{CallLogLayout, CustomField, CustomFieldKind, Dispositions, FixedValue, TaskMapping};
 
 /// One object searched for callers, in priority order within [`Layout::search`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -39,6 +43,7 @@ pub struct Layout {
     /// Extensions up to this many digits are internal.
     pub internal_extension_digits: u8,
     pub ignore_internal_calls: bool,
+    pub call_log: CallLogLayout,
 }
 
 fn fields(list: &[&str]) -> Vec<String> {
@@ -83,6 +88,7 @@ impl Default for Layout {
             internal_prefixes: vec![],
             internal_extension_digits: 5,
             ignore_internal_calls: true,
+            call_log: CallLogLayout::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! next to its queries, in its own file) and the busy-retry policy. It never talks to
 //! the network and never stores a secret: those live in the OS keyring.
 
+mod call_logs;
 mod match_index;
 mod settings;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode as SqliteCode, OpenFlags};
 use rusqlite_migration::{MigrationDefinitionError, Migrations, M};
 
+pub use call_logs::{sync_state, CallLogs, OutboxRow};
 pub use match_index::{IndexSource, IndexedRecord, MatchIndex};
 pub use settings::SettingsTable;
 
@@ -50,12 +52,13 @@ fn migrations() -> Migrations<'static> {
     let mut all: Vec<M<'static>> = Vec::new();
     all.extend(settings::MIGRATIONS.iter().cloned());
     all.extend(match_index::MIGRATIONS.iter().cloned());
+    all.extend(call_logs::MIGRATIONS.iter().cloned());
     Migrations::new(all)
 }
 
 /// Highest schema version this build knows.
 pub fn schema_version() -> usize {
-    settings::MIGRATIONS.len() + match_index::MIGRATIONS.len()
+    settings::MIGRATIONS.len() + match_index::MIGRATIONS.len() + call_logs::MIGRATIONS.len()
 }
 
 impl Store {
@@ -161,6 +164,10 @@ impl Store {
 
     pub fn match_index(&mut self) -> MatchIndex<'_> {
         MatchIndex::new(self)
+    }
+
+    pub fn call_logs(&mut self) -> CallLogs<'_> {
+        CallLogs::new(self)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Ringside's integration tests: one binary, one module per area.
 
+mod calllog;
 mod cli;
 mod salesforce;
 mod engine;

@@ -8,10 +8,10 @@ use ringside::crm::matching::{MatchOutcome, MatchStage};
 use ringside::settings::{SettingChange, SystemLocale};
 use ringside_sforg::{Fault, FaultKind, OrgConfig, RunningOrg};
 
-struct Rig {
-    org: RunningOrg,
-    engine: Engine,
-    _dir: tempfile::TempDir,
+pub(crate) struct Rig {
+    pub org: RunningOrg,
+    pub engine: Engine,
+    pub _dir: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -21,13 +21,18 @@ fn free_port() -> u16 {
 /// An org, and an engine configured for it (region FR, the org's consumer key, a
 /// callback port the org's connected app lists).
 async fn rig(name: &str, tweak: impl FnOnce(&mut OrgConfig)) -> Rig {
+    rig_with(name, tweak, Engine::start).await
+}
+
+/// [`rig`] with the engine started by `start` (a manual clock, a fast retry policy).
+pub(crate) async fn rig_with(name: &str, tweak: impl FnOnce(&mut OrgConfig), start: impl FnOnce(EngineConfig) -> Engine) -> Rig {
     let port = free_port();
     let mut config = OrgConfig { auto_approve: true, ..OrgConfig::default() };
     config.redirect_uris = vec![format!("http://127.0.0.1:{port}/oauth/callback")];
     tweak(&mut config);
     let org = ringside_sforg::spawn(config).await;
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(EngineConfig {
+    let engine = start(EngineConfig {
         data_dir: dir.path().to_path_buf(),
         keyring_service: format!("ringside-test-sf-{name}-{}", std::process::id()),
         locale: SystemLocale::from_tag("fr_FR"),
@@ -45,7 +50,7 @@ async fn rig(name: &str, tweak: impl FnOnce(&mut OrgConfig)) -> Rig {
 
 /// The browser's part of the sign-in: follow the authorize URL (the org approves at
 /// once and redirects to Ringside's loopback listener).
-fn browser(url: &str) {
+pub(crate) fn browser(url: &str) {
     let url = url.to_string();
     tokio::spawn(async move {
         let _ = reqwest::get(url).await;

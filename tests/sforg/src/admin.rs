@@ -47,6 +47,21 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
         .route("/__admin/access", post(access))
         .route("/__admin/records/{object}", get(records).post(insert))
         .route("/__admin/requests", get(requests).delete(clear_requests))
+        .route("/__admin/leads/{id}/convert", post(convert_lead))
+        .route("/__admin/validation-rules", post(validation_rules))
+}
+
+async fn convert_lead(State(org): State<Arc<Org>>, Path(id): Path<String>) -> Response {
+    match org.convert_lead(&id) {
+        Some((contact, account)) => Json(json!({"contactId": contact, "accountId": account})).into_response(),
+        None => (StatusCode::NOT_FOUND, "No unconverted Lead with that id").into_response(),
+    }
+}
+
+/// Replaces the org's validation rules with the posted list.
+async fn validation_rules(State(org): State<Arc<Org>>, Json(rules): Json<Vec<crate::store::ValidationRule>>) -> StatusCode {
+    org.set_validation_rules(rules);
+    StatusCode::NO_CONTENT
 }
 
 async fn settings(State(org): State<Arc<Org>>, Json(s): Json<Settings>) -> Response {

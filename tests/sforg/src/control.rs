@@ -45,6 +45,8 @@ pub struct Settings {
     pub api_limit: Option<u64>,
     pub rotate_refresh_tokens: Option<bool>,
     pub latency_ms: Option<u64>,
+    /// Delay between carrying out a request and answering it.
+    pub answer_delay_ms: Option<u64>,
     pub access_token_ttl_secs: Option<u64>,
     pub query_batch_size: Option<usize>,
 }
@@ -94,6 +96,9 @@ impl Org {
         }
         if let Some(ms) = s.latency_ms {
             st.latency = Duration::from_millis(ms);
+        }
+        if let Some(ms) = s.answer_delay_ms {
+            st.answer_delay = Duration::from_millis(ms);
         }
         if let Some(secs) = s.access_token_ttl_secs {
             st.tokens.access_ttl = Duration::from_secs(secs);
@@ -201,6 +206,65 @@ impl Org {
         let name = schema::object(object).map_or("", |d| d.name);
         let id = crate::ids::normalize(id).unwrap_or_default();
         self.lock().store.delete(name, &id)
+    }
+
+    pub(crate) fn set_validation_rules(&self, rules: Vec<crate::store::ValidationRule>) {
+        self.lock().store.validation_rules = rules;
+    }
+
+    /// Converts a Lead as Salesforce's Convert button does (without an Opportunity): an
+    /// Account from the Company, a Contact from the person, the Lead marked converted
+    /// and read-only, and the Lead's activities moved to the Contact and Account.
+    /// Returns `(contact id, account id)`.
+    pub(crate) fn convert_lead(&self, lead_id: &str) -> Option<(String, String)> {
+        let lead_id = crate::ids::normalize(lead_id)?;
+        let mut st = self.lock();
+        let lead = st.store.get("Lead", &lead_id)?.clone();
+        if lead.get("IsConverted") == Some(&Value::Bool(true)) {
+            return None;
+        }
+        let ctx = st.write_ctx(&self.fixed.signed_in_user);
+        let pick = |names: &[(&str, &str)]| -> Map<String, Value> {
+            names.iter().filter_map(|(from, to)| lead.get(*from).filter(|v| !v.is_null()).map(|v| (to.to_string(), v.clone()))).collect()
+        };
+        let mut account = pick(&[("Company", "Name"), ("Phone", "Phone"), ("Country", "BillingCountry"), ("State", "BillingState")]);
+        account.entry("Name").or_insert(Value::String("Unknown".into()));
+        let account_id = st.store.insert(schema::object("Account")?, account, &ctx);
+        let mut contact = pick(&[
+            ("FirstName", "FirstName"),
+            ("LastName", "LastName"),
+            ("Title", "Title"),
+            ("Email", "Email"),
+            ("Phone", "Phone"),
+            ("MobilePhone", "MobilePhone"),
+            ("Country", "MailingCountry"),
+            ("State", "MailingState"),
+        ]);
+        contact.insert("AccountId".into(), Value::String(account_id.clone()));
+        let contact_id = st.store.insert(schema::object("Contact")?, contact, &ctx);
+        for (field, value) in [
+            ("IsConverted", Value::Bool(true)),
+            ("ConvertedContactId", Value::String(contact_id.clone())),
+            ("ConvertedAccountId", Value::String(account_id.clone())),
+            ("Status", Value::String("Closed - Converted".into())),
+        ] {
+            st.store.set_field("Lead", &lead_id, field, value);
+        }
+        for object in ["Task", "Event"] {
+            let moved: Vec<(String, bool)> = st
+                .store
+                .table(object)
+                .filter(|r| r.get("WhoId").and_then(Value::as_str) == Some(lead_id.as_str()))
+                .map(|r| (r.get("Id").and_then(Value::as_str).unwrap_or_default().to_string(), r.get("WhatId").is_none_or(Value::is_null)))
+                .collect();
+            for (id, no_what) in moved {
+                st.store.set_field(object, &id, "WhoId", Value::String(contact_id.clone()));
+                if no_what {
+                    st.store.set_field(object, &id, "WhatId", Value::String(account_id.clone()));
+                }
+            }
+        }
+        Some((contact_id, account_id))
     }
 
     pub(crate) fn requests(&self) -> Vec<LoggedRequest> {

@@ -38,6 +38,7 @@ pub use control::{ControlState, RecordError, Settings, Tokens};
 pub use faults::{AfterCommit, Fault, FaultKind, Trigger};
 pub use fixture::FixedRecords;
 pub use org::{LoggedRequest, OrgConfig, API_VERSION};
+pub use store::ValidationRule;
 pub use time::OffsetDateTime;
 
 use org::Org;
@@ -122,6 +123,10 @@ impl RunningOrg {
     pub fn set_latency(&self, latency: Duration) {
         self.org.apply(&Settings { latency_ms: Some(latency.as_millis() as u64), ..Settings::default() });
     }
+    /// Holds every answer this long after the request was carried out.
+    pub fn set_answer_delay(&self, delay: Duration) {
+        self.org.apply(&Settings { answer_delay_ms: Some(delay.as_millis() as u64), ..Settings::default() });
+    }
     pub fn expire_access_tokens(&self) {
         self.org.expire_access_tokens();
     }
@@ -173,6 +178,14 @@ impl RunningOrg {
     }
     pub fn delete(&self, object: &str, id: &str) -> bool {
         self.org.delete_record(object, id)
+    }
+    /// Converts a Lead (Account + Contact, activities moved); `(contact id, account id)`.
+    pub fn convert_lead(&self, lead_id: &str) -> Option<(String, String)> {
+        self.org.convert_lead(lead_id)
+    }
+    /// Replaces the org's validation rules.
+    pub fn set_validation_rules(&self, rules: Vec<ValidationRule>) {
+        self.org.set_validation_rules(rules);
     }
     /// Requests seen so far, oldest first (admin calls excluded).
     pub fn requests(&self) -> Vec<LoggedRequest> {

@@ -140,6 +140,9 @@ pub(crate) struct OrgState {
     pub rng: ChaCha8Rng,
     pub search_delay: Duration,
     pub latency: Duration,
+    /// Held between carrying out a request and answering it: the window in which a
+    /// client that dies has written without knowing it.
+    pub answer_delay: Duration,
     pub query_batch_size: usize,
     pub hidden_objects: HashSet<&'static str>,
     pub cursors: HashMap<String, Cursor>,
@@ -181,6 +184,7 @@ impl Org {
             rng,
             search_delay: config.search_delay,
             latency: config.latency,
+            answer_delay: Duration::ZERO,
             query_batch_size: config.query_batch_size,
             hidden_objects: HashSet::new(),
             cursors: HashMap::new(),

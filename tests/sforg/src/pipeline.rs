@@ -62,6 +62,10 @@ pub(crate) async fn handle(State(org): State<Arc<Org>>, req: Request, next: Next
         Outcome::Reset => None,
     };
     org.lock().log.push(LoggedRequest { method, uri, status });
+    let answer_delay = org.lock().answer_delay;
+    if !answer_delay.is_zero() {
+        tokio::time::sleep(answer_delay).await;
+    }
     match outcome {
         Outcome::Answer(r) => r,
         Outcome::Reset => {

@@ -328,6 +328,8 @@ fn build() -> Vec<ObjectDef> {
         text("PostalCode", "Zip/Postal Code", 20),
         text("Country", "Country", 80),
         boolean("IsConverted", "Converted").read_only(),
+        lookup("ConvertedContactId", "Converted Contact ID", &["Contact"], "ConvertedContact").read_only(),
+        lookup("ConvertedAccountId", "Converted Account ID", &["Account"], "ConvertedAccount").read_only(),
         area("Description", "Description", 32000),
         date("LastActivityDate", "Last Activity").read_only(),
     ]);

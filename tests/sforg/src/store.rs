@@ -39,6 +39,20 @@ pub(crate) struct Store {
     case_numbers: u64,
     /// Ids of deleted records (the recycle bin), for ENTITY_IS_DELETED answers.
     deleted: HashSet<String>,
+    /// The admin's validation rules, checked on every write.
+    pub(crate) validation_rules: Vec<ValidationRule>,
+}
+
+/// A validation rule as an admin would write one, reduced to what tests need: a write
+/// whose `field` contains `contains` (case-insensitive) is refused with `message`
+/// (`FIELD_CUSTOM_VALIDATION_EXCEPTION`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationRule {
+    pub object: String,
+    pub field: String,
+    pub contains: String,
+    pub message: String,
 }
 
 impl Store {

@@ -68,6 +68,15 @@ pub(crate) fn check(def: &ObjectDef, input: &Map<String, Value>, mode: Mode, sto
     if !errors.is_empty() {
         return Err(errors);
     }
+    for rule in store.validation_rules.iter().filter(|r| r.object.eq_ignore_ascii_case(def.name)) {
+        let hit = out
+            .get(&rule.field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.to_lowercase().contains(&rule.contains.to_lowercase()));
+        if hit {
+            return Err(vec![FieldError::new("FIELD_CUSTOM_VALIDATION_EXCEPTION", rule.message.clone(), vec![rule.field.clone()])]);
+        }
+    }
 
     if def.name == "Event" && mode == Mode::Insert {
         fill_event_end(&mut out);
@@ -145,12 +154,23 @@ fn normalize(field: &schema::FieldDef, value: &Value, store: &Store) -> Result<V
                         fields.clone(),
                     ))
                 })?;
-            if store.find(&id).is_none() {
-                return Err(Rejection::Field(FieldError::new(
-                    "INVALID_CROSS_REFERENCE_KEY",
-                    "invalid cross reference id",
-                    fields,
-                )));
+            match store.find(&id) {
+                None => {
+                    return Err(Rejection::Field(FieldError::new(
+                        "INVALID_CROSS_REFERENCE_KEY",
+                        "invalid cross reference id",
+                        fields,
+                    )))
+                }
+                // Salesforce refuses new references to a converted Lead.
+                Some((def, lead)) if def.name == "Lead" && lead.get("IsConverted") == Some(&Value::Bool(true)) => {
+                    return Err(Rejection::Field(FieldError::new(
+                        "CANNOT_UPDATE_CONVERTED_LEAD",
+                        "cannot reference converted lead",
+                        fields,
+                    )))
+                }
+                Some(_) => {}
             }
             Ok(Value::String(id))
         }
