@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   webkit2gtk-driver xvfb xauth imagemagick x11-utils \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui test-ui test-e2e bench sandbox
+.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -54,6 +54,9 @@ test-e2e: $(TAURI_DRIVER)
 
 bench-match:
 	tests/scripts/with-session $(CARGO) bench -p ringside --bench matching
+
+bench-calllog:
+	tests/scripts/with-session $(CARGO) bench -p ringside --bench calllog
 
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri

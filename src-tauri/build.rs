@@ -16,6 +16,16 @@ fn main() {
         "create_caller_record",
         "open_record",
         "caller_details",
+        "call_log_form",
+        "new_call_log",
+        "save_call_log",
+        "history",
+        "call_log",
+        "retry_call_log",
+        "sync_outbox",
+        "outbox_summary",
+        "search_people",
+        "search_related",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

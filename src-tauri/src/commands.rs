@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use ringside::app::{AppError, AppStatus, DialTarget, Engine, SalesforceStatus};
+use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome};
+use ringside::calllog::form::FormSpec;
+use ringside::calllog::{CallLogInput, CallType, HistoryEntry, HistoryQuery, OutboxSummary, RecordRef};
 use ringside::crm::matching::{CallerDetails, CallerMatch, MatchedRecord};
 use ringside::crm::Connection;
 use ringside::audio::{AudioDevices, AudioRole};
@@ -138,4 +140,92 @@ pub async fn caller_details(
     account_id: Option<String>,
 ) -> Result<CallerDetails, AppError> {
     engine.caller_details(&object, &id, account_id.as_deref()).await
+}
+
+/// The call-log form: the layout's fields, dispositions and picklists.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn call_log_form(engine: EngineState<'_>) -> Result<FormSpec, AppError> {
+    Ok(engine.call_log_form().await)
+}
+
+/// A new log for a number, prefilled with the record the pop shows.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn new_call_log(
+    engine: EngineState<'_>,
+    number: String,
+    call_type: CallType,
+    record: Option<MatchedRecord>,
+) -> Result<CallLogInput, AppError> {
+    Ok(engine.new_call_log(&number, call_type, record.as_ref()))
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine, input))]
+pub async fn save_call_log(
+    engine: EngineState<'_>,
+    id: Option<u32>,
+    input: CallLogInput,
+    save: bool,
+) -> Result<SaveOutcome, AppError> {
+    engine.save_call_log(id.map(i64::from), &input, save)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn history(engine: EngineState<'_>, query: HistoryQuery) -> Result<Vec<HistoryEntry>, AppError> {
+    engine.history(&query).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn call_log(engine: EngineState<'_>, id: u32) -> Result<HistoryEntry, AppError> {
+    engine.call_log(i64::from(id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn retry_call_log(engine: EngineState<'_>, id: u32) -> Result<HistoryEntry, AppError> {
+    engine.retry_call_log(i64::from(id))
+}
+
+/// "Sync now": everything waiting is tried at once.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn sync_outbox(engine: EngineState<'_>) -> Result<OutboxSummary, AppError> {
+    engine.wake_outbox();
+    engine.outbox_summary()
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn outbox_summary(engine: EngineState<'_>) -> Result<OutboxSummary, AppError> {
+    engine.outbox_summary()
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn search_people(engine: EngineState<'_>, term: String) -> Result<Vec<RecordChoice>, AppError> {
+    engine.search_people(&term).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine, term))]
+pub async fn search_related(
+    engine: EngineState<'_>,
+    who: Option<RecordRef>,
+    term: String,
+) -> Result<Vec<RecordChoice>, AppError> {
+    engine.search_related(who.as_ref(), &term).await
 }

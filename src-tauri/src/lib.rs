@@ -36,6 +36,16 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::create_caller_record,
             commands::open_record,
             commands::caller_details,
+            commands::call_log_form,
+            commands::new_call_log,
+            commands::save_call_log,
+            commands::history,
+            commands::call_log,
+            commands::retry_call_log,
+            commands::sync_outbox,
+            commands::outbox_summary,
+            commands::search_people,
+            commands::search_related,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.
@@ -82,6 +92,9 @@ pub fn run() {
             let args: Vec<String> = std::env::args().skip(1).collect();
             let _ = engine.open_link_from_args(&args);
             prefill_in_background(engine.clone());
+            // Call logs waiting from an earlier run (or saved offline) go out from here.
+            let outbox_engine = engine.clone();
+            tauri::async_runtime::spawn(async move { outbox_engine.run_outbox().await });
             // Devices are listed off the main thread so the window paints first.
             let devices_engine = engine.clone();
             std::thread::spawn(move || {

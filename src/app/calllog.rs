@@ -58,8 +58,30 @@ pub struct RecordChoice {
     pub related: bool,
 }
 
+/// A call that has ended, as the call engine reports it: what the draft is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedCall {
+    /// The call's own identity (the SIP Call-ID and tags): reporting the same call
+    /// twice finds the same log.
+    pub call_key: String,
+    pub number: String,
+    pub call_type: CallType,
+    pub started_at: i64,
+    pub duration_secs: u32,
+    /// The caller's match, when there was exactly one (or the rep picked one).
+    pub who: Option<MatchedRecord>,
+}
+
 fn new_call_id() -> String {
     format!("rs-{:032x}", rand::random::<u128>())
+}
+
+/// The call id of an ended call: stable for its key, the same shape as a new one.
+fn call_id_for(call_key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(call_key.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("rs-{hex}")
 }
 
 /// A SOQL `IN (...)` list of quoted values.
@@ -125,6 +147,10 @@ impl Engine {
     /// problems are returned. A log already saved is never turned back into a draft:
     /// an edit that breaks the rules is refused whole and the saved version stays.
     pub fn save_call_log(&self, id: Option<i64>, input: &CallLogInput, save: bool) -> Result<SaveOutcome, AppError> {
+        self.write_log(id, None, input, save)
+    }
+
+    fn write_log(&self, id: Option<i64>, call_id: Option<&str>, input: &CallLogInput, save: bool) -> Result<SaveOutcome, AppError> {
         let layout = self.layout().call_log;
         let facts = self.cached_task_facts();
         let now_ms = self.now_ms();
@@ -143,7 +169,11 @@ impl Engine {
                 None
             } else {
                 let queue = (save || was_saved) && problems.is_empty();
-                let call_id = existing.as_ref().map(|(l, _, _)| l.call_id.clone()).unwrap_or_else(new_call_id);
+                let call_id = existing
+                    .as_ref()
+                    .map(|(l, _, _)| l.call_id.clone())
+                    .or_else(|| call_id.map(String::from))
+                    .unwrap_or_else(new_call_id);
                 let problems_json = serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into());
                 Some(logs.write(id, &call_id, e164.as_deref(), &clean, queue, &problems_json, now_ms.div_euclid(1_000), now_ms)?)
             }
@@ -159,6 +189,22 @@ impl Engine {
             }
         }
         Ok(SaveOutcome { entry, problems })
+    }
+
+    /// Makes the log of a call that ended: a draft for the rep to complete, or — when
+    /// the layout auto-saves — saved at once with what is known (kept as a draft if
+    /// that breaks a rule of the form). Reporting the same call again changes nothing.
+    pub fn log_ended_call(&self, call: &EndedCall) -> Result<SaveOutcome, AppError> {
+        let call_id = call_id_for(&call.call_key);
+        let existing = self.lock().store.call_logs().by_call_id(&call_id)?;
+        if let Some(id) = existing {
+            return Ok(SaveOutcome { entry: self.history_entry_now(id)?, problems: vec![] });
+        }
+        let layout = self.layout().call_log;
+        let mut input = self.new_call_log(&call.number, call.call_type, call.who.as_ref());
+        input.started_at = call.started_at;
+        input.duration_secs = call.duration_secs;
+        self.write_log(None, Some(&call_id), &input, layout.auto_save)
     }
 
     fn task_url(&self) -> impl Fn(&str) -> Option<String> {
@@ -531,7 +577,8 @@ impl Engine {
         let term = term.trim();
         if term.is_empty() {
             let Some(who) = who.filter(|w| w.object == "Contact" && is_record_id(&w.id)) else { return Ok(vec![]) };
-            let contact = self.salesforce.retrieve("Contact", &who.id, &["AccountId", "Account.Name"]).await.ok();
+            let soql = format!("SELECT Id, AccountId, Account.Name FROM Contact WHERE Id = {}", soql_string(&who.id));
+            let contact = self.salesforce.query(&soql, 1).await?.into_iter().next();
             let mut out = Vec::new();
             let account_id = contact.as_ref().and_then(|c| c.str("AccountId")).filter(|id| is_record_id(id)).map(String::from);
             if let Some(account) = &account_id {

@@ -86,6 +86,13 @@ impl Engine {
         self.lock().layout.clone()
     }
 
+    /// Puts a layout in force at once (searches, pop, the call-log form). The admin
+    /// layout pull will call this with a validated document.
+    pub fn apply_layout(&self, layout: Layout) {
+        self.lock().layout = layout;
+        tracing::info!("layout applied");
+    }
+
     pub async fn salesforce_status(&self) -> SalesforceStatus {
         let settings = self.settings();
         SalesforceStatus {

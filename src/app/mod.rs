@@ -23,7 +23,7 @@ use tokio::sync::broadcast;
 
 pub use error::{AppError, ErrorCode};
 pub use events::{DesktopNotification, Event, Notice, NoticeCode};
-pub use calllog::{DrainReport, RecordChoice, SaveOutcome};
+pub use calllog::{DrainReport, EndedCall, RecordChoice, SaveOutcome};
 pub use crm::SalesforceStatus;
 pub use links::DialTarget;
 

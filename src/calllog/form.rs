@@ -17,6 +17,8 @@ const DEFAULT_NOTES_LENGTH: usize = 32_000;
 const MAX_DURATION_SECS: u32 = 24 * 3_600;
 /// A start time later than this is a typing mistake, not a call.
 const FUTURE_SLACK_SECS: i64 = 24 * 3_600;
+/// 2000-01-01: older is a typing mistake (and keeps times positive everywhere).
+const EARLIEST_START_SECS: i64 = 946_684_800;
 
 /// What the Task describe says about one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
@@ -214,7 +216,9 @@ pub fn check(input: &CallLogInput, layout: &CallLogLayout, facts: Option<&TaskFa
     if out.duration_secs > MAX_DURATION_SECS {
         problems.push(FieldProblem::new("durationSecs", "A call longer than 24 hours? Check the duration."));
     }
-    if out.started_at > now_secs + FUTURE_SLACK_SECS {
+    if out.started_at < EARLIEST_START_SECS {
+        problems.push(FieldProblem::new("startedAt", "The start time is before the year 2000; check the date."));
+    } else if out.started_at > now_secs + FUTURE_SLACK_SECS {
         problems.push(FieldProblem::new("startedAt", "The start time is in the future; check the date."));
     }
 

@@ -58,6 +58,7 @@ pub struct CallLogInput {
     pub number: String,
     pub call_type: CallType,
     /// Unix seconds.
+    #[specta(type = u32)]
     pub started_at: i64,
     pub duration_secs: u32,
     /// Empty: the layout's subject template is used.
@@ -78,6 +79,7 @@ pub struct CallLogInput {
 #[serde(rename_all = "camelCase")]
 pub struct CallLog {
     /// Local id (the History row).
+    #[specta(type = u32)]
     pub id: i64,
     /// Ringside's id for the call, written to the Task so a retry finds it.
     pub call_id: String,
@@ -87,8 +89,11 @@ pub struct CallLog {
     /// Saved by the rep (or auto-saved); a draft is kept but not sent.
     pub saved: bool,
     /// Bumped by every save; the outbox pushes the latest.
+    #[specta(type = u32)]
     pub revision: i64,
+    #[specta(type = u32)]
     pub created_at: i64,
+    #[specta(type = u32)]
     pub updated_at: i64,
 }
 
@@ -100,7 +105,13 @@ pub enum SyncState {
     /// form's rules; `problems` says what is missing).
     Draft { problems: Vec<FieldProblem> },
     /// Waiting to be sent. `reason` says why the last try did not get through.
-    Pending { attempts: u32, next_attempt_at: Option<i64>, reason: Option<String> },
+    Pending {
+        attempts: u32,
+        /// Unix seconds.
+        #[specta(type = Option<u32>)]
+        next_attempt_at: Option<i64>,
+        reason: Option<String>,
+    },
     /// Salesforce holds the latest version.
     Synced { task_id: String, url: Option<String> },
     /// Salesforce refused it; the rep fixes the log (or the org) and retries.
@@ -147,8 +158,10 @@ pub struct HistoryQuery {
     #[serde(default)]
     pub text: String,
     /// Unix seconds, inclusive.
+    #[specta(type = Option<u32>)]
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
+    #[specta(type = Option<u32>)]
     pub until: Option<i64>,
     pub limit: Option<u32>,
 }

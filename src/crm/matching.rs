@@ -2,7 +2,7 @@
 //! returned record really carries it, and the conversion of records to and from the
 //! local index. The engine (`app::crm`) runs these against the store and Salesforce.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::client::Record;
@@ -15,14 +15,14 @@ use crate::store::{IndexSource, IndexedRecord};
 /// to be one caller (a switchboard), and the rep is told.
 pub const SEARCH_LIMIT: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct PopField {
     pub field: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MatchedRecord {
     pub object: String,

@@ -138,7 +138,7 @@ pub fn sync_state(problems_json: &str, outbox: Option<&OutboxRow>, task_url: &dy
         }
         Some(o) => SyncState::Pending {
             attempts: o.attempts,
-            next_attempt_at: (o.attempts > 0).then_some(o.next_attempt_at),
+            next_attempt_at: (o.attempts > 0).then_some(o.next_attempt_at.div_euclid(1_000)),
             reason: o.last_error.clone(),
         },
     }

@@ -106,6 +106,72 @@ test("looking up a number pops the one Contact who has it", async () => {
   await shot("11-pop-one-contact");
 });
 
+test("a call logged from the pop lands in the org as one Task on the person and the related opportunity", async () => {
+  // The pop still shows Marie Dubois from the previous test.
+  await (await byId("pop-log-call")).click();
+  const form = await byId("log-form");
+  await form.waitForDisplayed({ timeout: 10000 });
+  assert.match(await text("picker-who-value"), /Marie Dubois/, "the person is the pop's record");
+  // Related to: her open opportunity, offered before any search.
+  await (await byId("picker-what-change")).click();
+  let opportunity;
+  await browser.waitUntil(async () => {
+    for (const c of await browser.$$('[data-testid="picker-what-result"]')) {
+      if ((await c.getProperty("textContent")).includes("Renouvellement casques 2027")) { opportunity = c; return true; }
+    }
+    return false;
+  }, { timeout: 15000, timeoutMsg: "her open opportunity is offered" });
+  await shot("16-call-log-related-choices");
+  await opportunity.click();
+  await (await byId("log-disposition")).selectByVisibleText("Meeting booked");
+  await (await byId("log-minutes")).setValue("3");
+  const notes = "Veut 40 casques — démo jeudi 😀";
+  await (await byId("log-notes")).setValue(notes);
+  await shot("16-call-log-form-filled");
+  await (await byId("log-save")).click();
+  await browser.waitUntil(async () => (await (await byId("sync-state")).getAttribute("data-state")) === "synced", {
+    timeout: 20000, timeoutMsg: "the log reaches Salesforce",
+  });
+  await shot("17-call-log-synced");
+  const tasks = await (await fetch(`${orgUrl}/__admin/records/Task`)).json();
+  const mine = tasks.filter((t) => t.Description === notes);
+  assert.equal(mine.length, 1, "exactly one Task");
+  assert.equal(mine[0].CallDisposition, "Meeting booked");
+  assert.equal(mine[0].TaskSubtype, "Call");
+  assert.equal(mine[0].CallDurationInSeconds, 180);
+  assert.match(mine[0].Subject, /Marie Dubois/);
+  assert.ok(mine[0].WhatId?.startsWith("006"), "related to the opportunity");
+});
+
+test("a log saved while Salesforce is down waits with the reason, and Sync now sends it", async () => {
+  await fetch(`${orgUrl}/__admin/faults`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "serviceUnavailable", trigger: { probability: 1.0 } }),
+  });
+  await (await byId("log-back")).click();
+  await (await byId("history-new-number")).setValue("+81 3-1234-5678");
+  await (await byId("history-new")).click();
+  await (await byId("log-form")).waitForDisplayed({ timeout: 10000 });
+  await (await byId("log-notes")).setValue("Called while the org was down");
+  await (await byId("log-save")).click();
+  await browser.waitUntil(async () => /Service Unavailable/.test(await text("log-form")), {
+    timeout: 20000, timeoutMsg: "the reason of the wait is shown",
+  });
+  await (await byId("log-back")).click();
+  await (await byId("history-entry")).waitForDisplayed({ timeout: 10000 });
+  await shot("18-history-waiting");
+  await fetch(`${orgUrl}/__admin/faults`, { method: "DELETE" });
+  await (await byId("history-sync")).click();
+  await browser.waitUntil(async () => {
+    const states = await browser.$$('[data-testid="sync-state"]');
+    for (const s of states) if ((await s.getAttribute("data-state")) !== "synced") return false;
+    return states.length >= 2;
+  }, { timeout: 20000, timeoutMsg: "everything is in Salesforce after Sync now" });
+  await shot("19-history-synced");
+  const tasks = await (await fetch(`${orgUrl}/__admin/records/Task`)).json();
+  assert.equal(tasks.filter((t) => t.Description === "Called while the org was down").length, 1);
+});
+
 test("a shared main line offers a chooser in the layout's priority", async () => {
   await lookUp("+1 415 555 1212");
   const chooser = await byId("pop-chooser");

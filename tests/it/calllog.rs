@@ -381,3 +381,57 @@ async fn logs_survive_the_process_being_killed_while_it_pushes() {
         assert_eq!(tasks.get(call).map(Vec::len), Some(1), "call {call}: exactly one Task after kills");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_form_offers_the_persons_open_records_and_finds_people_by_name() {
+    let (rig, _clock) = signed_in("log-related").await;
+    let fixed = rig.org.fixed().clone();
+    let open = rig.engine.search_related(Some(&marie(&rig)), "").await.unwrap();
+    let ids: Vec<&str> = open.iter().map(|c| c.record.id.as_str()).collect();
+    assert!(ids.contains(&fixed.lumiere_account.as_str()), "her Account: {open:?}");
+    assert!(ids.contains(&fixed.marie_opportunity.as_str()), "her open Opportunity: {open:?}");
+    assert!(ids.contains(&fixed.marie_case.as_str()), "her open Case: {open:?}");
+    assert!(open.iter().all(|c| c.related));
+    let people = rig.engine.search_people("Dubo").await.unwrap();
+    assert!(people.iter().any(|p| p.record.id == fixed.marie_dubois), "{people:?}");
+    let hostile = rig.engine.search_people("Dubois} RETURNING User(Id").await.unwrap();
+    assert!(hostile.iter().all(|p| matches!(p.record.object.as_str(), "Contact" | "Lead")), "the term cannot change the search");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ended_call_makes_one_draft_and_auto_save_sends_it() {
+    let (rig, clock) = signed_in("log-ended").await;
+    let marie = ringside::crm::matching::MatchedRecord {
+        object: "Contact".into(),
+        id: rig.org.fixed().marie_dubois.clone(),
+        name: "Marie Dubois".into(),
+        matched_field: "Phone".into(),
+        fields: vec![],
+        url: None,
+        account_id: None,
+        time_zone: None,
+        confirmed: true,
+    };
+    let call = ringside::app::EndedCall {
+        call_key: "a84b4c76e66710@pbx.example.com".into(),
+        number: "+33 1 23 45 67 89".into(),
+        call_type: CallType::Inbound,
+        started_at: START_MS / 1_000,
+        duration_secs: 42,
+        who: Some(marie),
+    };
+    let first = rig.engine.log_ended_call(&call).unwrap();
+    let again = rig.engine.log_ended_call(&call).unwrap();
+    assert_eq!(first.entry.log.id, again.entry.log.id, "one call, one log, however often it is reported");
+    assert!(matches!(first.entry.sync, SyncState::Draft { .. }), "the default layout does not auto-save");
+    assert_eq!(first.entry.log.content.duration_secs, 42);
+
+    let mut layout = rig.engine.layout();
+    layout.call_log.auto_save = true;
+    rig.engine.apply_layout(layout);
+    let other = ringside::app::EndedCall { call_key: "second-call@pbx".into(), ..call };
+    let saved = rig.engine.log_ended_call(&other).unwrap();
+    assert!(matches!(saved.entry.sync, SyncState::Pending { .. }), "auto-save queues it: {:?}", saved.entry.sync);
+    drain_fully(&rig, &clock).await;
+    assert_eq!(tasks_by_call(&rig)[&saved.entry.log.call_id][0]["CallType"], "Inbound");
+}

@@ -33,7 +33,7 @@ describe("navigation", () => {
     expect(title()).toHaveTextContent("History");
     expect(screen.getByTestId("nav-history")).toHaveAttribute("aria-current", "page");
     expect(screen.getByTestId("nav-phone")).not.toHaveAttribute("aria-current");
-    expect(screen.getByText(/Salesforce sync/)).toBeInTheDocument();
+    expect(await screen.findByTestId("history-empty")).toHaveTextContent(/Salesforce sync state/);
   });
 
   it("moves focus along the nav with arrow keys, wrapping at the ends", async () => {

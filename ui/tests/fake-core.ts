@@ -30,7 +30,17 @@ export type CommandName =
   | "match_number"
   | "create_caller_record"
   | "open_record"
-  | "caller_details";
+  | "caller_details"
+  | "call_log_form"
+  | "new_call_log"
+  | "save_call_log"
+  | "history"
+  | "call_log"
+  | "retry_call_log"
+  | "sync_outbox"
+  | "outbox_summary"
+  | "search_people"
+  | "search_related";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -163,6 +173,8 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     take_pending_dial: () => null,
     salesforce_status: () => salesforceStatus(),
     caller_details: (args) => ({ object: args.object, id: args.id, openOpportunities: null, openCases: null }),
+    history: () => [],
+    outbox_summary: () => ({ drafts: 0, pending: 0, attention: 0 }),
     ...overrides,
   };
   const calls: Call[] = [];

@@ -25,6 +25,19 @@ export const commands = {
 	openRecord: (object: string, id: string) => typedError<null, AppError>(__TAURI_INVOKE("open_record", { object, id })),
 	/**  Open opportunities and cases for the record the pop shows. */
 	callerDetails: (object: string, id: string, accountId: string | null) => typedError<CallerDetails, AppError>(__TAURI_INVOKE("caller_details", { object, id, accountId })),
+	/**  The call-log form: the layout's fields, dispositions and picklists. */
+	callLogForm: () => typedError<FormSpec, AppError>(__TAURI_INVOKE("call_log_form")),
+	/**  A new log for a number, prefilled with the record the pop shows. */
+	newCallLog: (number: string, callType: CallType, record: MatchedRecord | null) => typedError<CallLogInput, AppError>(__TAURI_INVOKE("new_call_log", { number, callType, record })),
+	saveCallLog: (id: number | null, input: CallLogInput, save: boolean) => typedError<SaveOutcome, AppError>(__TAURI_INVOKE("save_call_log", { id, input, save })),
+	history: (query: HistoryQuery) => typedError<HistoryEntry[], AppError>(__TAURI_INVOKE("history", { query })),
+	callLog: (id: number) => typedError<HistoryEntry, AppError>(__TAURI_INVOKE("call_log", { id })),
+	retryCallLog: (id: number) => typedError<HistoryEntry, AppError>(__TAURI_INVOKE("retry_call_log", { id })),
+	/**  "Sync now": everything waiting is tried at once. */
+	syncOutbox: () => typedError<OutboxSummary, AppError>(__TAURI_INVOKE("sync_outbox")),
+	outboxSummary: () => typedError<OutboxSummary, AppError>(__TAURI_INVOKE("outbox_summary")),
+	searchPeople: (term: string) => typedError<RecordChoice[], AppError>(__TAURI_INVOKE("search_people", { term })),
+	searchRelated: (who: RecordRef | null, term: string) => typedError<RecordChoice[], AppError>(__TAURI_INVOKE("search_related", { who, term })),
 };
 
 /** Events */
@@ -72,6 +85,65 @@ export type AudioDevices = {
 
 export type AudioRole = "microphone" | "speaker" | "ringer";
 
+/**  A log as kept locally. */
+export type CallLog = {
+	/**  Local id (the History row). */
+	id: number,
+	/**  Ringside's id for the call, written to the Task so a retry finds it. */
+	callId: string,
+	/**  The number in E.164, when it could be read. */
+	e164: string | null,
+	content: CallLogInput,
+	/**  Saved by the rep (or auto-saved); a draft is kept but not sent. */
+	saved: boolean,
+	/**  Bumped by every save; the outbox pushes the latest. */
+	revision: number,
+	createdAt: number,
+	updatedAt: number,
+};
+
+/**  What the rep fills in, from the form or the command line. */
+export type CallLogInput = {
+	/**  The number as dialled or received. */
+	number: string,
+	callType: CallType,
+	/**  Unix seconds. */
+	startedAt: number,
+	durationSecs: number,
+	/**  Empty: the layout's subject template is used. */
+	subject: string,
+	notes: string,
+	disposition: string | null,
+	/**  The Contact or Lead. */
+	who: RecordRef | null,
+	/**  The Account, Opportunity, Case… the call was about. */
+	what: RecordRef | null,
+	/**  Admin fields by Task API name. */
+	custom?: { [key in string]: string },
+};
+
+export type CallLogLayout = {
+	/**
+	 *  `{name}` is the person's name, `{number}` the number as shown, `{type}` the
+	 *  call type word; used when the rep leaves the subject empty.
+	 */
+	subjectTemplate: string,
+	/**  Used when nobody is attached to the log. */
+	subjectTemplateNoPerson: string,
+	dispositions: Dispositions,
+	dispositionRequired: boolean,
+	/**  Objects a log may be related to (the Task's What), in the order offered. */
+	relatedObjects: string[],
+	/**  The rep may pick another Contact/Lead than the matched one. */
+	personEditable: boolean,
+	/**  When a call ends, its log is saved with what is filled, without a click. */
+	autoSave: boolean,
+	fields: CustomField[],
+	mapping: TaskMapping,
+};
+
+export type CallType = "inbound" | "outbound" | "internal";
+
 /**
  *  What the pop adds under a single record: open opportunities on its Account and open
  *  cases of the person (or Account). `None` where the object has none (Leads).
@@ -107,7 +179,28 @@ export type Connection = {
 /**  The core's domain event, as the webview receives it (`core-event`). */
 export type CoreEvent = DomainEvent;
 
+/**  An admin field on the form, written to a Task field of the same API name. */
+export type CustomField = {
+	/**  Task API name (`Call_Reason__c`). */
+	field: string,
+	label: string,
+	kind: CustomFieldKind,
+	required?: boolean,
+	default?: string | null,
+	/**  Picklist choices; empty means "the field's active values from its describe". */
+	values?: string[],
+};
+
+export type CustomFieldKind = "text" | "textarea" | "picklist";
+
 export type DialTarget = { kind: "phone"; e164: string; display: string; extension: string | null; region: string | null } | { kind: "sip"; uri: string; display: string };
+
+/**  Where the disposition choices come from. */
+export type Dispositions = 
+/**  A fixed list written in the layout. */
+{ source: "list"; values: string[] } | 
+/**  The active values of a Task picklist field, read from its describe. */
+{ source: "picklist"; field: string };
 
 export type DomainEvent = { type: "settingsChanged"; settings: Settings; language: Language } | { type: "devicesChanged"; devices: AudioDevices } | { type: "notice"; notice: Notice } | 
 /**  A tel:/sip:/callto: link asked to dial: the dialer opens prefilled. */
@@ -117,7 +210,11 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  Who a number belongs to: first from the local index, then confirmed live. */
 { type: "callerMatched"; callerMatch: CallerMatch } | 
 /**  Signed in or out of Salesforce, or the API usage changed. */
-{ type: "salesforceChanged"; status: SalesforceStatus };
+{ type: "salesforceChanged"; status: SalesforceStatus } | 
+/**  A call log was saved (or kept as a draft); `entry` is its History row now. */
+{ type: "callLogSaved"; entry: HistoryEntry } | 
+/**  The outbox moved: how many logs wait, and how many need the rep. */
+{ type: "outboxChanged"; summary: OutboxSummary };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
 export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
@@ -127,6 +224,49 @@ export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring"
 "salesforce" | 
 /**  Salesforce cannot be reached now (network, maintenance, API allowance). */
 "unavailable" | "internal";
+
+/**
+ *  A rule of the form that the log breaks, named by form field (`subject`, `notes`,
+ *  `disposition`, `who`, `what`, `durationSecs`, `startedAt`, or a custom field's
+ *  API name).
+ */
+export type FieldProblem = {
+	field: string,
+	message: string,
+};
+
+/**  A Task field that always receives the same value. */
+export type FixedValue = {
+	field: string,
+	value: string,
+};
+
+/**  What the form offers, for the UI to draw it. */
+export type FormSpec = {
+	layout: CallLogLayout,
+	/**  The disposition choices in force (from the list, or the picklist's describe). */
+	dispositions: string[],
+	/**  Choices of each custom picklist, by field. */
+	picklists: ([string, string[]])[],
+	/**  Where the choices came from when Salesforce could not be asked. */
+	problem: string | null,
+};
+
+/**  One History row. */
+export type HistoryEntry = {
+	log: CallLog,
+	sync: SyncState,
+};
+
+/**  History search: every word must appear in the name, number, subject or notes. */
+export type HistoryQuery = {
+	text?: string,
+	/**  Unix seconds, inclusive. */
+	from: number | null,
+	/**  Unix seconds, exclusive. */
+	until: number | null,
+	limit: number | null,
+};
 
 export type Language = "en" | "fr" | "ja";
 
@@ -175,6 +315,13 @@ export type NoticeCode = "keyringUnavailable" | "storageProblem" | "dataDirReadO
 
 export type NumberKind = "fixedLine" | "mobile" | "fixedLineOrMobile" | "tollFree" | "premiumRate" | "sharedCost" | "voip" | "personal" | "pager" | "uan" | "voicemail" | "unknown";
 
+/**  Counts for the badge on History and the tray. */
+export type OutboxSummary = {
+	drafts: number,
+	pending: number,
+	attention: number,
+};
+
 export type PhoneNumberInfo = {
 	/**  `+33123456789` */
 	e164: string,
@@ -197,6 +344,22 @@ export type PhoneNumberInfo = {
 export type PopField = {
 	field: string,
 	value: string,
+};
+
+/**  A record the log can point at, offered by the form's searches. */
+export type RecordChoice = {
+	record: RecordRef,
+	/**  A second line: the account, stage, status… */
+	detail: string,
+	/**  One of the person's own open records (offered first). */
+	related: boolean,
+};
+
+/**  A Salesforce record a log points at, with the name shown for it. */
+export type RecordRef = {
+	object: string,
+	id: string,
+	name: string,
 };
 
 export type RelatedItem = {
@@ -232,6 +395,15 @@ export type SalesforceStatus = {
 	clientIdSet: boolean,
 };
 
+/**
+ *  What a save did: the History row as it is now, and the rules the log breaks (empty
+ *  when it was queued for Salesforce).
+ */
+export type SaveOutcome = {
+	entry: HistoryEntry,
+	problems: FieldProblem[],
+};
+
 /**  One change to one setting, as the UI and the CLI send it. */
 export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number };
 
@@ -245,6 +417,41 @@ export type Settings = {
 	salesforceClientId: string,
 	/**  Fixed loopback port for the sign-in redirect; 0 picks a free one each time. */
 	salesforceCallbackPort: number,
+};
+
+/**  How far a log has got on its way to Salesforce. */
+export type SyncState = 
+/**
+ *  Kept on this computer only: not saved yet (or what was filled does not pass the
+ *  form's rules; `problems` says what is missing).
+ */
+{ state: "draft"; problems: FieldProblem[] } | 
+/**  Waiting to be sent. `reason` says why the last try did not get through. */
+{ state: "pending"; attempts: number; 
+/**  Unix seconds. */
+nextAttemptAt: number | null; reason: string | null } | 
+/**  Salesforce holds the latest version. */
+{ state: "synced"; taskId: string; url: string | null } | 
+/**  Salesforce refused it; the rep fixes the log (or the org) and retries. */
+{ state: "attention"; reason: string; taskId: string | null };
+
+/**
+ *  Which Task field receives each part of a log. `None` leaves that part out of the
+ *  Task (an org without the field, or an admin who does not want it).
+ */
+export type TaskMapping = {
+	subject: string,
+	notes: string | null,
+	/**  The idempotency key: Ringside's call id. Must be filterable in SOQL. */
+	callId: string,
+	callType: string | null,
+	duration: string | null,
+	disposition: string | null,
+	activityDate: string | null,
+	/**  `TaskSubtype` = `Call` makes Salesforce show the Task as a logged call. */
+	subtype: FixedValue | null,
+	/**  `Status` = `Completed`: a logged call is done, not a to-do. */
+	status: FixedValue | null,
 };
 
 /* Tauri Specta runtime */

@@ -7,6 +7,15 @@ import {
   events,
   type AppStatus,
   type AudioDevices,
+  type CallLogInput,
+  type CallType,
+  type FormSpec,
+  type HistoryEntry,
+  type HistoryQuery,
+  type OutboxSummary,
+  type RecordChoice,
+  type RecordRef,
+  type SaveOutcome,
   type AudioRole,
   type CallerDetails,
   type CallerMatch,
@@ -100,6 +109,21 @@ export const core = {
   openRecord: (object: string, id: string): Promise<null> => unwrap(commands.openRecord(object, id)),
   callerDetails: (object: string, id: string, accountId: string | null): Promise<CallerDetails> =>
     unwrap(commands.callerDetails(object, id, accountId)),
+  callLogForm: (): Promise<FormSpec> => unwrap(commands.callLogForm()),
+  /** A new log as the form opens it: the number, the person the pop shows, now, the layout's defaults. */
+  newCallLog: (number: string, callType: CallType, record: MatchedRecord | null): Promise<CallLogInput> =>
+    unwrap(commands.newCallLog(number, callType, record)),
+  /** `save` queues it for Salesforce when it passes the form's rules; `problems` says what does not. */
+  saveCallLog: (id: number | null, input: CallLogInput, save: boolean): Promise<SaveOutcome> =>
+    unwrap(commands.saveCallLog(id, input, save)),
+  history: (query: HistoryQuery): Promise<HistoryEntry[]> => unwrap(commands.history(query)),
+  callLog: (id: number): Promise<HistoryEntry> => unwrap(commands.callLog(id)),
+  retryCallLog: (id: number): Promise<HistoryEntry> => unwrap(commands.retryCallLog(id)),
+  syncOutbox: (): Promise<OutboxSummary> => unwrap(commands.syncOutbox()),
+  outboxSummary: (): Promise<OutboxSummary> => unwrap(commands.outboxSummary()),
+  searchPeople: (term: string): Promise<RecordChoice[]> => unwrap(commands.searchPeople(term)),
+  searchRelated: (who: RecordRef | null, term: string): Promise<RecordChoice[]> =>
+    unwrap(commands.searchRelated(who, term)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

@@ -9,6 +9,7 @@ import type {
   AudioRole,
   CoreEvent,
   DialTarget,
+  MatchedRecord,
   Notice,
   SalesforceStatus,
   SettingChange,
@@ -17,6 +18,7 @@ import { core, errorMessage, type Unsubscribe } from "../core";
 import { setLanguage } from "../i18n/index.svelte";
 import { Dialer } from "./dialer.svelte";
 import { CallerPop } from "./pop.svelte";
+import { History } from "./history.svelte";
 
 export const views = ["phone", "meetings", "history", "reports", "settings"] as const;
 export type View = (typeof views)[number];
@@ -39,6 +41,7 @@ export class AppState {
   salesforce = $state<SalesforceStatus | null>(null);
   readonly dialer = new Dialer();
   readonly pop = new CallerPop();
+  readonly history = new History();
 
   #nextNoticeId = 1;
   // Bumped by every `salesforceChanged`: a status read that started before one is stale.
@@ -66,6 +69,8 @@ export class AppState {
       this.startupError = errorMessage(error);
       return;
     }
+    // For the History badge; History reads it again when opened.
+    this.history.summary = await core.outboxSummary().catch(() => null);
     // Only for the header chip; Settings reads it again and shows a failure there.
     await this.refreshSalesforce().catch(() => undefined);
   }
@@ -75,6 +80,7 @@ export class AppState {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.dialer.dispose();
+    this.history.dispose();
   }
 
   apply(event: CoreEvent): void {
@@ -104,11 +110,25 @@ export class AppState {
         this.#salesforceVersion++;
         this.salesforce = event.status;
         break;
+      case "callLogSaved":
+        this.history.applySaved(event.entry);
+        break;
+      case "outboxChanged":
+        this.history.applySummary(event.summary);
+        break;
     }
   }
 
   navigate(view: View): void {
     this.view = view;
+  }
+
+  /** "Log a call" from the pop: History opens with the form for this number and record. */
+  async logCall(record: MatchedRecord | null): Promise<void> {
+    const match = this.pop.match;
+    const number = match?.number?.international ?? match?.dialled ?? this.dialer.input;
+    this.view = "history";
+    await this.history.openNew(number, record);
   }
 
   dismissNotice(id: number): void {

@@ -7,6 +7,8 @@ const objectKeys: Readonly<Record<string, MessageKey>> = {
   Contact: "object.Contact",
   Lead: "object.Lead",
   Account: "object.Account",
+  Opportunity: "object.Opportunity",
+  Case: "object.Case",
 };
 
 const fieldKeys: Readonly<Record<string, MessageKey>> = {
