@@ -47,7 +47,11 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
         last_error      TEXT,
         parked          INTEGER NOT NULL DEFAULT 0  -- refused: waits for the rep
     ) STRICT;
-    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE parked = 0;",
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE parked = 0;
+    -- The counts on History's badge, read after every save: index-only, whatever the size.
+    CREATE INDEX call_logs_drafts ON call_logs (id) WHERE saved = 0;
+    CREATE INDEX outbox_waiting ON outbox (log_id) WHERE parked = 0 AND (task_id IS NULL OR pushed_revision < revision);
+    CREATE INDEX outbox_parked ON outbox (log_id) WHERE parked = 1;",
 )];
 
 /// A log's outbox row.
@@ -174,17 +178,17 @@ impl<'s> CallLogs<'s> {
         self.store.write(|tx| {
             let log_id = match id {
                 None => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO call_logs (call_id, number, e164, call_type, started_at, duration_secs, subject, notes,
                            disposition, who_object, who_id, who_name, what_object, what_id, what_name, custom, saved,
                            problems, revision, created_at, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 1, ?19, ?19)",
-                        params![
+                    )?
+                    .execute(params![
                             call_id, content.number, e164, content.call_type.as_str(), content.started_at,
                             content.duration_secs, content.subject, content.notes, content.disposition,
                             who_o, who_i, who_n, what_o, what_i, what_n, custom, saved, problems_json, now_secs
-                        ],
-                    )?;
+                        ])?;
                     tx.last_insert_rowid()
                 }
                 Some(id) => {
@@ -204,13 +208,14 @@ impl<'s> CallLogs<'s> {
                 }
             };
             if saved {
-                let revision: i64 = tx.query_row("SELECT revision FROM call_logs WHERE id = ?1", [log_id], |r| r.get(0))?;
-                tx.execute(
+                let revision: i64 =
+                    tx.prepare_cached("SELECT revision FROM call_logs WHERE id = ?1")?.query_row([log_id], |r| r.get(0))?;
+                tx.prepare_cached(
                     "INSERT INTO outbox (log_id, revision, next_attempt_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (log_id) DO UPDATE SET revision = excluded.revision, attempts = 0,
                        next_attempt_at = excluded.next_attempt_at, last_error = NULL, parked = 0",
-                    params![log_id, revision, now_ms],
-                )?;
+                )?
+                .execute(params![log_id, revision, now_ms])?;
             }
             Ok(log_id)
         })
@@ -221,7 +226,8 @@ impl<'s> CallLogs<'s> {
         Ok(self
             .store
             .conn()
-            .query_row(&sql, [id], |r| {
+            .prepare_cached(&sql)?
+            .query_row([id], |r| {
                 let (log, problems) = read_log(r)?;
                 Ok((log, problems, read_outbox(r, 22)?))
             })
@@ -395,14 +401,13 @@ impl<'s> CallLogs<'s> {
     }
 
     pub fn summary(&self) -> Result<OutboxSummary, StoreError> {
-        Ok(self.store.conn().query_row(
+        Ok(self.store.conn().prepare_cached(
             "SELECT
                (SELECT count(*) FROM call_logs WHERE saved = 0),
                (SELECT count(*) FROM outbox WHERE parked = 0 AND (task_id IS NULL OR pushed_revision < revision)),
                (SELECT count(*) FROM outbox WHERE parked = 1)",
-            [],
-            |r| Ok(OutboxSummary { drafts: r.get(0)?, pending: r.get(1)?, attention: r.get(2)? }),
-        )?)
+        )?
+        .query_row([], |r| Ok(OutboxSummary { drafts: r.get(0)?, pending: r.get(1)?, attention: r.get(2)? }))?)
     }
 }
 

@@ -190,8 +190,14 @@ async fn backlog() {
     println!("| one create per log (50 sampled, extrapolated) | {n} | 0 | {:.0} s | |\n", per.as_secs_f64() * n as f64);
 }
 
+/// `cargo bench --bench calllog [-- save|drain]`: both parts by default.
 fn main() {
-    local_save();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    rt.block_on(backlog());
+    let only: Option<String> = std::env::args().skip(1).find(|a| a == "save" || a == "drain");
+    if only.as_deref() != Some("drain") {
+        local_save();
+    }
+    if only.as_deref() != Some("save") {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(backlog());
+    }
 }

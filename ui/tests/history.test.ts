@@ -93,6 +93,11 @@ describe("History", () => {
     await vi.waitFor(() => expect(screen.getByTestId("sync-state")).toHaveTextContent("In Salesforce"));
     await fireEvent.input(screen.getByTestId("history-search"), { target: { value: "camille" } });
     await vi.waitFor(() => expect(core.callsTo("history").at(-1)).toEqual({ query: { text: "camille", from: null, until: null, limit: 200 } }));
+    await fireEvent.change(screen.getByTestId("history-from"), { target: { value: "2026-12-01" } });
+    await fireEvent.change(screen.getByTestId("history-until"), { target: { value: "2026-12-01" } });
+    const query = core.callsTo("history").at(-1)!.query as { from: number; until: number };
+    expect(query.until - query.from).toBe(24 * 3600);
+    expect(new Date(query.from * 1000).getDate()).toBe(1);
   });
 });
 

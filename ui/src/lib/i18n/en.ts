@@ -159,6 +159,8 @@ export const en = {
   "history.searchHint": "Name, number, subject, notes or disposition.",
   "history.new": "New call log",
   "history.newNumber": "Number",
+  "history.from": "From",
+  "history.until": "to",
   "history.syncNow": "Sync now",
   "history.summaryPending": "{count} waiting for Salesforce",
   "history.summaryAttention": "{count} need your attention",

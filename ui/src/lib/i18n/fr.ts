@@ -159,6 +159,8 @@ export const fr: Messages = {
   "history.searchHint": "Nom, numéro, objet, notes ou résultat.",
   "history.new": "Nouveau compte rendu",
   "history.newNumber": "Numéro",
+  "history.from": "Du",
+  "history.until": "au",
   "history.syncNow": "Synchroniser",
   "history.summaryPending": "{count} en attente d’envoi à Salesforce",
   "history.summaryAttention": "{count} demandent votre attention",

@@ -157,6 +157,8 @@ export const ja: Messages = {
   "history.searchHint": "名前、番号、件名、メモ、結果で検索できます。",
   "history.new": "新しい通話記録",
   "history.newNumber": "番号",
+  "history.from": "開始日",
+  "history.until": "終了日",
   "history.syncNow": "今すぐ同期",
   "history.summaryPending": "{count} 件が Salesforce への送信待ち",
   "history.summaryAttention": "{count} 件は確認が必要です",

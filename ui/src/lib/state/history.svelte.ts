@@ -18,6 +18,14 @@ import { core, errorMessage } from "../core";
 /** Waits this long after the last event before reading the list again. */
 const RELOAD_DELAY_MS = 300;
 
+/** Unix seconds at local midnight of `date` plus `days`, or null for "". */
+function dayStart(date: string, days: number): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!match) return null;
+  const d = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + days);
+  return Math.floor(d.getTime() / 1000);
+}
+
 export class LogEditor {
   input = $state<CallLogInput>() as CallLogInput;
   /** The History row once saved (its sync state), null for a new log. */
@@ -97,6 +105,9 @@ export class History {
   entries = $state<HistoryEntry[]>([]);
   summary = $state<OutboxSummary | null>(null);
   search = $state("");
+  /** Local dates (`YYYY-MM-DD`) bounding the list, both included; "" for no bound. */
+  fromDate = $state("");
+  untilDate = $state("");
   loading = $state(false);
   error = $state<string | null>(null);
   editor = $state<LogEditor | null>(null);
@@ -111,7 +122,7 @@ export class History {
     this.loading = true;
     try {
       const [entries, summary] = await Promise.all([
-        core.history({ text: this.search, from: null, until: null, limit: 200 }),
+        core.history({ text: this.search, from: dayStart(this.fromDate, 0), until: dayStart(this.untilDate, 1), limit: 200 }),
         core.outboxSummary(),
       ]);
       if (request !== this.#request) return;
@@ -130,11 +141,17 @@ export class History {
     void this.load();
   }
 
+  setDates(from: string, until: string): void {
+    this.fromDate = from;
+    this.untilDate = until;
+    void this.load();
+  }
+
   /** A log saved anywhere (the form, auto-save): its row is replaced where it is shown. */
   applySaved(entry: HistoryEntry): void {
     const index = this.entries.findIndex((e) => e.log.id === entry.log.id);
     if (index >= 0) this.entries[index] = entry;
-    else if (this.search === "") this.entries.unshift(entry);
+    else if (this.search === "" && this.fromDate === "" && this.untilDate === "") this.entries.unshift(entry);
     if (this.editor?.id === entry.log.id) this.editor.entry = entry;
   }
 
