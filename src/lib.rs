@@ -8,5 +8,6 @@ pub mod clock;
 pub mod crm;
 pub mod secrets;
 pub mod settings;
+pub mod sip;
 pub mod store;
 pub mod layout;

@@ -69,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         action: LogAction,
     },
+    /// SIP tools for support engineers.
+    Sip {
+        #[command(subcommand)]
+        action: SipAction,
+    },
     /// Write a support bundle (logs, versions, settings — never secrets).
     Diagnostics {
         /// Folder to write the bundle into (default: the data folder's diagnostics/).
@@ -90,6 +95,16 @@ enum DevicesAction {
     /// Remember a device for a role: `microphone`, `speaker` or `ringer`; `default`
     /// follows the system default.
     Select { role: AudioRole, device: String },
+}
+
+#[derive(Subcommand)]
+enum SipAction {
+    /// Read one SIP message (as captured from a PBX) and print what Ringside
+    /// understands of it, or exactly why it refuses it (exit status 1).
+    Parse {
+        /// The message file (`-` for standard input).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +307,7 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
             out.print(&target, || format!("{target:?}"));
         }
         Command::Log { action } => run_log(action, engine, &runtime, &out)?,
+        Command::Sip { action: SipAction::Parse { file } } => sip_parse(file, &out)?,
         Command::Diagnostics { out: dir } => {
             let path = engine.write_diagnostics(dir.as_deref())?;
             out.print(&serde_json::json!({ "bundle": path }), || format!("Support bundle written to {}", path.display()));
@@ -358,6 +374,65 @@ fn run_log(action: &LogAction, engine: &Engine, runtime: &tokio::runtime::Runtim
         }
     }
     Ok(())
+}
+
+fn sip_parse(file: &std::path::Path, out: &Printer) -> Result<(), AppError> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        buf
+    } else {
+        std::fs::read(file).map_err(|e| AppError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?
+    };
+    match ringside::sip::parse_datagram(&bytes) {
+        Ok(m) => {
+            out.print(&serde_json::json!({ "message": m, "bodyBytes": m.body.len() }), || sip_text(&m));
+            Ok(())
+        }
+        Err(ringside::sip::ParseError::Malformed { reason, status, fatal_for_stream }) => {
+            let answer = match status {
+                Some(code) => format!("a user agent answers {code}"),
+                None => "a response like this is dropped".into(),
+            };
+            let stream = if fatal_for_stream { "; on TCP/TLS the connection is closed" } else { "" };
+            if out.json {
+                println!("{}", serde_json::json!({ "error": { "code": "invalidInput", "message": reason, "status": status, "closesStream": fatal_for_stream } }));
+                std::process::exit(1);
+            }
+            Err(AppError::new(ErrorCode::InvalidInput, format!("refused: {reason} ({answer}{stream})")))
+        }
+        Err(e) => Err(AppError::new(ErrorCode::InvalidInput, e.to_string())),
+    }
+}
+
+fn sip_text(m: &ringside::sip::Message) -> String {
+    let mut s = match &m.start {
+        ringside::sip::StartLine::Request { method, uri } => format!("request {method} {uri}\n"),
+        ringside::sip::StartLine::Response { code, reason } => format!("response {code} {reason}\n"),
+    };
+    s.push_str(&format!("call-id  {}\ncseq     {} {}\n", m.call_id, m.cseq.seq, m.cseq.method));
+    s.push_str(&format!("from     {}{}\n", m.from.uri, m.from.tag().map(|t| format!(" (tag {t})")).unwrap_or_default()));
+    s.push_str(&format!("to       {}{}\n", m.to.uri, m.to.tag().map(|t| format!(" (tag {t})")).unwrap_or_default()));
+    for v in &m.via {
+        s.push_str(&format!(
+            "via      {} {}{} branch {}\n",
+            v.transport,
+            v.host,
+            v.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            v.branch().unwrap_or("(none: RFC 2543 peer)")
+        ));
+    }
+    for c in &m.contact {
+        match c {
+            ringside::sip::Contact::Addr(a) => s.push_str(&format!("contact  {}\n", a.uri)),
+            ringside::sip::Contact::Star(_) => s.push_str("contact  * (all bindings)\n"),
+        }
+    }
+    if let Some(mf) = m.max_forwards {
+        s.push_str(&format!("max-fwd  {mf}\n"));
+    }
+    s.push_str(&format!("headers  {}\nbody     {} bytes{}", m.headers.len(), m.body.len(), m.content_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default()));
+    s
 }
 
 fn finish_save(

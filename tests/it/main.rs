@@ -5,4 +5,5 @@ mod cli;
 mod salesforce;
 mod engine;
 mod secrets;
+mod sip;
 mod store;
