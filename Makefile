@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   webkit2gtk-driver xvfb xauth imagemagick x11-utils \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog sandbox
+.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip fuzz sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -58,9 +58,22 @@ bench-match:
 bench-calllog:
 	tests/scripts/with-session $(CARGO) bench -p ringside --bench calllog
 
+bench-sip:
+	$(CARGO) bench -p ringside --bench sip_parse
+
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri
 	tests/scripts/with-session --x python3 tests/bench/startup.py
+
+# Fuzz the SIP parser for FUZZ_SECONDS (fuzz/README.md); the RFC 4475 messages join the
+# seed corpus when ../shared/sip-torture is there.
+FUZZ_SECONDS ?= 120
+$(TOOLS)/bin/cargo-fuzz:
+	$(CARGO) install cargo-fuzz --locked --root $(TOOLS)
+
+fuzz: $(TOOLS)/bin/cargo-fuzz
+	cd fuzz && PATH="$(TOOLS)/bin:$$PATH" RUSTC_BOOTSTRAP=1 cargo fuzz run sip_message corpus/sip_message \
+	  $$([ -d ../../shared/sip-torture ] && echo ../../shared/sip-torture) -- -max_total_time=$(FUZZ_SECONDS)
 
 # Sandbox Salesforce org for manual runs against http://127.0.0.1:8787 (tests/sforg/README.md).
 sandbox:

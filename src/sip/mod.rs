@@ -1,11 +1,16 @@
-//! SIP, the signalling half of a call. This first layer is the message itself:
-//! framing, parsing and the typed header fields (RFC 3261 §7, §20, §25), checked
-//! against the RFC 4475 torture messages and fuzzed. It does no I/O; transports,
-//! transactions, dialogs and registration build on it.
+//! SIP, the signalling half of a call. Layers: the message (framing, parsing, typed
+//! header fields — RFC 3261 §7, §20, §25 — checked against the RFC 4475 torture
+//! messages and fuzzed), Digest authentication, the client non-INVITE transaction,
+//! and registration; all without I/O. `udp` is the one driver so far: it owns a
+//! socket and the timers of one registration.
 
+pub mod digest;
 pub mod header;
 pub mod message;
+pub mod registration;
 pub mod text;
+pub mod transaction;
+pub mod udp;
 pub mod uri;
 
 pub use header::{CSeq, NameAddr, Via};
