@@ -4,6 +4,7 @@ mod calllog;
 mod cli;
 mod salesforce;
 mod engine;
+mod registration;
 mod secrets;
 mod sip;
 mod store;

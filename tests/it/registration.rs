@@ -1,0 +1,113 @@
+//! SIP registration against a real Kamailio (the testbed's registrar, Debian package),
+//! started by `tests/testbed/kamailio/start` on free ports of 127.0.0.1. Skips with a
+//! message when Kamailio is not installed (`make test` installs it).
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringside::clock::SystemClock;
+use ringside::secrets::Sensitive;
+use ringside::sip::registration::{Account, RegistrationState};
+
+struct Kamailio {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        // SIGTERM lets the main process stop its children; SIGKILL would leave them.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts Kamailio and waits until it answers an OPTIONS keepalive.
+fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
+    if Command::new("kamailio").arg("-v").stdout(Stdio::null()).status().is_err() {
+        eprintln!("skipped: kamailio is not installed");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let udp = free_udp_port();
+    let mut cmd = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/kamailio/start"));
+    cmd.arg(udp.to_string()).arg(free_tcp_port().to_string()).env("TESTBED_DIR", dir.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // Kamailio's log goes to the system temp folder, named by port, for a failing test to point at.
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("ringside-kamailio-{udp}.log"))).unwrap();
+    let child = cmd.stdout(Stdio::null()).stderr(log).spawn().expect("the testbed script runs");
+    let addr: SocketAddr = format!("127.0.0.1:{udp}").parse().unwrap();
+    let k = Kamailio { child, addr, _dir: dir };
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let options = format!(
+        "OPTIONS sip:ringside.test SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bKprobe\r\nMax-Forwards: 70\r\nFrom: <sip:probe@ringside.test>;tag=p\r\nTo: <sip:ringside.test>\r\nCall-ID: probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        probe.local_addr().unwrap()
+    );
+    let mut buf = [0u8; 2048];
+    for _ in 0..100 {
+        let _ = probe.send_to(options.as_bytes(), addr);
+        if let Ok(n) = probe.recv(&mut buf) {
+            if buf[..n].starts_with(b"SIP/2.0 200") {
+                return Some(k);
+            }
+        }
+    }
+    panic!("Kamailio did not answer on {addr}");
+}
+
+fn account(user: &str, password: &str, expires: u32) -> Account {
+    Account { user: user.into(), auth_user: None, domain: "ringside.test".into(), password: Sensitive::new(password.into()), expires }
+}
+
+fn settled(s: &RegistrationState) -> bool {
+    !matches!(s, RegistrationState::Registering | RegistrationState::Unregistered)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rep_registers_with_digest_refreshes_on_the_registrars_terms_and_unregisters() {
+    let Some(k) = kamailio(&[]) else { return };
+    let mut reg = ringside::sip::udp::register(account("alice", "alice-secret", 600), k.addr, Arc::new(SystemClock)).await.unwrap();
+    let state = reg.wait_for(Duration::from_secs(10), settled).await;
+    assert!(matches!(state, RegistrationState::Registered { expires_secs: 600, .. }), "{state:?}");
+    assert_eq!(reg.stop().await, RegistrationState::Unregistered, "the binding is removed on exit");
+
+    // Kamailio's min_expires is 60: asking for 30 gets 423, then 60 is granted.
+    let mut short = ringside::sip::udp::register(account("bob", "bob-secret", 30), k.addr, Arc::new(SystemClock)).await.unwrap();
+    let state = short.wait_for(Duration::from_secs(10), settled).await;
+    assert!(matches!(state, RegistrationState::Registered { expires_secs: 60, .. }), "{state:?}");
+    short.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_reported_as_such() {
+    let Some(k) = kamailio(&[]) else { return };
+    let mut reg = ringside::sip::udp::register(account("alice", "not-her-password", 600), k.addr, Arc::new(SystemClock)).await.unwrap();
+    match reg.wait_for(Duration::from_secs(10), settled).await {
+        RegistrationState::Failed { reason } => assert!(reason.contains("password") && reason.contains("alice@ringside.test"), "{reason}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    reg.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registrar_challenging_with_sha_256_is_answered() {
+    let Some(k) = kamailio(&[("TESTBED_ALGORITHM", "SHA-256")]) else { return };
+    let mut reg = ringside::sip::udp::register(account("bob", "bob-secret", 300), k.addr, Arc::new(SystemClock)).await.unwrap();
+    let state = reg.wait_for(Duration::from_secs(10), settled).await;
+    assert!(matches!(state, RegistrationState::Registered { expires_secs: 300, .. }), "{state:?}");
+    reg.stop().await;
+}
