@@ -70,7 +70,7 @@ fn rsip_typed(msg: &[u8]) {
     let cseq = m.cseq_header().unwrap().typed().unwrap();
     let call_id = m.call_id_header().unwrap().clone();
     let contact = m.contact_header().map(|c| c.typed().ok());
-    black_box((via, from, to, cseq, call_id, contact));
+    let _ = black_box((via, from, to, cseq, call_id, contact));
 }
 
 fn main() {
