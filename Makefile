@@ -75,6 +75,7 @@ $(TOOLS)/bin/cargo-fuzz:
 fuzz: $(TOOLS)/bin/cargo-fuzz
 	cd fuzz && PATH="$(TOOLS)/bin:$$PATH" RUSTC_BOOTSTRAP=1 cargo fuzz run sip_message corpus/sip_message \
 	  $$([ -d ../../shared/sip-torture ] && echo ../../shared/sip-torture) -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && PATH="$(TOOLS)/bin:$$PATH" RUSTC_BOOTSTRAP=1 cargo fuzz run sdp corpus/sdp -- -max_total_time=$(FUZZ_SECONDS)
 
 # Sandbox Salesforce org for manual runs against http://127.0.0.1:8787 (tests/sforg/README.md).
 sandbox:

@@ -11,3 +11,4 @@ pub mod settings;
 pub mod sip;
 pub mod store;
 pub mod layout;
+pub mod media;

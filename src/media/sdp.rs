@@ -1,0 +1,412 @@
+//! SDP (RFC 8866) as calls use it: parsing a session description into its origin,
+//! connection, media sections, formats and attributes; writing one back; and the
+//! offer/answer choice of codec (RFC 3264). Unknown lines are kept, never fatal;
+//! what a call cannot work without (an audio port, an address) is an error that
+//! names the line.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+/// Largest description accepted: SDP for one audio call is a few hundred bytes.
+pub const MAX_SDP_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sdp {
+    pub origin: Origin,
+    pub session_name: String,
+    pub connection: Option<IpAddr>,
+    /// Session-level `a=` lines (name, value).
+    pub attributes: Vec<(String, Option<String>)>,
+    pub media: Vec<Media>,
+    /// Lines kept as they were (b=, t=, i=…), for writing back.
+    pub other: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    pub username: String,
+    pub session_id: String,
+    pub version: u64,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Media {
+    /// `audio`, `video`…
+    pub kind: String,
+    /// 0 = the stream is refused or removed.
+    pub port: u16,
+    /// `RTP/AVP`, `RTP/SAVP`, `UDP/TLS/RTP/SAVPF`…
+    pub proto: String,
+    /// Payload types, in the sender's order of preference.
+    pub formats: Vec<String>,
+    pub connection: Option<IpAddr>,
+    pub attributes: Vec<(String, Option<String>)>,
+    pub other: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    fn attr(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+
+    /// What an answerer says to this offered direction (RFC 3264 §6.1).
+    pub fn answer(self) -> Direction {
+        match self {
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            other => other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SdpError {
+    #[error("the session description is empty")]
+    Empty,
+    #[error("the session description is larger than 64 KiB")]
+    TooLarge,
+    #[error("the session description is not UTF-8")]
+    NotText,
+    #[error("SDP line {line}: {reason}")]
+    Line { line: usize, reason: String },
+    #[error("the session description has no {0} line")]
+    Missing(&'static str),
+}
+
+fn attr<'a>(list: &'a [(String, Option<String>)], name: &str) -> Option<Option<&'a str>> {
+    list.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())
+}
+
+impl Media {
+    pub fn attribute(&self, name: &str) -> Option<Option<&str>> {
+        attr(&self.attributes, name)
+    }
+
+    /// `a=rtpmap:PT name/rate[/channels]` for a payload type, or the static one.
+    pub fn rtpmap(&self, pt: &str) -> Option<(String, u32)> {
+        for (n, v) in &self.attributes {
+            if !n.eq_ignore_ascii_case("rtpmap") {
+                continue;
+            }
+            let Some(v) = v else { continue };
+            let (p, rest) = v.split_once(' ')?;
+            if p == pt {
+                let mut parts = rest.trim().split('/');
+                let name = parts.next()?.to_string();
+                let rate = parts.next()?.parse().ok()?;
+                return Some((name, rate));
+            }
+        }
+        match pt {
+            "0" => Some(("PCMU".into(), 8_000)),
+            "8" => Some(("PCMA".into(), 8_000)),
+            "9" => Some(("G722".into(), 8_000)),
+            _ => None,
+        }
+    }
+
+    /// The media section's direction attribute, else the session's, else sendrecv.
+    pub fn direction(&self, session: &Sdp) -> Direction {
+        let find = |list: &[(String, Option<String>)]| {
+            list.iter().find_map(|(n, _)| match n.as_str() {
+                "sendrecv" => Some(Direction::SendRecv),
+                "sendonly" => Some(Direction::SendOnly),
+                "recvonly" => Some(Direction::RecvOnly),
+                "inactive" => Some(Direction::Inactive),
+                _ => None,
+            })
+        };
+        find(&self.attributes).or_else(|| find(&session.attributes)).unwrap_or(Direction::SendRecv)
+    }
+}
+
+fn parse_addr(value: &str, line: usize) -> Result<IpAddr, SdpError> {
+    // c=IN IP4 192.0.2.1[/ttl]
+    let mut parts = value.split_whitespace();
+    let (Some("IN"), Some(kind), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(SdpError::Line { line, reason: format!("c={value} is not \u{201c}IN IP4|IP6 address\u{201d}") });
+    };
+    let addr = addr.split('/').next().unwrap_or_default();
+    let ip: IpAddr = addr.parse().map_err(|_| SdpError::Line { line, reason: format!("{addr} is not an IP address (host names are not supported here)") })?;
+    if (kind == "IP4") != ip.is_ipv4() {
+        return Err(SdpError::Line { line, reason: format!("{addr} is not an {kind} address") });
+    }
+    Ok(ip)
+}
+
+fn parse_attr(value: &str) -> (String, Option<String>) {
+    match value.split_once(':') {
+        Some((n, v)) => (n.to_string(), Some(v.to_string())),
+        None => (value.to_string(), None),
+    }
+}
+
+impl Sdp {
+    pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
+        if body.len() > MAX_SDP_BYTES {
+            return Err(SdpError::TooLarge);
+        }
+        let text = std::str::from_utf8(body).map_err(|_| SdpError::NotText)?;
+        let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).enumerate().filter(|(_, l)| !l.is_empty());
+        let Some((_, first)) = lines.next() else { return Err(SdpError::Empty) };
+        if first != "v=0" {
+            return Err(SdpError::Line { line: 1, reason: format!("the first line must be v=0, not \u{201c}{}\u{201d}", first.chars().take(40).collect::<String>()) });
+        }
+        let mut origin = None;
+        let mut session_name = None;
+        let mut sdp = Sdp {
+            origin: Origin { username: String::new(), session_id: String::new(), version: 0, address: String::new() },
+            session_name: String::new(),
+            connection: None,
+            attributes: vec![],
+            media: vec![],
+            other: vec![],
+        };
+        for (i, line) in lines {
+            let n = i + 1;
+            let bytes = line.as_bytes();
+            if bytes.len() < 2 || bytes[1] != b'=' || !bytes[0].is_ascii_lowercase() {
+                return Err(SdpError::Line { line: n, reason: format!("\u{201c}{}\u{201d} is not type=value", line.chars().take(40).collect::<String>()) });
+            }
+            let (kind, value) = (bytes[0] as char, &line[2..]);
+            let in_media = !sdp.media.is_empty();
+            match kind {
+                'o' => {
+                    let p: Vec<&str> = value.split_whitespace().collect();
+                    if p.len() != 6 {
+                        return Err(SdpError::Line { line: n, reason: "o= needs six fields".into() });
+                    }
+                    let version = p[2].parse().map_err(|_| SdpError::Line { line: n, reason: format!("session version {} is not a number", p[2]) })?;
+                    origin = Some(Origin { username: p[0].into(), session_id: p[1].into(), version, address: p[5].into() });
+                }
+                's' => session_name = Some(value.to_string()),
+                'c' => {
+                    let ip = parse_addr(value, n)?;
+                    match sdp.media.last_mut() {
+                        Some(m) => m.connection = Some(ip),
+                        None => sdp.connection = Some(ip),
+                    }
+                }
+                'm' => {
+                    let p: Vec<&str> = value.split_whitespace().collect();
+                    if p.len() < 3 {
+                        return Err(SdpError::Line { line: n, reason: "m= needs media, port, protocol and formats".into() });
+                    }
+                    let port_text = p[1].split('/').next().unwrap_or_default();
+                    let port = port_text.parse().map_err(|_| SdpError::Line { line: n, reason: format!("port {} is not a number 0–65535", p[1]) })?;
+                    sdp.media.push(Media {
+                        kind: p[0].into(),
+                        port,
+                        proto: p[2].into(),
+                        formats: p[3..].iter().map(|s| s.to_string()).collect(),
+                        connection: None,
+                        attributes: vec![],
+                        other: vec![],
+                    });
+                }
+                'a' => {
+                    let a = parse_attr(value);
+                    match sdp.media.last_mut() {
+                        Some(m) => m.attributes.push(a),
+                        None => sdp.attributes.push(a),
+                    }
+                }
+                _ => {
+                    if in_media {
+                        sdp.media.last_mut().expect("in media").other.push(line.to_string());
+                    } else {
+                        sdp.other.push(line.to_string());
+                    }
+                }
+            }
+        }
+        sdp.origin = origin.ok_or(SdpError::Missing("o="))?;
+        sdp.session_name = session_name.ok_or(SdpError::Missing("s="))?;
+        Ok(sdp)
+    }
+
+    /// The first audio section that is not refused.
+    pub fn audio(&self) -> Option<&Media> {
+        self.media.iter().find(|m| m.kind == "audio" && m.port != 0)
+    }
+
+    /// Where to send a media section's RTP.
+    pub fn address_of(&self, media: &Media) -> Option<IpAddr> {
+        media.connection.or(self.connection)
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let ip = |a: &IpAddr| if a.is_ipv4() { format!("IN IP4 {a}") } else { format!("IN IP6 {a}") };
+        let _ = write!(s, "v=0\r\no={} {} {} IN {} {}\r\ns={}\r\n", self.origin.username, self.origin.session_id, self.origin.version, if self.origin.address.contains(':') { "IP6" } else { "IP4" }, self.origin.address, self.session_name);
+        if let Some(c) = &self.connection {
+            let _ = write!(s, "c={}\r\n", ip(c));
+        }
+        for o in &self.other {
+            let _ = write!(s, "{o}\r\n");
+        }
+        if !self.other.iter().any(|o| o.starts_with("t=")) {
+            s.push_str("t=0 0\r\n");
+        }
+        let attrs = |s: &mut String, list: &[(String, Option<String>)]| {
+            for (n, v) in list {
+                match v {
+                    Some(v) => {
+                        let _ = write!(s, "a={n}:{v}\r\n");
+                    }
+                    None => {
+                        let _ = write!(s, "a={n}\r\n");
+                    }
+                }
+            }
+        };
+        attrs(&mut s, &self.attributes);
+        for m in &self.media {
+            let _ = write!(s, "m={} {} {} {}\r\n", m.kind, m.port, m.proto, m.formats.join(" "));
+            if let Some(c) = &m.connection {
+                let _ = write!(s, "c={}\r\n", ip(c));
+            }
+            for o in &m.other {
+                let _ = write!(s, "{o}\r\n");
+            }
+            attrs(&mut s, &m.attributes);
+        }
+        s
+    }
+}
+
+/// A codec this side can use: name and clock rate as SDP writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Codec {
+    pub name: &'static str,
+    pub rate: u32,
+    /// The static payload type, when the codec has one.
+    pub static_pt: Option<u8>,
+}
+
+pub const PCMU: Codec = Codec { name: "PCMU", rate: 8_000, static_pt: Some(0) };
+pub const PCMA: Codec = Codec { name: "PCMA", rate: 8_000, static_pt: Some(8) };
+
+/// An audio offer from `address:port` with `codecs` in our order, plus
+/// telephone-event (RFC 4733) on payload type 101.
+pub fn offer(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], direction: Direction) -> Sdp {
+    let mut formats: Vec<String> = Vec::new();
+    let mut attributes = Vec::new();
+    let mut dynamic = 96u8;
+    for c in codecs {
+        let pt = c.static_pt.unwrap_or_else(|| {
+            dynamic += 1;
+            dynamic - 1
+        });
+        formats.push(pt.to_string());
+        attributes.push(("rtpmap".to_string(), Some(format!("{pt} {}/{}", c.name, c.rate))));
+    }
+    formats.push("101".into());
+    attributes.push(("rtpmap".into(), Some("101 telephone-event/8000".into())));
+    attributes.push(("fmtp".into(), Some("101 0-16".into())));
+    attributes.push(("ptime".into(), Some("20".into())));
+    attributes.push((direction.attr().to_string(), None));
+    Sdp {
+        origin: Origin { username: "ringside".into(), session_id: session_id.to_string(), version: session_id, address: address.to_string() },
+        session_name: "Ringside call".into(),
+        connection: Some(address),
+        attributes: vec![],
+        media: vec![Media { kind: "audio".into(), port, proto: "RTP/AVP".into(), formats, connection: None, attributes, other: vec![] }],
+        other: vec!["t=0 0".into()],
+    }
+}
+
+/// What both sides agreed on for audio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Negotiated {
+    pub codec: String,
+    pub payload_type: u8,
+    pub rate: u32,
+    /// RFC 4733 events, when the other side takes them.
+    pub telephone_event: Option<u8>,
+    pub remote: Option<std::net::SocketAddr>,
+    pub direction: Direction,
+}
+
+/// Picks the codec of `remote` (an offer or an answer) that we support, in the remote's
+/// order of preference (RFC 3264 §6.1), and where to send.
+pub fn negotiate(remote: &Sdp, supported: &[Codec]) -> Result<Negotiated, String> {
+    let audio = remote.audio().ok_or("the other side offers no audio")?;
+    if audio.proto != "RTP/AVP" && audio.proto != "RTP/AVPF" {
+        return Err(format!("the other side wants {} media, which this call cannot use yet", audio.proto));
+    }
+    let mut chosen = None;
+    let mut telephone_event = None;
+    for pt in &audio.formats {
+        let Some((name, rate)) = audio.rtpmap(pt) else { continue };
+        let Ok(pt_num) = pt.parse::<u8>() else { continue };
+        if name.eq_ignore_ascii_case("telephone-event") && rate == 8_000 {
+            telephone_event.get_or_insert(pt_num);
+            continue;
+        }
+        if chosen.is_none() && supported.iter().any(|c| c.name.eq_ignore_ascii_case(&name) && c.rate == rate) {
+            chosen = Some((name, pt_num, rate));
+        }
+    }
+    let (codec, payload_type, rate) = chosen.ok_or_else(|| {
+        format!("no common codec: the other side offers {}", audio.formats.iter().filter_map(|pt| audio.rtpmap(pt).map(|(n, _)| n)).collect::<Vec<_>>().join(", "))
+    })?;
+    let remote_addr = remote.address_of(audio).map(|ip| std::net::SocketAddr::new(ip, audio.port));
+    Ok(Negotiated { codec, payload_type, rate, telephone_event, remote: remote_addr, direction: audio.direction(remote) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BARESIP: &str = "v=0\r\no=- 1234 5678 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 10000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n";
+
+    #[test]
+    fn the_remote_order_decides_and_telephone_events_are_found() {
+        let sdp = Sdp::parse(BARESIP.as_bytes()).unwrap();
+        let n = negotiate(&sdp, &[PCMU, PCMA]).unwrap();
+        assert_eq!((n.codec.as_str(), n.payload_type), ("PCMA", 8), "the offerer prefers PCMA");
+        assert_eq!(n.telephone_event, Some(101));
+        assert_eq!(n.remote, Some("127.0.0.1:10000".parse().unwrap()));
+        assert_eq!(n.direction, Direction::SendRecv);
+    }
+
+    #[test]
+    fn an_offer_round_trips_through_text() {
+        let o = offer("192.0.2.7".parse().unwrap(), 40_000, 42, &[PCMU, PCMA], Direction::SendRecv);
+        let again = Sdp::parse(o.to_text().as_bytes()).unwrap();
+        assert_eq!(again.audio().unwrap().formats, ["0", "8", "101"]);
+        assert_eq!(again.audio().unwrap().port, 40_000);
+        assert_eq!(again.connection, Some("192.0.2.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn broken_descriptions_name_the_line() {
+        assert!(matches!(Sdp::parse(b"o=x"), Err(SdpError::Line { line: 1, .. })));
+        assert!(matches!(Sdp::parse(b"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nm=audio 99999 RTP/AVP 0\r\n"), Err(SdpError::Line { line: 4, .. })));
+        assert!(matches!(Sdp::parse(b"v=0\r\ns=-\r\n"), Err(SdpError::Missing("o="))));
+        let no_common = Sdp::parse(BARESIP.replace("8 0 101", "18 101").as_bytes()).unwrap();
+        assert!(negotiate(&no_common, &[PCMU]).unwrap_err().contains("no common codec"));
+    }
+}
