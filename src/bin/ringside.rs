@@ -105,6 +105,59 @@ enum SipAction {
         /// The message file (`-` for standard input).
         file: PathBuf,
     },
+    /// Register once with a registrar (UDP), print the state, unregister.
+    Register {
+        #[command(flatten)]
+        account: SipAccountArgs,
+    },
+    /// Call a SIP URI through the proxy (UDP), send a test tone, hang up after
+    /// --seconds, and print what happened (states, codec, RTP counts).
+    Call {
+        /// `sip:bob@example.com`
+        target: String,
+        #[command(flatten)]
+        account: SipAccountArgs,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+}
+
+#[derive(clap::Args)]
+struct SipAccountArgs {
+    /// SIP user (`alice` of alice@example.com).
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    domain: String,
+    /// The registrar or outbound proxy, `IP:port`.
+    #[arg(long)]
+    proxy: std::net::SocketAddr,
+    /// Read the password from standard input; otherwise it is taken from the OS
+    /// keyring item `sip:USER@DOMAIN`.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+impl SipAccountArgs {
+    fn account(&self, engine: &Engine) -> Result<ringside::sip::registration::Account, AppError> {
+        let password = if self.password_stdin {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        } else {
+            let item = format!("sip:{}@{}", self.user, self.domain);
+            engine.keyring().get(&item)?.map(|s| s.expose().clone()).ok_or_else(|| {
+                AppError::new(ErrorCode::Keyring, format!("No password for {item} in the keyring; pass --password-stdin."))
+            })?
+        };
+        Ok(ringside::sip::registration::Account {
+            user: self.user.clone(),
+            auth_user: None,
+            domain: self.domain.clone(),
+            password: ringside::secrets::Sensitive::new(password),
+            expires: 600,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -308,6 +361,39 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
         }
         Command::Log { action } => run_log(action, engine, &runtime, &out)?,
         Command::Sip { action: SipAction::Parse { file } } => sip_parse(file, &out)?,
+        Command::Sip { action: SipAction::Register { account } } => {
+            let acc = account.account(engine)?;
+            let proxy = account.proxy;
+            let state = runtime.block_on(async {
+                let clock: std::sync::Arc<dyn ringside::clock::Clock> = std::sync::Arc::new(ringside::clock::SystemClock);
+                let mut reg = ringside::sip::udp::register(acc, proxy, clock).await?;
+                let state = reg
+                    .wait_for(std::time::Duration::from_secs(40), |s| {
+                        !matches!(s, ringside::sip::registration::RegistrationState::Registering | ringside::sip::registration::RegistrationState::Unregistered)
+                    })
+                    .await;
+                reg.stop().await;
+                Ok::<_, std::io::Error>(state)
+            })?;
+            out.print(&state, || format!("{state:?}"));
+        }
+        Command::Sip { action: SipAction::Call { target, account, seconds } } => {
+            let acc = account.account(engine)?;
+            let proxy = account.proxy;
+            let clock: std::sync::Arc<dyn ringside::clock::Clock> = std::sync::Arc::new(ringside::clock::SystemClock);
+            let talk = std::time::Duration::from_secs(*seconds);
+            let report = runtime.block_on(ringside::sip::udp::call(acc, proxy, target.clone(), talk, talk + std::time::Duration::from_secs(60), clock))?;
+            out.print(&report, || {
+                let states: Vec<String> = report.states.iter().map(|s| format!("{s:?}")).collect();
+                format!(
+                    "{}\ncodec {}; RTP sent {}, received {}",
+                    states.join(" → "),
+                    report.negotiated.as_ref().map(|n| n.codec.as_str()).unwrap_or("none"),
+                    report.rtp_sent,
+                    report.rtp_received
+                )
+            });
+        }
         Command::Diagnostics { out: dir } => {
             let path = engine.write_diagnostics(dir.as_deref())?;
             out.print(&serde_json::json!({ "bundle": path }), || format!("Support bundle written to {}", path.display()));

@@ -2,3 +2,4 @@
 //! RTP, codecs and devices come with the call-audio work.
 
 pub mod sdp;
+pub mod tone;

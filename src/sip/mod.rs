@@ -5,6 +5,7 @@
 //! socket and the timers of one registration.
 
 pub mod digest;
+pub mod call;
 pub mod header;
 pub mod message;
 pub mod registration;

@@ -119,3 +119,118 @@ pub async fn register(account: Account, server: SocketAddr, clock: Arc<dyn Clock
     });
     Ok(RegistrationHandle { states, local, stop: Some(stop_tx), task })
 }
+
+/// What a call did, for the CLI and the tests.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallReport {
+    pub states: Vec<super::call::CallState>,
+    pub negotiated: Option<crate::media::sdp::Negotiated>,
+    pub rtp_sent: u32,
+    pub rtp_received: u32,
+    pub rtp_dropped: u32,
+    /// From the 200 OK to the `Answered` state, as the driver saw it.
+    pub answer_latency_us: Option<u64>,
+}
+
+/// Places a call to `target` through the proxy at `server`, sends a tone once it is
+/// answered, hangs up after `talk`, and reports. `give_up` bounds the whole call.
+pub async fn call(
+    account: Account,
+    server: SocketAddr,
+    target: String,
+    talk: Duration,
+    give_up: Duration,
+    clock: Arc<dyn Clock>,
+) -> std::io::Result<CallReport> {
+    use super::call::{CallOutput, CallState, OutgoingCall};
+    use crate::media::sdp::{self, Direction, Sdp, PCMA, PCMU};
+    use crate::media::tone::{self, RtpCounters};
+    use std::sync::atomic::Ordering;
+
+    let bind: SocketAddr = if server.is_ipv6() { "[::]:0".parse().expect("address") } else { "0.0.0.0:0".parse().expect("address") };
+    let socket = UdpSocket::bind(bind).await?;
+    socket.connect(server).await?;
+    let local = socket.local_addr()?;
+    let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(local.ip(), 0)).await?);
+    let rtp_port = rtp.local_addr()?.port();
+    let offer = sdp::offer(local.ip(), rtp_port, rand::random::<u32>().into(), &[PCMU, PCMA], Direction::SendRecv);
+    let mut call = OutgoingCall::new(account, local, target, offer.to_text().into_bytes(), Box::new(token));
+    let counters = Arc::new(RtpCounters::default());
+    let mut media: Option<tokio::task::JoinHandle<()>> = None;
+    let mut report = CallReport { states: vec![], negotiated: None, rtp_sent: 0, rtp_received: 0, rtp_dropped: 0, answer_latency_us: None };
+    let mut hang_up_at: Option<tokio::time::Instant> = None;
+    let end_by = tokio::time::Instant::now() + give_up;
+    let mut outputs = call.start(clock.now_ms());
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut received_at: Option<std::time::Instant> = None;
+    loop {
+        for o in outputs.drain(..) {
+            match o {
+                CallOutput::Send(bytes) => {
+                    if let Err(e) = socket.send(&bytes).await {
+                        tracing::warn!(%e, "SIP request not sent");
+                    }
+                }
+                CallOutput::RemoteSdp(body) => match Sdp::parse(&body).map_err(|e| e.to_string()).and_then(|s| sdp::negotiate(&s, &[PCMU, PCMA])) {
+                    Ok(n) => {
+                        if let Some(remote) = n.remote {
+                            media = Some(tokio::spawn(tone::run(rtp.clone(), remote, n.payload_type, counters.clone())));
+                        }
+                        report.negotiated = Some(n);
+                    }
+                    Err(e) => tracing::warn!(%e, "the answer's SDP is unusable; no media"),
+                },
+                CallOutput::State(s) => {
+                    tracing::info!(state = ?s, "call");
+                    if s == CallState::Answered {
+                        report.answer_latency_us = received_at.map(|t| t.elapsed().as_micros() as u64);
+                        hang_up_at = Some(tokio::time::Instant::now() + talk);
+                    }
+                    report.states.push(s);
+                }
+            }
+        }
+        if matches!(call.state(), CallState::Ended { .. }) {
+            break;
+        }
+        let now = tokio::time::Instant::now();
+        if now >= end_by {
+            report.states.push(CallState::Ended { reason: "gave up waiting".into(), code: None });
+            break;
+        }
+        let timer = call
+            .next_wakeup()
+            .map(|at| Duration::from_millis((at - clock.now_ms()).max(0) as u64))
+            .unwrap_or(Duration::from_secs(3_600))
+            .min(end_by - now);
+        let hang = hang_up_at.map(|t| t.saturating_duration_since(now));
+        tokio::select! {
+            got = socket.recv(&mut buf) => match got {
+                Ok(n) => {
+                    received_at = Some(std::time::Instant::now());
+                    match super::parse_datagram(&buf[..n]) {
+                        Ok(msg) => outputs = call.on_message(clock.now_ms(), &msg),
+                        Err(e) => tracing::warn!(%e, "malformed SIP datagram dropped"),
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(%e, "receive failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = tokio::time::sleep(timer) => outputs = call.on_timer(clock.now_ms()),
+            _ = tokio::time::sleep(hang.unwrap_or(Duration::from_secs(3_600))), if hang.is_some() => {
+                hang_up_at = None;
+                outputs = call.hang_up(clock.now_ms());
+            }
+        }
+    }
+    if let Some(m) = media {
+        m.abort();
+    }
+    report.rtp_sent = counters.sent.load(Ordering::Relaxed);
+    report.rtp_received = counters.received.load(Ordering::Relaxed);
+    report.rtp_dropped = counters.dropped.load(Ordering::Relaxed);
+    Ok(report)
+}

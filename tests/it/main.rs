@@ -1,6 +1,7 @@
 //! Ringside's integration tests: one binary, one module per area.
 
 mod calllog;
+mod calls;
 mod cli;
 mod salesforce;
 mod engine;

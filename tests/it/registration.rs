@@ -11,9 +11,9 @@ use ringside::clock::SystemClock;
 use ringside::secrets::Sensitive;
 use ringside::sip::registration::{Account, RegistrationState};
 
-struct Kamailio {
+pub(crate) struct Kamailio {
     child: Child,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -34,7 +34,7 @@ fn free_tcp_port() -> u16 {
 }
 
 /// Starts Kamailio and waits until it answers an OPTIONS keepalive.
-fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
+pub(crate) fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
     if Command::new("kamailio").arg("-v").stdout(Stdio::null()).status().is_err() {
         eprintln!("skipped: kamailio is not installed");
         return None;
@@ -69,7 +69,7 @@ fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
     panic!("Kamailio did not answer on {addr}");
 }
 
-fn account(user: &str, password: &str, expires: u32) -> Account {
+pub(crate) fn account(user: &str, password: &str, expires: u32) -> Account {
     Account { user: user.into(), auth_user: None, domain: "ringside.test".into(), password: Sensitive::new(password.into()), expires }
 }
 

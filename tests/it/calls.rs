@@ -1,0 +1,115 @@
+//! Calls through the real testbed: Kamailio as the proxy (it challenges our INVITE
+//! with 407) and baresip as the far-end phone (auto-answer, a 440 Hz tone).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringside::clock::SystemClock;
+use ringside::sip::call::CallState;
+
+use crate::registration::{account, kamailio};
+
+struct Baresip {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A UDP port whose next one is free too (baresip takes SIP_PORT+1 for TLS).
+fn free_port_pair() -> u16 {
+    loop {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = a.local_addr().unwrap().port();
+        if port < 60_000 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// baresip registered as `user` through the proxy; waits for its 200 OK.
+fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Baresip> {
+    if Command::new("baresip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+        eprintln!("skipped: baresip is not installed");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/baresip/start"))
+        .args([user, password, &proxy_port.to_string(), &free_port_pair().to_string()])
+        .env("TESTBED_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the testbed script runs");
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.contains("200 OK") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("baresip registers with Kamailio");
+    Some(Baresip { child, _dir: dir })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_to_the_far_end_phone_is_answered_carries_rtp_both_ways_and_hangs_up() {
+    let Some(k) = kamailio(&[]) else { return };
+    let Some(_bob) = baresip("bob", "bob-secret", k.addr.port()) else { return };
+    let report = ringside::sip::udp::call(
+        account("alice", "alice-secret", 600),
+        k.addr,
+        "sip:bob@ringside.test".into(),
+        Duration::from_secs(2),
+        Duration::from_secs(20),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    eprintln!("call report: {}", serde_json::to_string(&report).unwrap());
+    assert!(report.states.contains(&CallState::Answered), "baresip auto-answers: {:?}", report.states);
+    assert_eq!(report.states.last(), Some(&CallState::Ended { reason: "hung up".into(), code: None }), "our BYE was confirmed");
+    let n = report.negotiated.as_ref().expect("the 200 OK carried an SDP answer");
+    assert!(matches!(n.codec.as_str(), "PCMU" | "PCMA"), "{n:?}");
+    assert!(report.rtp_sent >= 80, "2 s of 20 ms packets went out: {}", report.rtp_sent);
+    assert!(report.rtp_received >= 50, "baresip's tone came back: {} packets", report.rtp_received);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_to_nobody_ends_with_the_reason_after_the_proxy_challenge() {
+    let Some(k) = kamailio(&[]) else { return };
+    let report = ringside::sip::udp::call(
+        account("alice", "alice-secret", 600),
+        k.addr,
+        "sip:nobody@ringside.test".into(),
+        Duration::from_secs(1),
+        Duration::from_secs(10),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.states.last(), Some(&CallState::Ended { reason: "no such number".into(), code: Some(404) }), "{:?}", report.states);
+    let wrong = ringside::sip::udp::call(
+        account("alice", "wrong", 600),
+        k.addr,
+        "sip:bob@ringside.test".into(),
+        Duration::from_secs(1),
+        Duration::from_secs(10),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    match wrong.states.last() {
+        Some(CallState::Ended { reason, code: Some(407) }) => assert!(reason.contains("password"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
