@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::digest::Challenge;
+use super::digest::{Answering, Challenge};
 use super::message::{Contact, Message, StartLine};
 use super::registration::Account;
 use super::transaction::{ClientTransaction, TxOutcome, T1_MS};
@@ -52,8 +52,7 @@ pub struct OutgoingCall {
     invite: Option<ClientTransaction>,
     invite_branch: String,
     answered_nonce: Option<String>,
-    nonce_count: u32,
-    challenge: Option<(Challenge, bool)>,
+    challenge: Option<Answering>,
     dialog: Option<Dialog>,
     bye: Option<ClientTransaction>,
     last_ack: Option<Vec<u8>>,
@@ -83,7 +82,6 @@ impl OutgoingCall {
             invite: None,
             invite_branch: String::new(),
             answered_nonce: None,
-            nonce_count: 0,
             challenge: None,
             dialog: None,
             bye: None,
@@ -111,6 +109,20 @@ impl OutgoingCall {
         format!("<sip:{}@{};transport=udp>", self.account.user, self.local)
     }
 
+    /// The first lines of a request outside the dialog (INVITE, its CANCEL, the ACK
+    /// of a failure): they share the INVITE's Call-ID, tags and CSeq number.
+    fn head(&self, method: &str, branch: &str, to: &str) -> String {
+        format!(
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: <{aor}>;tag={tag}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n",
+            target = self.target,
+            local = self.local,
+            aor = self.aor(),
+            tag = self.from_tag,
+            call_id = self.call_id,
+            cseq = self.cseq,
+        )
+    }
+
     fn set(&mut self, state: CallState) -> Vec<CallOutput> {
         if self.state == state {
             return vec![];
@@ -126,34 +138,17 @@ impl OutgoingCall {
     fn send_invite(&mut self, now_ms: i64) -> Vec<CallOutput> {
         self.cseq += 1;
         self.invite_branch = format!("z9hG4bK{}", (self.ids)());
-        let mut msg = format!(
-            "INVITE {target} SIP/2.0\r\n\
-             Via: SIP/2.0/UDP {local};branch={branch};rport\r\n\
-             Max-Forwards: 70\r\n\
-             From: <{aor}>;tag={tag}\r\n\
-             To: <{target}>\r\n\
-             Call-ID: {call_id}\r\n\
-             CSeq: {cseq} INVITE\r\n\
-             Contact: {contact}\r\n\
-             Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY\r\n\
-             User-Agent: Ringside/{version}\r\n\
-             Content-Type: application/sdp\r\n",
-            target = self.target,
-            local = self.local,
-            branch = self.invite_branch,
-            aor = self.aor(),
-            tag = self.from_tag,
-            call_id = self.call_id,
-            cseq = self.cseq,
-            contact = self.contact(),
-            version = env!("CARGO_PKG_VERSION"),
-        );
-        if let Some((challenge, proxy)) = &self.challenge {
-            self.nonce_count += 1;
+        let mut msg = self.head("INVITE", &self.invite_branch, &format!("<{}>", self.target));
+        msg.push_str(&format!(
+            "Contact: {}\r\nAllow: {}\r\nUser-Agent: Ringside/{}\r\nContent-Type: application/sdp\r\n",
+            self.contact(),
+            super::ALLOW,
+            env!("CARGO_PKG_VERSION")
+        ));
+        if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
             let user = self.account.auth_user.as_deref().unwrap_or(&self.account.user);
-            let value = challenge.answer(user, &self.account.password, "INVITE", &self.target, &cnonce, self.nonce_count);
-            msg.push_str(&format!("{}: {value}\r\n", if *proxy { "Proxy-Authorization" } else { "Authorization" }));
+            msg.push_str(&answering.header_line(user, &self.account.password, "INVITE", &self.target, &cnonce));
         }
         msg.push_str(&format!("Content-Length: {}\r\n\r\n", self.offer.len()));
         let mut bytes = msg.into_bytes();
@@ -166,18 +161,9 @@ impl OutgoingCall {
     /// The ACK of a non-2xx final response: same branch and CSeq number, the To tag
     /// of the response (RFC 3261 §17.1.1.3).
     fn ack_failure(&self, msg: &Message) -> Vec<u8> {
-        format!(
-            "ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: <{aor}>;tag={tag}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} ACK\r\nContent-Length: 0\r\n\r\n",
-            target = self.target,
-            local = self.local,
-            branch = self.invite_branch,
-            aor = self.aor(),
-            tag = self.from_tag,
-            to = msg.header("To").unwrap_or_default(),
-            call_id = self.call_id,
-            cseq = self.cseq,
-        )
-        .into_bytes()
+        let mut ack = self.head("ACK", &self.invite_branch, msg.header("To").unwrap_or_default());
+        ack.push_str("Content-Length: 0\r\n\r\n");
+        ack.into_bytes()
     }
 
     /// A request inside the dialog (ACK for the 2xx, BYE), along the route set.
@@ -288,8 +274,7 @@ impl OutgoingCall {
                 match challenge {
                     Some(c) if self.answered_nonce.as_deref() != Some(c.nonce.as_str()) || c.stale => {
                         self.answered_nonce = Some(c.nonce.clone());
-                        self.nonce_count = 0;
-                        self.challenge = Some((c, code == 407));
+                        self.challenge = Some(Answering::new(c, code == 407));
                         out.extend(self.send_invite(now_ms));
                     }
                     Some(_) => out.extend(self.set(CallState::Ended {
@@ -347,16 +332,8 @@ impl OutgoingCall {
 
     fn send_cancel(&mut self, _now_ms: i64) -> Vec<CallOutput> {
         self.cancel_pending = false;
-        let cancel = format!(
-            "CANCEL {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: <{aor}>;tag={tag}\r\nTo: <{target}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} CANCEL\r\nContent-Length: 0\r\n\r\n",
-            target = self.target,
-            local = self.local,
-            branch = self.invite_branch,
-            aor = self.aor(),
-            tag = self.from_tag,
-            call_id = self.call_id,
-            cseq = self.cseq,
-        );
+        let mut cancel = self.head("CANCEL", &self.invite_branch, &format!("<{}>", self.target));
+        cancel.push_str("Content-Length: 0\r\n\r\n");
         vec![CallOutput::Send(cancel.into_bytes())]
     }
 

@@ -156,6 +156,28 @@ impl Challenge {
     }
 }
 
+/// A challenge being answered request after request: which header carries the
+/// answer (`Proxy-Authorization` after a 407) and the nonce count so far.
+#[derive(Debug, Clone)]
+pub struct Answering {
+    pub challenge: Challenge,
+    pub proxy: bool,
+    nonce_count: u32,
+}
+
+impl Answering {
+    pub fn new(challenge: Challenge, proxy: bool) -> Answering {
+        Answering { challenge, proxy, nonce_count: 0 }
+    }
+
+    /// The credentials header line (CRLF included) for the next request.
+    pub fn header_line(&mut self, user: &str, password: &Sensitive<String>, method: &str, uri: &str, cnonce: &str) -> String {
+        self.nonce_count += 1;
+        let value = self.challenge.answer(user, password, method, uri, cnonce, self.nonce_count);
+        format!("{}: {value}\r\n", if self.proxy { "Proxy-Authorization" } else { "Authorization" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

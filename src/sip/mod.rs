@@ -14,6 +14,9 @@ pub mod transaction;
 pub mod udp;
 pub mod uri;
 
+/// The methods Ringside's user agent accepts (the `Allow` header field).
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY";
+
 pub use header::{CSeq, NameAddr, Via};
 pub use message::{parse_datagram, parse_stream, Contact, Header, Message, ParseError, StartLine};
 pub use uri::{SipUri, Uri};

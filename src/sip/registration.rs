@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::digest::Challenge;
+use super::digest::{Answering, Challenge};
 use super::message::{Contact, Message};
 use super::transaction::{ClientTransaction, TxOutcome};
 use crate::secrets::Sensitive;
@@ -64,9 +64,8 @@ pub struct Registration {
     call_id: String,
     from_tag: String,
     cseq: u32,
-    nonce_count: u32,
-    /// The challenge answered in the request in flight, and whether it was a proxy's.
-    challenge: Option<(Challenge, bool)>,
+    /// The challenge answered in the request in flight.
+    challenge: Option<Answering>,
     /// A challenge already answered once (a second 401 for it means the password is wrong).
     answered_nonce: Option<String>,
     tx: Option<ClientTransaction>,
@@ -95,7 +94,6 @@ impl Registration {
             account,
             local,
             cseq: 0,
-            nonce_count: 0,
             challenge: None,
             answered_nonce: None,
             tx: None,
@@ -156,8 +154,9 @@ impl Registration {
              CSeq: {cseq} REGISTER\r\n\
              Contact: <{contact}>;expires={expires}\r\n\
              Expires: {expires}\r\n\
-             Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, MESSAGE, UPDATE, PRACK\r\n\
+             Allow: {allow}\r\n\
              User-Agent: Ringside/{version}\r\n",
+            allow = super::ALLOW,
             local = self.local,
             tag = self.from_tag,
             call_id = self.call_id,
@@ -165,12 +164,10 @@ impl Registration {
             contact = self.contact_uri(),
             version = env!("CARGO_PKG_VERSION"),
         );
-        if let Some((challenge, proxy)) = &self.challenge {
-            self.nonce_count += 1;
+        if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
             let user = a.auth_user.as_deref().unwrap_or(&a.user);
-            let value = challenge.answer(user, &a.password, "REGISTER", &request_uri, &cnonce, self.nonce_count);
-            msg.push_str(&format!("{}: {value}\r\n", if *proxy { "Proxy-Authorization" } else { "Authorization" }));
+            msg.push_str(&answering.header_line(user, &a.password, "REGISTER", &request_uri, &cnonce));
         }
         msg.push_str("Content-Length: 0\r\n\r\n");
         let bytes = msg.into_bytes();
@@ -212,11 +209,11 @@ impl Registration {
                         challenge.realm
                     ));
                 }
-                if self.answered_nonce.as_deref() != Some(challenge.nonce.as_str()) {
-                    self.nonce_count = 0;
-                }
+                let same_nonce = self.answered_nonce.as_deref() == Some(challenge.nonce.as_str());
                 self.answered_nonce = Some(challenge.nonce.clone());
-                self.challenge = Some((challenge, code == 407));
+                if !same_nonce || self.challenge.is_none() {
+                    self.challenge = Some(Answering::new(challenge, code == 407));
+                }
                 self.send_register(now_ms, vec![])
             }
             423 => {

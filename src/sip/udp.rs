@@ -43,17 +43,23 @@ impl RegistrationHandle {
     }
 }
 
+/// A socket connected to `server`; connecting picks the interface that reaches it,
+/// whose address is what the Via and Contact say.
+async fn connected_socket(server: SocketAddr) -> std::io::Result<(UdpSocket, SocketAddr)> {
+    let bind: SocketAddr = if server.is_ipv6() { "[::]:0".parse().expect("address") } else { "0.0.0.0:0".parse().expect("address") };
+    let socket = UdpSocket::bind(bind).await?;
+    socket.connect(server).await?;
+    let local = socket.local_addr()?;
+    Ok((socket, local))
+}
+
 fn token() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
 /// Registers `account` with the registrar (or outbound proxy) at `server` over UDP.
 pub async fn register(account: Account, server: SocketAddr, clock: Arc<dyn Clock>) -> std::io::Result<RegistrationHandle> {
-    let bind: SocketAddr = if server.is_ipv6() { "[::]:0".parse().expect("address") } else { "0.0.0.0:0".parse().expect("address") };
-    let socket = UdpSocket::bind(bind).await?;
-    // Connecting picks the interface that reaches the server: that is our Contact.
-    socket.connect(server).await?;
-    let local = socket.local_addr()?;
+    let (socket, local) = connected_socket(server).await?;
     let mut reg = Registration::new(account, local, Box::new(token), Box::new(rand::random::<f64>));
     let (state_tx, states) = watch::channel(RegistrationState::Unregistered);
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
@@ -148,10 +154,7 @@ pub async fn call(
     use crate::media::tone::{self, RtpCounters};
     use std::sync::atomic::Ordering;
 
-    let bind: SocketAddr = if server.is_ipv6() { "[::]:0".parse().expect("address") } else { "0.0.0.0:0".parse().expect("address") };
-    let socket = UdpSocket::bind(bind).await?;
-    socket.connect(server).await?;
-    let local = socket.local_addr()?;
+    let (socket, local) = connected_socket(server).await?;
     let rtp = Arc::new(UdpSocket::bind(SocketAddr::new(local.ip(), 0)).await?);
     let rtp_port = rtp.local_addr()?.port();
     let offer = sdp::offer(local.ip(), rtp_port, rand::random::<u32>().into(), &[PCMU, PCMA], Direction::SendRecv);

@@ -2,26 +2,15 @@
 //! with 407) and baresip as the far-end phone (auto-answer, a 440 Hz tone).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ringside::clock::SystemClock;
 use ringside::sip::call::CallState;
 
-use crate::registration::{account, kamailio};
+use crate::registration::{account, kamailio, Daemon};
 
-struct Baresip {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
-}
 
 /// A UDP port whose next one is free too (baresip takes SIP_PORT+1 for TLS).
 fn free_port_pair() -> u16 {
@@ -35,7 +24,7 @@ fn free_port_pair() -> u16 {
 }
 
 /// baresip registered as `user` through the proxy; waits for its 200 OK.
-fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Baresip> {
+fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Daemon> {
     if Command::new("baresip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         eprintln!("skipped: baresip is not installed");
         return None;
@@ -58,7 +47,7 @@ fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Baresip> {
         }
     });
     rx.recv_timeout(Duration::from_secs(10)).expect("baresip registers with Kamailio");
-    Some(Baresip { child, _dir: dir })
+    Some(Daemon::new(child, dir))
 }
 
 #[tokio::test(flavor = "multi_thread")]

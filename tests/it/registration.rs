@@ -11,18 +11,29 @@ use ringside::clock::SystemClock;
 use ringside::secrets::Sensitive;
 use ringside::sip::registration::{Account, RegistrationState};
 
-pub(crate) struct Kamailio {
+/// A testbed program (Kamailio, baresip) that is stopped when the test ends.
+pub(crate) struct Daemon {
     child: Child,
-    pub addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Kamailio {
+impl Daemon {
+    pub(crate) fn new(child: Child, dir: tempfile::TempDir) -> Daemon {
+        Daemon { child, _dir: dir }
+    }
+}
+
+impl Drop for Daemon {
     fn drop(&mut self) {
-        // SIGTERM lets the main process stop its children; SIGKILL would leave them.
+        // SIGTERM lets a main process stop its children; SIGKILL would leave them.
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
+}
+
+pub(crate) struct Kamailio {
+    _daemon: Daemon,
+    pub addr: SocketAddr,
 }
 
 fn free_udp_port() -> u16 {
@@ -50,7 +61,7 @@ pub(crate) fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
     let log = std::fs::File::create(std::env::temp_dir().join(format!("ringside-kamailio-{udp}.log"))).unwrap();
     let child = cmd.stdout(Stdio::null()).stderr(log).spawn().expect("the testbed script runs");
     let addr: SocketAddr = format!("127.0.0.1:{udp}").parse().unwrap();
-    let k = Kamailio { child, addr, _dir: dir };
+    let k = Kamailio { _daemon: Daemon::new(child, dir), addr };
     let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
     probe.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
     let options = format!(
