@@ -262,7 +262,7 @@ mod tests {
         CallLogInput {
             number: "+33 1 23 45 67 89".into(),
             call_type: CallType::Outbound,
-            started_at: 1_000,
+            started_at: 1_795_000_000,
             duration_secs: 65,
             subject: String::new(),
             notes: "first line\r\nsecond\u{0007} line".into(),
@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn an_empty_subject_takes_the_template_and_control_characters_are_dropped() {
-        let (out, problems) = check(&input(), &CallLogLayout::default(), None, 1_000);
+        let (out, problems) = check(&input(), &CallLogLayout::default(), None, 1_795_000_000);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(out.subject, "Call with Marie Dubois");
         assert_eq!(out.notes, "first line\nsecond line", "CRLF becomes LF and BEL is dropped");
@@ -285,10 +285,19 @@ mod tests {
     fn notes_over_the_limit_are_counted_as_salesforce_counts() {
         let mut i = input();
         i.notes = "😀".repeat(16_001);
-        let (_, problems) = check(&i, &CallLogLayout::default(), None, 1_000);
+        let (_, problems) = check(&i, &CallLogLayout::default(), None, 1_795_000_000);
         assert_eq!(problems.len(), 1, "16,001 emoji are 32,002 UTF-16 units: over 32,000");
         assert_eq!(problems[0].field, "notes");
         assert!(problems[0].message.contains("Shorten it by 2"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn start_times_before_2000_or_a_day_ahead_are_typing_mistakes() {
+        let mut i = input();
+        i.started_at = 1_000;
+        assert_eq!(check(&i, &CallLogLayout::default(), None, 1_795_000_000).1[0].field, "startedAt");
+        i.started_at = 1_795_000_000 + 2 * 86_400;
+        assert_eq!(check(&i, &CallLogLayout::default(), None, 1_795_000_000).1[0].field, "startedAt");
     }
 
     #[test]
@@ -296,7 +305,7 @@ mod tests {
         let mut i = input();
         i.who = Some(RecordRef { object: "Lead".into(), id: "00Q000000000001AAA".into(), name: "Kenji".into() });
         i.what = Some(RecordRef { object: "Account".into(), id: "001000000000001AAA".into(), name: "Acme".into() });
-        let (_, problems) = check(&i, &CallLogLayout::default(), None, 1_000);
+        let (_, problems) = check(&i, &CallLogLayout::default(), None, 1_795_000_000);
         assert_eq!(problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["what"]);
     }
 
@@ -314,12 +323,12 @@ mod tests {
         });
         let mut i = input();
         i.disposition = Some("Sold a yacht".into());
-        let (_, problems) = check(&i, &layout, None, 1_000);
+        let (_, problems) = check(&i, &layout, None, 1_795_000_000);
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["disposition", "Reason__c"]);
         i.disposition = None;
         i.custom.insert("Reason__c".into(), "Refund".into());
-        let (_, problems) = check(&i, &layout, None, 1_000);
+        let (_, problems) = check(&i, &layout, None, 1_795_000_000);
         assert_eq!(problems.len(), 2, "disposition required and Refund not a choice: {problems:?}");
     }
 }
