@@ -26,6 +26,8 @@ fn main() {
         "outbox_summary",
         "search_people",
         "search_related",
+        "set_sip_password",
+        "start_phone",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

@@ -77,6 +77,11 @@ pub struct Settings {
     pub salesforce_client_id: String,
     /// Fixed loopback port for the sign-in redirect; 0 picks a free one each time.
     pub salesforce_callback_port: u16,
+    /// The SIP account: user (`alice`), domain (`pbx.example.com`) and the registrar
+    /// or outbound proxy (`host:port`); empty until set. Its password is in the keyring.
+    pub sip_user: String,
+    pub sip_domain: String,
+    pub sip_proxy: String,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -88,11 +93,14 @@ pub enum SettingChange {
     SalesforceLogin(String),
     SalesforceClientId(String),
     SalesforceCallbackPort(u16),
+    SipUser(String),
+    SipDomain(String),
+    SipProxy(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -104,6 +112,8 @@ pub enum SettingsError {
     BadClientId(String),
     #[error("\"{0}\" is not a port number (0 to 65535; 0 picks a free port).")]
     BadPort(String),
+    #[error("{0}")]
+    BadSip(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -113,6 +123,9 @@ const KEY_DEFAULT_REGION: &str = "defaultRegion";
 const KEY_SF_LOGIN: &str = "salesforceLogin";
 const KEY_SF_CLIENT_ID: &str = "salesforceClientId";
 const KEY_SF_PORT: &str = "salesforceCallbackPort";
+const KEY_SIP_USER: &str = "sipUser";
+const KEY_SIP_DOMAIN: &str = "sipDomain";
+const KEY_SIP_PROXY: &str = "sipProxy";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -125,6 +138,9 @@ impl SettingChange {
             KEY_SF_LOGIN => Ok(SettingChange::SalesforceLogin(value.to_string())),
             KEY_SF_CLIENT_ID => Ok(SettingChange::SalesforceClientId(value.to_string())),
             KEY_SF_PORT => value.trim().parse().map(SettingChange::SalesforceCallbackPort).map_err(|_| SettingsError::BadPort(value.to_string())),
+            KEY_SIP_USER => Ok(SettingChange::SipUser(value.to_string())),
+            KEY_SIP_DOMAIN => Ok(SettingChange::SipDomain(value.to_string())),
+            KEY_SIP_PROXY => Ok(SettingChange::SipProxy(value.to_string())),
             other => Err(SettingsError::UnknownKey(other.to_string())),
         }
     }
@@ -161,6 +177,9 @@ impl Settings {
             salesforce_login: read(&table, KEY_SF_LOGIN)?.unwrap_or_else(|| "production".to_string()),
             salesforce_client_id: read(&table, KEY_SF_CLIENT_ID)?.unwrap_or_default(),
             salesforce_callback_port: read(&table, KEY_SF_PORT)?.unwrap_or(0),
+            sip_user: read(&table, KEY_SIP_USER)?.unwrap_or_default(),
+            sip_domain: read(&table, KEY_SIP_DOMAIN)?.unwrap_or_default(),
+            sip_proxy: read(&table, KEY_SIP_PROXY)?.unwrap_or_default(),
         })
     }
 }
@@ -212,8 +231,36 @@ pub fn apply(
             }
         }
         SettingChange::SalesforceCallbackPort(port) => store.settings().put(KEY_SF_PORT, &json(port))?,
+        SettingChange::SipUser(raw) => put_or_clear(store, KEY_SIP_USER, raw.trim(), sip_user_ok, "A SIP user is letters, digits and . - _ ! ~ * ' ( ) & = + $ , ; ? / (as in alice or 2041).")?,
+        SettingChange::SipDomain(raw) => put_or_clear(store, KEY_SIP_DOMAIN, raw.trim(), host_ok, "A SIP domain is a host name or address, such as pbx.example.com.")?,
+        SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is host:port, such as pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }
     Ok(Settings::load(store, system)?)
+}
+
+fn put_or_clear(store: &mut Store, key: &str, value: &str, ok: fn(&str) -> bool, hint: &str) -> Result<(), SettingsError> {
+    if value.is_empty() {
+        return Ok(store.settings().delete(key)?);
+    }
+    if !ok(value) {
+        return Err(SettingsError::BadSip(format!("\u{201c}{value}\u{201d}: {hint}")));
+    }
+    Ok(store.settings().put(key, &json(&value))?)
+}
+
+fn sip_user_ok(v: &str) -> bool {
+    v.len() <= 128 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/".contains(c))
+}
+
+fn host_ok(v: &str) -> bool {
+    v.len() <= 253 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') && !v.starts_with(['.', '-'])
+}
+
+fn proxy_ok(v: &str) -> bool {
+    match v.rsplit_once(':') {
+        Some((host, port)) => (host_ok(host) || host.parse::<std::net::IpAddr>().is_ok()) && port.parse::<u16>().is_ok_and(|p| p > 0),
+        None => false,
+    }
 }
 
 fn json<T: Serialize>(value: &T) -> String {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome};
 use ringside::calllog::form::FormSpec;
+use ringside::sip::registration::RegistrationState;
 use ringside::calllog::{CallLogInput, CallType, HistoryEntry, HistoryQuery, OutboxSummary, RecordRef};
 use ringside::crm::matching::{CallerDetails, CallerMatch, MatchedRecord};
 use ringside::crm::Connection;
@@ -228,4 +229,20 @@ pub async fn search_related(
     term: String,
 ) -> Result<Vec<RecordChoice>, AppError> {
     engine.search_related(who.as_ref(), &term).await
+}
+
+/// Keeps the SIP password in the OS keyring; it is never sent back to the webview.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn set_sip_password(engine: EngineState<'_>, password: String) -> Result<(), AppError> {
+    engine.set_sip_password(&password)
+}
+
+/// (Re)connects the phone with the SIP settings in force.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn start_phone(engine: EngineState<'_>) -> Result<RegistrationState, AppError> {
+    Ok(engine.inner().start_phone().await)
 }

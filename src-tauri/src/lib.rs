@@ -46,6 +46,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::outbox_summary,
             commands::search_people,
             commands::search_related,
+            commands::set_sip_password,
+            commands::start_phone,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.
@@ -92,6 +94,11 @@ pub fn run() {
             let args: Vec<String> = std::env::args().skip(1).collect();
             let _ = engine.open_link_from_args(&args);
             prefill_in_background(engine.clone());
+            // The phone registers as soon as it is set up.
+            let phone_engine = engine.clone();
+            tauri::async_runtime::spawn(async move {
+                phone_engine.start_phone().await;
+            });
             // Call logs waiting from an earlier run (or saved offline) go out from here.
             let outbox_engine = engine.clone();
             tauri::async_runtime::spawn(async move { outbox_engine.run_outbox().await });
@@ -122,7 +129,14 @@ pub fn run() {
         })
         .build(tauri::generate_context!());
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| {
+            // Leaving removes the SIP binding, so calls stop ringing here.
+            if let tauri::RunEvent::Exit = event {
+                if let Some(engine) = app.try_state::<Arc<Engine>>() {
+                    tauri::async_runtime::block_on(engine.stop_phone());
+                }
+            }
+        }),
         Err(e) => {
             tracing::error!(%e, "the window could not be created");
             eprintln!("Ringside could not open its window: {e}");

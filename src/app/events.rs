@@ -27,6 +27,8 @@ pub enum Event {
     CallLogSaved { entry: crate::calllog::HistoryEntry },
     /// The outbox moved: how many logs wait, and how many need the rep.
     OutboxChanged { summary: crate::calllog::OutboxSummary },
+    /// The SIP account's registration state changed.
+    RegistrationChanged { state: crate::sip::registration::RegistrationState },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]

@@ -8,6 +8,7 @@
 
 mod calllog;
 mod crm;
+pub mod phone;
 pub mod diagnostics;
 mod error;
 mod events;
@@ -76,6 +77,7 @@ pub struct AppStatus {
     pub language: Language,
     pub settings: Settings,
     pub notices: Vec<Notice>,
+    pub registration: crate::sip::registration::RegistrationState,
     pub data_dir: String,
     pub log_file: String,
 }
@@ -94,6 +96,7 @@ struct State {
     details_cache: std::collections::HashMap<(String, String), (std::time::Instant, crate::crm::matching::CallerDetails)>,
     /// The signed-in org's instance, for links to records (read from the session).
     instance_url: Option<String>,
+    registration: crate::sip::registration::RegistrationState,
 }
 
 pub struct Engine {
@@ -106,6 +109,8 @@ pub struct Engine {
     retry_policy: RetryPolicy,
     /// Rings the outbox worker when something is saved or comes due.
     outbox_wake: tokio::sync::Notify,
+    /// The running registration, when the phone is set up.
+    phone: tokio::sync::Mutex<Option<crate::sip::udp::RegistrationHandle>>,
 }
 
 impl Engine {
@@ -150,12 +155,14 @@ impl Engine {
                 hidden_objects: Default::default(),
                 details_cache: Default::default(),
                 instance_url: None,
+                registration: crate::sip::registration::RegistrationState::Unregistered,
             }),
             events,
             salesforce,
             clock,
             retry_policy,
             outbox_wake: tokio::sync::Notify::new(),
+            phone: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -201,6 +208,7 @@ impl Engine {
             language: state.settings.language.resolve(&self.config.locale),
             settings: state.settings.clone(),
             notices: state.notices.clone(),
+            registration: state.registration.clone(),
             data_dir: self.config.data_dir.display().to_string(),
             log_file: self.config.log_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default(),
         }
@@ -398,6 +406,9 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         salesforce_login: "production".into(),
         salesforce_client_id: String::new(),
         salesforce_callback_port: 0,
+        sip_user: String::new(),
+        sip_domain: String::new(),
+        sip_proxy: String::new(),
     }
 }
 

@@ -105,6 +105,9 @@ enum SipAction {
         /// The message file (`-` for standard input).
         file: PathBuf,
     },
+    /// Store the SIP password of the account in Settings (sipUser, sipDomain) in the
+    /// OS keyring, read from standard input.
+    Password,
     /// Register once with a registrar (UDP), print the state, unregister.
     Register {
         #[command(flatten)]
@@ -361,6 +364,14 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
         }
         Command::Log { action } => run_log(action, engine, &runtime, &out)?,
         Command::Sip { action: SipAction::Parse { file } } => sip_parse(file, &out)?,
+        Command::Sip { action: SipAction::Password } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            engine.set_sip_password(line.trim_end_matches(['\r', '\n']))?;
+            let s = engine.settings();
+            let item = ringside::app::phone::password_item(&s.sip_user, &s.sip_domain);
+            out.print(&serde_json::json!({ "stored": item }), || format!("The password of {item} is in the keyring."));
+        }
         Command::Sip { action: SipAction::Register { account } } => {
             let acc = account.account(engine)?;
             let proxy = account.proxy;

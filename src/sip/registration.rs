@@ -34,17 +34,16 @@ pub struct Account {
 pub enum RegistrationState {
     Unregistered,
     Registering,
-    /// Registered until `expires_at` (unix ms); refreshed before.
+    /// Registered until `expires_at` (unix seconds); refreshed before.
     Registered {
-        #[specta(type = u32)]
         expires_secs: u32,
-        #[specta(type = f64)]
+        #[specta(type = u32)]
         expires_at: i64,
     },
-    /// The last try failed; the next one is at `retry_at` (unix ms).
+    /// The last try failed; the next one is at `retry_at` (unix seconds).
     Retrying {
         reason: String,
-        #[specta(type = f64)]
+        #[specta(type = u32)]
         retry_at: i64,
     },
     /// The registrar refused the credentials: retrying will not help until they change.
@@ -262,7 +261,7 @@ impl Registration {
         // Refresh well before the end: at 85 % of the time, at least 5 s early.
         let lead = (i64::from(expires) * 150).max(5_000).min(i64::from(expires) * 500);
         self.next_action_at = Some(now_ms + i64::from(expires) * 1_000 - lead);
-        self.set(RegistrationState::Registered { expires_secs: expires, expires_at: now_ms + i64::from(expires) * 1_000 })
+        self.set(RegistrationState::Registered { expires_secs: expires, expires_at: (now_ms + i64::from(expires) * 1_000).div_euclid(1_000) })
     }
 
     fn set(&mut self, state: RegistrationState) -> Vec<Output> {
@@ -298,7 +297,7 @@ impl Registration {
         }
         self.challenge = None;
         self.next_action_at = Some(at);
-        self.set(RegistrationState::Retrying { reason, retry_at: at })
+        self.set(RegistrationState::Retrying { reason, retry_at: at.div_euclid(1_000) })
     }
 
     pub fn on_timer(&mut self, now_ms: i64) -> Vec<Output> {
@@ -382,7 +381,7 @@ mod tests {
         assert_eq!(again.cseq.seq, first.cseq.seq + 1, "a new CSeq for the authenticated try");
         assert!(again.header("Authorization").unwrap().contains("nc=00000001"));
         let out = r.on_response(20, &answer(&again, "200 OK", "Contact: <sip:alice@127.0.0.1:5099;transport=udp>;expires=300\r\n"));
-        assert_eq!(out, vec![Output::State(RegistrationState::Registered { expires_secs: 300, expires_at: 300_020 })]);
+        assert_eq!(out, vec![Output::State(RegistrationState::Registered { expires_secs: 300, expires_at: 300 })]);
         assert_eq!(r.next_wakeup(), Some(20 + 255_000), "refreshed at 85 % of the granted 300 s");
     }
 
@@ -409,7 +408,8 @@ mod tests {
         let mut r = reg();
         let first = sent(&r.start(0));
         let out = r.on_response(1, &answer(&first, "500 Server Internal Error", ""));
-        assert!(matches!(&out[..], [Output::State(RegistrationState::Retrying { retry_at: 1_001, .. })]), "{out:?}");
+        assert!(matches!(&out[..], [Output::State(RegistrationState::Retrying { retry_at: 1, .. })]), "{out:?}");
+        assert_eq!(r.next_wakeup(), Some(1_001), "the first retry waits 1–2 s (jitter 0 here)");
         // The retry goes out, and this time nothing answers: Timer F, then a longer wait.
         let mut now = 1_001;
         let mut states = vec![];
@@ -428,7 +428,8 @@ mod tests {
         match states.last() {
             Some(RegistrationState::Retrying { reason, retry_at }) => {
                 assert!(reason.contains("did not answer"));
-                assert_eq!(*retry_at - now, 2_000, "the second failure waits 2–4 s (jitter 0 here)");
+                assert_eq!(r.next_wakeup(), Some(now + 2_000), "the second failure waits 2–4 s (jitter 0 here)");
+                assert_eq!(*retry_at, (now + 2_000) / 1_000);
             }
             other => panic!("{other:?}"),
         }

@@ -49,6 +49,8 @@ async function stopDriver() {
 async function openAudioSettings() {
   await (await byId("nav-settings")).click();
   await (await byId("settings-audio")).waitForDisplayed({ timeout: 10000 });
+  // The Phone section comes first; the screenshots are of Audio.
+  await browser.execute(() => document.querySelector('[data-testid="settings-audio"]').scrollIntoView());
 }
 
 async function optionTexts(selectId) {

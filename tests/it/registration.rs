@@ -122,3 +122,47 @@ async fn a_registrar_challenging_with_sha_256_is_answered() {
     assert!(matches!(state, RegistrationState::Registered { expires_secs: 300, .. }), "{state:?}");
     reg.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_engine_registers_the_account_from_settings_and_the_keyring() {
+    use ringside::app::{Engine, EngineConfig, Event};
+    use ringside::settings::{SettingChange, SystemLocale};
+    let Some(k) = kamailio(&[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::start(EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        keyring_service: format!("ringside-test-phone-{}", std::process::id()),
+        locale: SystemLocale::from_tag("en_US"),
+        log_dir: None,
+    }));
+    assert_eq!(engine.start_phone().await, RegistrationState::Unregistered, "not set up: nothing to do");
+    for change in [
+        SettingChange::SipUser("alice".into()),
+        SettingChange::SipDomain("ringside.test".into()),
+        SettingChange::SipProxy(k.addr.to_string()),
+    ] {
+        engine.change_setting(&change).unwrap();
+    }
+    match engine.start_phone().await {
+        RegistrationState::Failed { reason } => assert!(reason.contains("No SIP password"), "{reason}"),
+        other => panic!("without a password: {other:?}"),
+    }
+    assert!(engine.change_setting(&SettingChange::SipProxy("pbx.example.com".into())).is_err(), "a proxy needs a port");
+    engine.set_sip_password("alice-secret").unwrap();
+    let mut events = engine.subscribe();
+    engine.start_phone().await;
+    let registered = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(Event::RegistrationChanged { state: RegistrationState::Registered { expires_secs, .. } }) = events.recv().await {
+                return expires_secs;
+            }
+        }
+    })
+    .await
+    .expect("a RegistrationChanged event says registered");
+    assert_eq!(registered, 600);
+    assert!(matches!(engine.status().registration, RegistrationState::Registered { .. }));
+    engine.stop_phone().await;
+    assert_eq!(engine.registration(), RegistrationState::Unregistered);
+    let _ = engine.keyring().delete(&ringside::app::phone::password_item("alice", "ringside.test"));
+}

@@ -217,7 +217,7 @@ describe("general and diagnostics settings", () => {
 });
 
 describe("Salesforce", () => {
-  it("puts the Salesforce section right after Audio, and the header follows the connection", async () => {
+  it("puts the Salesforce section right after Phone and Audio, and the header follows the connection", async () => {
     const core = fakeCore();
     await renderApp(core);
     expect(screen.getByTestId("chip-salesforce")).toHaveTextContent("Salesforce: not connected");
@@ -225,6 +225,7 @@ describe("Salesforce", () => {
 
     const sections = [...document.querySelectorAll("[data-testid^='settings-']")].map((s) => s.getAttribute("data-testid"));
     expect(sections).toEqual([
+      "settings-phone",
       "settings-audio",
       "settings-salesforce",
       "settings-language",

@@ -40,7 +40,9 @@ export type CommandName =
   | "sync_outbox"
   | "outbox_summary"
   | "search_people"
-  | "search_related";
+  | "search_related"
+  | "set_sip_password"
+  | "start_phone";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -53,6 +55,9 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     salesforceLogin: "production",
     salesforceClientId: "",
     salesforceCallbackPort: 0,
+    sipUser: "",
+    sipDomain: "",
+    sipProxy: "",
     ...overrides,
   };
 }
@@ -63,6 +68,7 @@ export function appStatus(overrides: Partial<AppStatus> = {}): AppStatus {
     language: "en",
     settings: settings(),
     notices: [],
+    registration: { state: "unregistered" },
     dataDir: "/home/rep/.local/share/ringside",
     logFile: "/home/rep/.local/share/ringside/logs/ringside.log",
     ...overrides,

@@ -38,6 +38,10 @@ export const commands = {
 	outboxSummary: () => typedError<OutboxSummary, AppError>(__TAURI_INVOKE("outbox_summary")),
 	searchPeople: (term: string) => typedError<RecordChoice[], AppError>(__TAURI_INVOKE("search_people", { term })),
 	searchRelated: (who: RecordRef | null, term: string) => typedError<RecordChoice[], AppError>(__TAURI_INVOKE("search_related", { who, term })),
+	/**  Keeps the SIP password in the OS keyring; it is never sent back to the webview. */
+	setSipPassword: (password: string) => typedError<null, AppError>(__TAURI_INVOKE("set_sip_password", { password })),
+	/**  (Re)connects the phone with the SIP settings in force. */
+	startPhone: () => typedError<RegistrationState, AppError>(__TAURI_INVOKE("start_phone")),
 };
 
 /** Events */
@@ -63,6 +67,7 @@ export type AppStatus = {
 	language: Language,
 	settings: Settings,
 	notices: Notice[],
+	registration: RegistrationState,
 	dataDir: string,
 	logFile: string,
 };
@@ -214,7 +219,9 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  A call log was saved (or kept as a draft); `entry` is its History row now. */
 { type: "callLogSaved"; entry: HistoryEntry } | 
 /**  The outbox moved: how many logs wait, and how many need the rep. */
-{ type: "outboxChanged"; summary: OutboxSummary };
+{ type: "outboxChanged"; summary: OutboxSummary } | 
+/**  The SIP account's registration state changed. */
+{ type: "registrationChanged"; state: RegistrationState };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
 export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
@@ -362,6 +369,14 @@ export type RecordRef = {
 	name: string,
 };
 
+export type RegistrationState = { state: "unregistered" } | { state: "registering" } | 
+/**  Registered until `expires_at` (unix seconds); refreshed before. */
+{ state: "registered"; expiresSecs: number; expiresAt: number } | 
+/**  The last try failed; the next one is at `retry_at` (unix seconds). */
+{ state: "retrying"; reason: string; retryAt: number } | 
+/**  The registrar refused the credentials: retrying will not help until they change. */
+{ state: "failed"; reason: string };
+
 export type RelatedItem = {
 	id: string,
 	/**  Opportunity name, or case number and subject. */
@@ -405,7 +420,7 @@ export type SaveOutcome = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -417,6 +432,13 @@ export type Settings = {
 	salesforceClientId: string,
 	/**  Fixed loopback port for the sign-in redirect; 0 picks a free one each time. */
 	salesforceCallbackPort: number,
+	/**
+	 *  The SIP account: user (`alice`), domain (`pbx.example.com`) and the registrar
+	 *  or outbound proxy (`host:port`); empty until set. Its password is in the keyring.
+	 */
+	sipUser: string,
+	sipDomain: string,
+	sipProxy: string,
 };
 
 /**  How far a log has got on its way to Salesforce. */

@@ -14,6 +14,7 @@ import {
   type HistoryQuery,
   type OutboxSummary,
   type RecordChoice,
+  type RegistrationState,
   type RecordRef,
   type SaveOutcome,
   type AudioRole,
@@ -124,6 +125,11 @@ export const core = {
   searchPeople: (term: string): Promise<RecordChoice[]> => unwrap(commands.searchPeople(term)),
   searchRelated: (who: RecordRef | null, term: string): Promise<RecordChoice[]> =>
     unwrap(commands.searchRelated(who, term)),
+
+  /** Stores the SIP password in the OS keyring; it never comes back. */
+  setSipPassword: (password: string): Promise<null> => unwrap(commands.setSipPassword(password)),
+  /** (Re)connects the phone with the SIP settings in force. */
+  startPhone: (): Promise<RegistrationState> => unwrap(commands.startPhone()),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

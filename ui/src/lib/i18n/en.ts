@@ -7,6 +7,10 @@ export const en = {
 
   "header.connections": "Connections",
   "header.phoneNotSetUp": "Phone: not set up",
+  "header.phoneRegistered": "Phone: registered",
+  "header.phoneRegistering": "Phone: connecting…",
+  "header.phoneRetrying": "Phone: retrying in {seconds} s",
+  "header.phoneFailed": "Phone: error",
   "header.salesforceNotConnected": "Salesforce: not connected",
   "header.salesforceConnected": "Salesforce: connected",
 
@@ -95,6 +99,7 @@ export const en = {
   "settings.title": "Settings",
   "settings.audio": "Audio",
   "settings.salesforce": "Salesforce",
+  "settings.phone": "Phone",
   "settings.language": "Language",
   "settings.general": "General",
   "settings.diagnostics": "Diagnostics",
@@ -216,6 +221,19 @@ export const en = {
   "log.fix": "Some fields need a change before the log can be sent: see below.",
   "log.specProblem": "Salesforce could not be asked for the form’s choices ({message}); the layout’s own lists are used.",
   "log.required": "required",
+  "phone.userLabel": "SIP user",
+  "phone.domainLabel": "SIP domain",
+  "phone.proxyLabel": "Registrar or proxy",
+  "phone.proxyHint": "host:port, for example pbx.example.com:5060.",
+  "phone.passwordLabel": "SIP password",
+  "phone.passwordHint": "Kept in the system keyring, never on disk. Leave empty to keep the one saved.",
+  "phone.connect": "Connect",
+  "phone.connecting": "Connecting…",
+  "phone.stateRegistered": "Registered for {seconds} s.",
+  "phone.stateRegistering": "Connecting to the registrar…",
+  "phone.stateRetrying": "Not registered: {reason} Next try in {seconds} s.",
+  "phone.stateFailed": "Not registered: {reason}",
+  "phone.stateNotSetUp": "Enter the SIP user, domain, registrar and password your administrator gave you.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -116,6 +116,9 @@ export class AppState {
       case "outboxChanged":
         this.history.applySummary(event.summary);
         break;
+      case "registrationChanged":
+        if (this.status) this.status.registration = event.state;
+        break;
     }
   }
 
@@ -147,6 +150,13 @@ export class AppState {
     this.#applyStatus(await core.changeSetting(change));
     // The Salesforce status repeats the login and whether a consumer key is set.
     if (change.key.startsWith("salesforce")) await this.refreshSalesforce().catch(() => undefined);
+  }
+
+  /** Saves the password (when one is typed) and connects the phone again. */
+  async connectPhone(password: string | null): Promise<void> {
+    if (password) await core.setSipPassword(password);
+    const state = await core.startPhone();
+    if (this.status) this.status.registration = state;
   }
 
   async refreshDevices(): Promise<void> {

@@ -1,0 +1,46 @@
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/svelte";
+import App from "../src/App.svelte";
+import type { SettingChange } from "../src/lib/bindings";
+import { appStatus, emitCoreEvent, fakeCore, settings, type FakeCore } from "./fake-core";
+
+async function renderApp(core: FakeCore) {
+  render(App);
+  await vi.waitFor(() => expect(core.callsTo("take_pending_dial")).toHaveLength(1));
+  await screen.findByTestId("view-title");
+}
+
+describe("Settings → Phone", () => {
+  it("saves the account, hands the password to the core once, connects, and shows the state", async () => {
+    let current = settings();
+    const core = fakeCore({
+      change_setting: (args) => {
+        const change = args.change as SettingChange;
+        current = { ...current, [change.key]: change.value };
+        return appStatus({ settings: current });
+      },
+      set_sip_password: () => null,
+      start_phone: () => ({ state: "registering" }),
+    });
+    await renderApp(core);
+    expect(screen.getByTestId("chip-phone")).toHaveTextContent("Phone: not set up");
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    for (const [id, value] of [["input-sipUser", "alice"], ["input-sipDomain", "ringside.test"], ["input-sipProxy", "127.0.0.1:5060"]]) {
+      await fireEvent.input(screen.getByTestId(id), { target: { value } });
+    }
+    await fireEvent.input(screen.getByTestId("input-sipPassword"), { target: { value: "alice-secret" } });
+    await fireEvent.click(screen.getByTestId("phone-connect"));
+    await vi.waitFor(() => expect(core.callsTo("start_phone")).toHaveLength(1));
+    expect(core.callsTo("change_setting").map((a) => (a.change as SettingChange).key)).toEqual(["sipUser", "sipDomain", "sipProxy"]);
+    expect(core.callsTo("set_sip_password")).toEqual([{ password: "alice-secret" }]);
+    expect((screen.getByTestId("input-sipPassword") as HTMLInputElement).value).toBe("", "the password does not linger in the form");
+    expect(screen.getByTestId("chip-phone")).toHaveTextContent("Phone: connecting");
+
+    await emitCoreEvent({ type: "registrationChanged", state: { state: "registered", expiresSecs: 600, expiresAt: 1_795_000_600 } });
+    await vi.waitFor(() => expect(screen.getByTestId("chip-phone")).toHaveTextContent("Phone: registered"));
+    expect(screen.getByTestId("phone-state")).toHaveTextContent("Registered for 600 s");
+    await emitCoreEvent({ type: "registrationChanged", state: { state: "failed", reason: "the registrar refused the password" } });
+    await vi.waitFor(() => expect(screen.getByTestId("phone-state")).toHaveTextContent("refused the password"));
+    expect(screen.getByTestId("chip-phone")).toHaveTextContent("Phone: error");
+  });
+});
