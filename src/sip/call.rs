@@ -51,8 +51,9 @@ pub struct OutgoingCall {
     offer: Vec<u8>,
     invite: Option<ClientTransaction>,
     invite_branch: String,
-    answered_nonce: Option<String>,
     challenge: Option<Answering>,
+    /// The INVITE in flight carried credentials (a new, non-stale challenge = refused).
+    sent_credentials: bool,
     dialog: Option<Dialog>,
     bye: Option<ClientTransaction>,
     last_ack: Option<Vec<u8>>,
@@ -81,8 +82,8 @@ impl OutgoingCall {
             offer,
             invite: None,
             invite_branch: String::new(),
-            answered_nonce: None,
             challenge: None,
+            sent_credentials: false,
             dialog: None,
             bye: None,
             last_ack: None,
@@ -145,6 +146,7 @@ impl OutgoingCall {
             super::ALLOW,
             env!("CARGO_PKG_VERSION")
         ));
+        self.sent_credentials = self.challenge.is_some();
         if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
             let user = self.account.auth_user.as_deref().unwrap_or(&self.account.user);
@@ -272,8 +274,7 @@ impl OutgoingCall {
                 let challenge = msg.header_values(header).find_map(|v| Challenge::parse(v).ok());
                 let mut out = vec![CallOutput::Send(ack)];
                 match challenge {
-                    Some(c) if self.answered_nonce.as_deref() != Some(c.nonce.as_str()) || c.stale => {
-                        self.answered_nonce = Some(c.nonce.clone());
+                    Some(c) if !self.sent_credentials || c.stale => {
                         self.challenge = Some(Answering::new(c, code == 407));
                         out.extend(self.send_invite(now_ms));
                     }

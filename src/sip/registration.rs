@@ -65,8 +65,11 @@ pub struct Registration {
     cseq: u32,
     /// The challenge answered in the request in flight.
     challenge: Option<Answering>,
-    /// A challenge already answered once (a second 401 for it means the password is wrong).
+    /// A challenge already answered once.
     answered_nonce: Option<String>,
+    /// The request in flight carried credentials: a new challenge that is not `stale`
+    /// means they were refused (RFC 3261 §22.2), whatever its nonce.
+    sent_credentials: bool,
     tx: Option<ClientTransaction>,
     expires_asked: u32,
     unregistering: bool,
@@ -95,6 +98,7 @@ impl Registration {
             cseq: 0,
             challenge: None,
             answered_nonce: None,
+            sent_credentials: false,
             tx: None,
             unregistering: false,
             state: RegistrationState::Unregistered,
@@ -163,6 +167,7 @@ impl Registration {
             contact = self.contact_uri(),
             version = env!("CARGO_PKG_VERSION"),
         );
+        self.sent_credentials = self.challenge.is_some();
         if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
             let user = a.auth_user.as_deref().unwrap_or(&a.user);
@@ -200,9 +205,9 @@ impl Registration {
                         .unwrap_or_else(|| format!("the registrar answered {code} without a challenge"));
                     return self.fail(why);
                 };
-                if self.answered_nonce.as_deref() == Some(challenge.nonce.as_str()) && !challenge.stale {
+                if self.sent_credentials && !challenge.stale {
                     return self.fail(format!(
-                        "the registrar refused the password for {}@{} (realm {}): check the SIP password in Settings",
+                        "the registrar refused the password for {}@{} (realm {}): check the SIP password in Settings → Phone",
                         self.account.auth_user.as_deref().unwrap_or(&self.account.user),
                         self.account.domain,
                         challenge.realm
@@ -393,6 +398,20 @@ mod tests {
         let second = sent(&r.on_response(1, &answer(&first, "401 Unauthorized", challenge)));
         let out = r.on_response(2, &answer(&second, "401 Unauthorized", challenge));
         assert!(matches!(&out[..], [Output::State(RegistrationState::Failed { reason })] if reason.contains("password")), "{out:?}");
+    }
+
+    #[test]
+    fn a_fresh_challenge_after_our_credentials_also_means_a_wrong_password() {
+        let mut r = reg();
+        let first = sent(&r.start(0));
+        let second = sent(&r.on_response(1, &answer(&first, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n")));
+        let out = r.on_response(2, &answer(&second, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n"));
+        assert!(matches!(&out[..], [Output::State(RegistrationState::Failed { .. })]), "no loop of REGISTERs with new nonces: {out:?}");
+        let mut r = reg();
+        let first = sent(&r.start(0));
+        let second = sent(&r.on_response(1, &answer(&first, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n")));
+        let third = r.on_response(2, &answer(&second, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\", stale=true\r\n"));
+        assert!(matches!(&third[..], [Output::Send(_)]), "stale=true: the same password with the new nonce");
     }
 
     #[test]
