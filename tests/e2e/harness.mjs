@@ -89,9 +89,15 @@ export function ui(b, outDir) {
     text: async (id) => (await (await byId(id)).getProperty("textContent")).trim(),
     // WebKit can capture the frame before the last DOM change is painted: wait two
     // animation frames so the picture shows what the assertions saw.
+    // A screenshot is evidence for people, not an assertion: one that WebKit fails to
+    // take (a busy machine can stall it) is reported and the test goes on.
     shot: async (name) => {
-      await b.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
-      await b.saveScreenshot(join(outDir, `${name}.png`));
+      try {
+        await b.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+        await b.saveScreenshot(join(outDir, `${name}.png`));
+      } catch (e) {
+        console.log(`screenshot ${name} not taken: ${e.message}`);
+      }
     },
   };
 }
