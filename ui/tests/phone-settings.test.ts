@@ -33,7 +33,7 @@ describe("Settings → Phone", () => {
     await vi.waitFor(() => expect(core.callsTo("start_phone")).toHaveLength(1));
     expect(core.callsTo("change_setting").map((a) => (a.change as SettingChange).key)).toEqual(["sipUser", "sipDomain", "sipProxy"]);
     expect(core.callsTo("set_sip_password")).toEqual([{ password: "alice-secret" }]);
-    expect((screen.getByTestId("input-sipPassword") as HTMLInputElement).value).toBe("", "the password does not linger in the form");
+    expect((screen.getByTestId("input-sipPassword") as HTMLInputElement).value).toBe("");
     expect(screen.getByTestId("chip-phone")).toHaveTextContent("Phone: connecting");
 
     await emitCoreEvent({ type: "registrationChanged", state: { state: "registered", expiresSecs: 600, expiresAt: 1_795_000_600 } });

@@ -471,7 +471,7 @@ describe("pop in French and Japanese", () => {
 
     const chooser = await screen.findByTestId("pop-chooser");
     expect(within(chooser).getByRole("heading")).toHaveTextContent("3 fiches ont ce numéro");
-    expect(within(chooser).getAllByTestId("pop-choice").map((c) => c.querySelector(".choice-object")?.textContent)).toEqual([
+    expect(within(chooser).getAllByTestId("pop-choice").map((c) => c.querySelector(".pick-object")?.textContent)).toEqual([
       "Piste",
       "Contact",
       "Compte",
