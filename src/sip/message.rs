@@ -187,6 +187,17 @@ pub fn parse_stream(data: &[u8]) -> Result<(Message, usize), ParseError> {
     Ok((message, skipped + body_start + length))
 }
 
+/// How many bytes the first message of a stream takes, when its framing can be read
+/// (start line, header fields, one Content-Length) even if its content is refused.
+pub fn frame_length(data: &[u8]) -> Option<usize> {
+    let skipped = data.len() - skip_leading_crlf(data).len();
+    let rest = &data[skipped..];
+    let (head, body_start) = split_head(rest)?;
+    let (_, headers) = parse_head(head).ok()?;
+    let length = content_length(&headers).ok()??;
+    (rest.len() >= body_start + length).then_some(skipped + body_start + length)
+}
+
 fn fatal(e: ParseError) -> ParseError {
     match e {
         ParseError::Malformed { reason, status, .. } => ParseError::Malformed { reason, status, fatal_for_stream: true },
@@ -465,6 +476,16 @@ mod tests {
         assert_eq!(used, INVITE.len());
         assert_eq!(parse_stream(&INVITE.as_bytes()[..INVITE.len() - 2]), Err(ParseError::Incomplete));
         assert_eq!(parse_stream(b"\r\n\r\n"), Err(ParseError::Incomplete), "keep-alive CRLFs alone are not a message");
+    }
+
+    #[test]
+    fn a_refused_message_on_a_stream_can_be_skipped_when_its_framing_holds() {
+        let no_via = INVITE.replace("Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds\r\n", "");
+        let both = format!("{no_via}{INVITE}");
+        assert!(matches!(parse_stream(both.as_bytes()), Err(ParseError::Malformed { fatal_for_stream: false, .. })));
+        let skip = frame_length(both.as_bytes()).expect("its Content-Length frames it");
+        assert_eq!(skip, no_via.len());
+        assert!(parse_stream(&both.as_bytes()[skip..]).is_ok(), "the next message is read");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod call;
 pub mod header;
 pub mod message;
 pub mod registration;
+pub mod tcp;
 pub mod text;
 pub mod transaction;
 pub mod udp;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::digest::{Answering, Challenge};
 use super::message::{Contact, Message};
-use super::transaction::{ClientTransaction, TxOutcome};
+use super::transaction::{ClientTransaction, Transport, TxOutcome};
 use crate::secrets::Sensitive;
 
 /// Backoff after a failure: 2 s doubling to 5 minutes, equal jitter.
@@ -60,6 +60,7 @@ pub enum Output {
 pub struct Registration {
     account: Account,
     local: SocketAddr,
+    transport: Transport,
     call_id: String,
     from_tag: String,
     cseq: u32,
@@ -95,6 +96,7 @@ impl Registration {
             expires_asked: account.expires,
             account,
             local,
+            transport: Transport::Udp,
             cseq: 0,
             challenge: None,
             answered_nonce: None,
@@ -107,6 +109,12 @@ impl Registration {
             random,
             ids,
         }
+    }
+
+    /// Over TCP: Via and Contact say so, and nothing is resent.
+    pub fn with_transport(mut self, transport: Transport) -> Registration {
+        self.transport = transport;
+        self
     }
 
     pub fn state(&self) -> &RegistrationState {
@@ -137,7 +145,7 @@ impl Registration {
     }
 
     fn contact_uri(&self) -> String {
-        format!("sip:{}@{};transport=udp", self.account.user, self.local)
+        format!("sip:{}@{};transport={}", self.account.user, self.local, self.transport.uri_param())
     }
 
     fn send_register(&mut self, now_ms: i64, mut out: Vec<Output>) -> Vec<Output> {
@@ -149,7 +157,7 @@ impl Registration {
         let aor = format!("sip:{}@{}", a.user, a.domain);
         let mut msg = format!(
             "REGISTER {request_uri} SIP/2.0\r\n\
-             Via: SIP/2.0/UDP {local};branch={branch};rport\r\n\
+             Via: SIP/2.0/{via} {local};branch={branch};rport\r\n\
              Max-Forwards: 70\r\n\
              From: <{aor}>;tag={tag}\r\n\
              To: <{aor}>\r\n\
@@ -161,6 +169,7 @@ impl Registration {
              User-Agent: Ringside/{version}\r\n",
             allow = super::ALLOW,
             local = self.local,
+            via = self.transport.via_name(),
             tag = self.from_tag,
             call_id = self.call_id,
             cseq = self.cseq,
@@ -175,7 +184,7 @@ impl Registration {
         }
         msg.push_str("Content-Length: 0\r\n\r\n");
         let bytes = msg.into_bytes();
-        self.tx = Some(ClientTransaction::new(branch, bytes.clone(), false, now_ms));
+        self.tx = Some(ClientTransaction::new(branch, bytes.clone(), self.transport.reliable(), now_ms));
         out.push(Output::Send(bytes));
         out
     }

@@ -4,6 +4,36 @@
 //! T2 until a response; Timer F (64·T1) ends it with a timeout. Over a reliable
 //! transport nothing is resent.
 
+/// How requests travel: over UDP the transaction layer resends; over a stream it
+/// never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// As the Via header writes it.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+
+    /// As a SIP URI's `transport=` parameter writes it.
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+
+    pub fn reliable(self) -> bool {
+        self == Transport::Tcp
+    }
+}
+
 /// RFC 3261's default timer values (milliseconds).
 pub const T1_MS: i64 = 500;
 pub const T2_MS: i64 = 4_000;

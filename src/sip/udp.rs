@@ -26,6 +26,15 @@ pub struct RegistrationHandle {
 }
 
 impl RegistrationHandle {
+    pub(super) fn new(
+        states: watch::Receiver<RegistrationState>,
+        local: SocketAddr,
+        stop: oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<()>,
+    ) -> RegistrationHandle {
+        RegistrationHandle { states, local, stop: Some(stop), task }
+    }
+
     /// Waits until the state satisfies `done` (or `timeout` passes) and returns it.
     pub async fn wait_for(&mut self, timeout: Duration, done: impl Fn(&RegistrationState) -> bool) -> RegistrationState {
         let _ = tokio::time::timeout(timeout, self.states.wait_for(|s| done(s))).await;

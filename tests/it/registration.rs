@@ -34,6 +34,7 @@ impl Drop for Daemon {
 pub(crate) struct Kamailio {
     _daemon: Daemon,
     pub addr: SocketAddr,
+    pub tcp: SocketAddr,
 }
 
 fn free_udp_port() -> u16 {
@@ -52,8 +53,9 @@ pub(crate) fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
     }
     let dir = tempfile::tempdir().unwrap();
     let udp = free_udp_port();
+    let tcp = free_tcp_port();
     let mut cmd = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/kamailio/start"));
-    cmd.arg(udp.to_string()).arg(free_tcp_port().to_string()).env("TESTBED_DIR", dir.path());
+    cmd.arg(udp.to_string()).arg(tcp.to_string()).env("TESTBED_DIR", dir.path());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -61,7 +63,7 @@ pub(crate) fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
     let log = std::fs::File::create(std::env::temp_dir().join(format!("ringside-kamailio-{udp}.log"))).unwrap();
     let child = cmd.stdout(Stdio::null()).stderr(log).spawn().expect("the testbed script runs");
     let addr: SocketAddr = format!("127.0.0.1:{udp}").parse().unwrap();
-    let k = Kamailio { _daemon: Daemon::new(child, dir), addr };
+    let k = Kamailio { _daemon: Daemon::new(child, dir), addr, tcp: format!("127.0.0.1:{tcp}").parse().unwrap() };
     let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
     probe.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
     let options = format!(
@@ -101,6 +103,15 @@ async fn a_rep_registers_with_digest_refreshes_on_the_registrars_terms_and_unreg
     let state = short.wait_for(Duration::from_secs(10), settled).await;
     assert!(matches!(state, RegistrationState::Registered { expires_secs: 60, .. }), "{state:?}");
     short.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_over_tcp_frames_the_stream_and_unregisters() {
+    let Some(k) = kamailio(&[]) else { return };
+    let mut reg = ringside::sip::tcp::register(account("alice", "alice-secret", 600), k.tcp, Arc::new(SystemClock)).await.unwrap();
+    let state = reg.wait_for(Duration::from_secs(10), settled).await;
+    assert!(matches!(state, RegistrationState::Registered { expires_secs: 600, .. }), "{state:?}");
+    assert_eq!(reg.stop().await, RegistrationState::Unregistered);
 }
 
 #[tokio::test(flavor = "multi_thread")]
