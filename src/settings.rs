@@ -82,6 +82,8 @@ pub struct Settings {
     pub sip_user: String,
     pub sip_domain: String,
     pub sip_proxy: String,
+    /// `udp` (the default) or `tcp`.
+    pub sip_transport: String,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -96,11 +98,12 @@ pub enum SettingChange {
     SipUser(String),
     SipDomain(String),
     SipProxy(String),
+    SipTransport(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -126,6 +129,7 @@ const KEY_SF_PORT: &str = "salesforceCallbackPort";
 const KEY_SIP_USER: &str = "sipUser";
 const KEY_SIP_DOMAIN: &str = "sipDomain";
 const KEY_SIP_PROXY: &str = "sipProxy";
+const KEY_SIP_TRANSPORT: &str = "sipTransport";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -141,6 +145,7 @@ impl SettingChange {
             KEY_SIP_USER => Ok(SettingChange::SipUser(value.to_string())),
             KEY_SIP_DOMAIN => Ok(SettingChange::SipDomain(value.to_string())),
             KEY_SIP_PROXY => Ok(SettingChange::SipProxy(value.to_string())),
+            KEY_SIP_TRANSPORT => Ok(SettingChange::SipTransport(value.to_string())),
             other => Err(SettingsError::UnknownKey(other.to_string())),
         }
     }
@@ -180,6 +185,7 @@ impl Settings {
             sip_user: read(&table, KEY_SIP_USER)?.unwrap_or_default(),
             sip_domain: read(&table, KEY_SIP_DOMAIN)?.unwrap_or_default(),
             sip_proxy: read(&table, KEY_SIP_PROXY)?.unwrap_or_default(),
+            sip_transport: read(&table, KEY_SIP_TRANSPORT)?.unwrap_or_else(|| "udp".to_string()),
         })
     }
 }
@@ -233,6 +239,13 @@ pub fn apply(
         SettingChange::SalesforceCallbackPort(port) => store.settings().put(KEY_SF_PORT, &json(port))?,
         SettingChange::SipUser(raw) => put_or_clear(store, KEY_SIP_USER, raw.trim(), sip_user_ok, "A SIP user is letters, digits and . - _ ! ~ * ' ( ) & = + $ , ; ? / (as in alice or 2041).")?,
         SettingChange::SipDomain(raw) => put_or_clear(store, KEY_SIP_DOMAIN, raw.trim(), host_ok, "A SIP domain is a host name or address, such as pbx.example.com.")?,
+        SettingChange::SipTransport(raw) => {
+            let t = raw.trim().to_ascii_lowercase();
+            if t != "udp" && t != "tcp" {
+                return Err(SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: the SIP transport is udp or tcp (TLS and WebSocket are not available yet).")));
+            }
+            store.settings().put(KEY_SIP_TRANSPORT, &json(&t))?
+        }
         SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is host:port, such as pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }
     Ok(Settings::load(store, system)?)

@@ -409,6 +409,7 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         sip_user: String::new(),
         sip_domain: String::new(),
         sip_proxy: String::new(),
+        sip_transport: "udp".into(),
     }
 }
 

@@ -85,10 +85,15 @@ impl Engine {
             password: Sensitive::new(password.expose().clone()),
             expires: 600,
         };
-        let handle = match crate::sip::udp::register(account, server, self.clock.clone()).await {
+        let registered = if settings.sip_transport == "tcp" {
+            crate::sip::tcp::register(account, server, self.clock.clone()).await
+        } else {
+            crate::sip::udp::register(account, server, self.clock.clone()).await
+        };
+        let handle = match registered {
             Ok(h) => h,
             Err(e) => {
-                self.set_registration(RegistrationState::Failed { reason: format!("No network socket for SIP: {e}") });
+                self.set_registration(RegistrationState::Failed { reason: format!("{} cannot be reached over {}: {e}", settings.sip_proxy, settings.sip_transport.to_uppercase()) });
                 return self.registration();
             }
         };

@@ -1,8 +1,8 @@
 //! SIP, the signalling half of a call. Layers: the message (framing, parsing, typed
 //! header fields — RFC 3261 §7, §20, §25 — checked against the RFC 4475 torture
-//! messages and fuzzed), Digest authentication, the client non-INVITE transaction,
-//! and registration; all without I/O. `udp` is the one driver so far: it owns a
-//! socket and the timers of one registration.
+//! messages and fuzzed), Digest authentication, the client transactions, registration
+//! and the outgoing call; all without I/O. The drivers (`udp`, `tcp`) own a socket and
+//! the timers, and feed those cores bytes and time.
 
 pub mod digest;
 pub mod call;

@@ -175,5 +175,22 @@ async fn the_engine_registers_the_account_from_settings_and_the_keyring() {
     assert!(matches!(engine.status().registration, RegistrationState::Registered { .. }));
     engine.stop_phone().await;
     assert_eq!(engine.registration(), RegistrationState::Unregistered);
+
+    // The same account over TCP, as Settings → Phone → Transport chooses it.
+    engine.change_setting(&SettingChange::SipTransport("tcp".into())).unwrap();
+    engine.change_setting(&SettingChange::SipProxy(k.tcp.to_string())).unwrap();
+    assert!(engine.change_setting(&SettingChange::SipTransport("carrier-pigeon".into())).is_err());
+    engine.start_phone().await;
+    let over_tcp = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if matches!(engine.registration(), RegistrationState::Registered { .. }) {
+                return;
+            }
+            let _ = events.recv().await;
+        }
+    })
+    .await;
+    assert!(over_tcp.is_ok(), "registered over TCP: {:?}", engine.registration());
+    engine.stop_phone().await;
     let _ = engine.keyring().delete(&ringside::app::phone::password_item("alice", "ringside.test"));
 }

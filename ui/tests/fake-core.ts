@@ -58,6 +58,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     sipUser: "",
     sipDomain: "",
     sipProxy: "",
+    sipTransport: "udp",
     ...overrides,
   };
 }

@@ -225,6 +225,7 @@ export const en = {
   "phone.domainLabel": "SIP domain",
   "phone.proxyLabel": "Registrar or proxy",
   "phone.proxyHint": "host:port, for example pbx.example.com:5060.",
+  "phone.transportLabel": "Transport",
   "phone.passwordLabel": "SIP password",
   "phone.passwordHint": "Kept in the system keyring, never on disk. Leave empty to keep the one saved.",
   "phone.connect": "Connect",

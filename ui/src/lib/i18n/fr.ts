@@ -225,6 +225,7 @@ export const fr: Messages = {
   "phone.domainLabel": "Domaine SIP",
   "phone.proxyLabel": "Serveur d’enregistrement ou proxy",
   "phone.proxyHint": "hôte:port, par exemple pbx.example.com:5060.",
+  "phone.transportLabel": "Transport",
   "phone.passwordLabel": "Mot de passe SIP",
   "phone.passwordHint": "Conservé dans le trousseau du système, jamais sur le disque. Laissez vide pour garder celui enregistré.",
   "phone.connect": "Connecter",

@@ -223,6 +223,7 @@ export const ja: Messages = {
   "phone.domainLabel": "SIP ドメイン",
   "phone.proxyLabel": "レジストラまたはプロキシ",
   "phone.proxyHint": "ホスト:ポート（例：pbx.example.com:5060）。",
+  "phone.transportLabel": "トランスポート",
   "phone.passwordLabel": "SIP パスワード",
   "phone.passwordHint": "システムのキーリングに保存され、ディスクには書き込まれません。保存済みのものを使う場合は空欄のままにしてください。",
   "phone.connect": "接続",
