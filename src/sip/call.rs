@@ -252,7 +252,15 @@ impl OutgoingCall {
             tx.on_response(code, now_ms);
         }
         match code {
-            100 => self.set(CallState::Trying),
+            100 => {
+                // A 100 is provisional too: from now on a CANCEL may be sent.
+                self.provisional = true;
+                let mut out = self.set(CallState::Trying);
+                if self.cancel_pending {
+                    out.extend(self.send_cancel(now_ms));
+                }
+                out
+            }
             101..=199 => {
                 self.provisional = true;
                 let mut out = self.set(CallState::Ringing);

@@ -172,7 +172,8 @@ pub async fn call(
     let mut media: Option<tokio::task::JoinHandle<()>> = None;
     let mut report = CallReport { states: vec![], negotiated: None, rtp_sent: 0, rtp_received: 0, rtp_dropped: 0, answer_latency_us: None };
     let mut hang_up_at: Option<tokio::time::Instant> = None;
-    let end_by = tokio::time::Instant::now() + give_up;
+    let mut end_by = tokio::time::Instant::now() + give_up;
+    let mut cancelling = false;
     let mut outputs = call.start(clock.now_ms());
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut received_at: Option<std::time::Instant> = None;
@@ -208,8 +209,16 @@ pub async fn call(
         }
         let now = tokio::time::Instant::now();
         if now >= end_by {
-            report.states.push(CallState::Ended { reason: "gave up waiting".into(), code: None });
-            break;
+            if cancelling {
+                report.states.push(CallState::Ended { reason: "gave up waiting".into(), code: None });
+                break;
+            }
+            // Not answered in time: cancel (or hang up) properly, then give it a few
+            // seconds to end.
+            cancelling = true;
+            end_by = now + STOP_GRACE;
+            outputs = call.hang_up(clock.now_ms());
+            continue;
         }
         let timer = call
             .next_wakeup()

@@ -102,3 +102,74 @@ async fn a_call_to_nobody_ends_with_the_reason_after_the_proxy_challenge() {
         other => panic!("{other:?}"),
     }
 }
+
+/// SIPp running `scenario` once as the far end on a free port of 127.0.0.1.
+fn sipp(scenario: &str) -> Option<(Daemon, std::net::SocketAddr)> {
+    if Command::new("sipp").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+        eprintln!("skipped: sipp is not installed");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("sipp")
+        .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp starts");
+    // SIPp binds at once; give it a moment to open the socket.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    for _ in 0..50 {
+        if std::net::UdpSocket::bind(addr).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((Daemon::new(child, dir), addr))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_phone_ends_the_call_as_busy_and_the_486_is_acked() {
+    let Some((mut sipp, addr)) = sipp("busy.xml") else { return };
+    let report = ringside::sip::udp::call(
+        account("alice", "unused", 600),
+        addr,
+        format!("sip:service@{addr}"),
+        Duration::from_secs(1),
+        Duration::from_secs(10),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.states,
+        vec![CallState::Trying, CallState::Ringing, CallState::Ended { reason: "busy".into(), code: Some(486) }],
+    );
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "SIPp got the ACK of its 486");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_nobody_answers_is_cancelled_when_the_caller_gives_up() {
+    let Some((mut sipp, addr)) = sipp("ring-forever.xml") else { return };
+    let report = ringside::sip::udp::call(
+        account("alice", "unused", 600),
+        addr,
+        format!("sip:service@{addr}"),
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.states.last(),
+        Some(&CallState::Ended { reason: "cancelled".into(), code: Some(487) }),
+        "CANCEL, then 487 ACKed: {:?}",
+        report.states
+    );
+    // SIPp ends with status 0 only when its whole scenario (CANCEL, 200, 487, ACK) ran.
+    let status = sipp.wait_for_exit(Duration::from_secs(5));
+    assert_eq!(status, Some(0), "the far end saw the whole CANCEL exchange");
+}

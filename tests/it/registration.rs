@@ -21,12 +21,26 @@ impl Daemon {
     pub(crate) fn new(child: Child, dir: tempfile::TempDir) -> Daemon {
         Daemon { child, _dir: dir }
     }
+
+    /// The exit status, if the program ends by itself within `timeout`.
+    pub(crate) fn wait_for_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
         // SIGTERM lets a main process stop its children; SIGKILL would leave them.
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).stderr(Stdio::null()).status();
+        }
         let _ = self.child.wait();
     }
 }
