@@ -11,6 +11,26 @@ async function renderApp(core: FakeCore) {
 }
 
 describe("Settings → Phone", () => {
+  it("keeps a state the core announced while Connect was still answering", async () => {
+    let release: (() => void) | undefined;
+    const core = fakeCore({
+      set_sip_password: () => null,
+      start_phone: () =>
+        new Promise((resolve) => {
+          release = () => resolve({ state: "registering" });
+        }),
+    });
+    await renderApp(core);
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    await fireEvent.input(screen.getByTestId("input-sipPassword"), { target: { value: "x" } });
+    await fireEvent.click(screen.getByTestId("phone-connect"));
+    await vi.waitFor(() => expect(release).toBeDefined());
+    await emitCoreEvent({ type: "registrationChanged", state: { state: "failed", reason: "the registrar refused the password" } });
+    release!();
+    await vi.waitFor(() => expect(screen.getByTestId("phone-connect")).not.toBeDisabled());
+    expect(screen.getByTestId("phone-state")).toHaveTextContent("refused the password");
+  });
+
   it("saves the account, hands the password to the core once, connects, and shows the state", async () => {
     let current = settings();
     const core = fakeCore({

@@ -46,6 +46,8 @@ export class AppState {
   #nextNoticeId = 1;
   // Bumped by every `salesforceChanged`: a status read that started before one is stale.
   #salesforceVersion = 0;
+  // Bumped by every `registrationChanged`: a command's answer older than one is stale.
+  #registrationVersion = 0;
   // Notices the rep dismissed; a status listing them again does not bring them
   // back, a fresh `notice` event (a new occurrence) does.
   #dismissed = new Set<string>();
@@ -117,6 +119,7 @@ export class AppState {
         this.history.applySummary(event.summary);
         break;
       case "registrationChanged":
+        this.#registrationVersion++;
         if (this.status) this.status.registration = event.state;
         break;
     }
@@ -155,8 +158,10 @@ export class AppState {
   /** Saves the password (when one is typed) and connects the phone again. */
   async connectPhone(password: string | null): Promise<void> {
     if (password) await core.setSipPassword(password);
+    const version = this.#registrationVersion;
     const state = await core.startPhone();
-    if (this.status) this.status.registration = state;
+    // The registration may have moved on (an event) before this answer arrived.
+    if (this.status && version === this.#registrationVersion) this.status.registration = state;
   }
 
   async refreshDevices(): Promise<void> {
