@@ -513,10 +513,9 @@ impl Engine {
             Ok(records) => records.into_iter().next(),
             Err(e) => return self.apply_verdict(log, o, &outbox::request_failed(&e), report),
         };
-        let Some(contact_id) = found.as_ref().and_then(|r| r.str("ConvertedContactId")).map(String::from) else {
+        let Some((record, contact_id)) = found.and_then(|r| r.str("ConvertedContactId").map(String::from).map(|id| (r, id))) else {
             return self.apply_verdict(log, o, &Verdict::ConvertedLead, report);
         };
-        let record = found.expect("read above");
         let mut content = log.content.clone();
         content.who = Some(RecordRef {
             object: "Contact".into(),

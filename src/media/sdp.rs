@@ -189,7 +189,6 @@ impl Sdp {
                 return Err(SdpError::Line { line: n, reason: format!("\u{201c}{}\u{201d} is not type=value", line.chars().take(40).collect::<String>()) });
             }
             let (kind, value) = (bytes[0] as char, &line[2..]);
-            let in_media = !sdp.media.is_empty();
             match kind {
                 'o' => {
                     let p: Vec<&str> = value.split_whitespace().collect();
@@ -231,13 +230,10 @@ impl Sdp {
                         None => sdp.attributes.push(a),
                     }
                 }
-                _ => {
-                    if in_media {
-                        sdp.media.last_mut().expect("in media").other.push(line.to_string());
-                    } else {
-                        sdp.other.push(line.to_string());
-                    }
-                }
+                _ => match sdp.media.last_mut() {
+                    Some(m) => m.other.push(line.to_string()),
+                    None => sdp.other.push(line.to_string()),
+                },
             }
         }
         sdp.origin = origin.ok_or(SdpError::Missing("o="))?;

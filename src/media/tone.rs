@@ -63,10 +63,12 @@ pub async fn run(socket: Arc<UdpSocket>, remote: SocketAddr, payload_type: u8, c
     let step = 2.0 * std::f64::consts::PI * 440.0 / 8_000.0;
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut buf = vec![0u8; 2048];
+    // One packet buffer for the whole call: nothing is allocated per packet.
+    let mut packet = Vec::with_capacity(172);
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let mut packet = Vec::with_capacity(172);
+                packet.clear();
                 packet.extend_from_slice(&[0x80, payload_type & 0x7F]);
                 packet.extend_from_slice(&seq.to_be_bytes());
                 packet.extend_from_slice(&timestamp.to_be_bytes());

@@ -169,8 +169,7 @@ impl OutgoingCall {
     }
 
     /// A request inside the dialog (ACK for the 2xx, BYE), along the route set.
-    fn in_dialog(&mut self, method: &str, cseq: u32) -> (String, Vec<u8>) {
-        let d = self.dialog.as_ref().expect("in a dialog");
+    fn in_dialog(&mut self, d: &Dialog, method: &str, cseq: u32) -> (String, Vec<u8>) {
         let branch = format!("z9hG4bK{}", (self.ids)());
         let mut msg = format!(
             "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\n",
@@ -324,8 +323,9 @@ impl OutgoingCall {
             })
             .unwrap_or_else(|| self.target.clone());
         let route: Vec<String> = msg.record_route.iter().rev().map(|r| format!("<{}>", r.uri)).collect();
-        self.dialog = Some(Dialog { remote_tag, remote_target, route, cseq: self.cseq });
-        let (_, ack) = self.in_dialog("ACK", self.cseq);
+        let dialog = Dialog { remote_tag, remote_target, route, cseq: self.cseq };
+        let (_, ack) = self.in_dialog(&dialog, "ACK", self.cseq);
+        self.dialog = Some(dialog);
         self.last_ack = Some(ack.clone());
         let mut out = vec![CallOutput::Send(ack)];
         if !msg.body.is_empty() {
@@ -347,10 +347,11 @@ impl OutgoingCall {
     }
 
     fn hang_up_answered(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        let Some(d) = self.dialog.as_mut() else { return vec![] };
+        let Some(mut d) = self.dialog.take() else { return vec![] };
         d.cseq += 1;
         let cseq = d.cseq;
-        let (branch, bye) = self.in_dialog("BYE", cseq);
+        let (branch, bye) = self.in_dialog(&d, "BYE", cseq);
+        self.dialog = Some(d);
         self.bye = Some(ClientTransaction::new(branch, bye.clone(), false, now_ms));
         vec![CallOutput::Send(bye)]
     }

@@ -205,7 +205,7 @@ impl Registration {
             200..=299 => self.registered(now_ms, msg),
             401 | 407 => {
                 let header = if code == 401 { "WWW-Authenticate" } else { "Proxy-Authenticate" };
-                let parsed = msg.header_values(header).map(Challenge::parse).find(|c| c.is_ok()).map(Result::unwrap);
+                let parsed = msg.header_values(header).find_map(|v| Challenge::parse(v).ok());
                 let Some(challenge) = parsed else {
                     let why = msg
                         .header_values(header)

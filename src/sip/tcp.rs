@@ -14,7 +14,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::registration::{Account, Output, Registration, RegistrationState};
 use super::transaction::Transport;
-use super::udp::RegistrationHandle;
+use super::udp::{token, RegistrationHandle};
 use super::ParseError;
 use crate::clock::Clock;
 
@@ -24,10 +24,6 @@ const RECONNECT_MAX: Duration = Duration::from_secs(300);
 const STOP_GRACE: Duration = Duration::from_secs(5);
 /// A peer that sends this much without completing a message is not a SIP server.
 const MAX_BUFFER: usize = 256 * 1024;
-
-fn token() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
 
 /// Registers `account` with the registrar at `server` over TCP.
 pub async fn register(account: Account, server: SocketAddr, clock: Arc<dyn Clock>) -> std::io::Result<RegistrationHandle> {
@@ -125,14 +121,7 @@ async fn run_connection(
                 return Ended::Stopped;
             }
         }
-        let wait = reg
-            .next_wakeup()
-            .map(|at| Duration::from_millis((at - clock.now_ms()).max(0) as u64))
-            .unwrap_or(Duration::from_secs(3_600));
-        let wait = match stopping_until {
-            Some(until) => wait.min(until.saturating_duration_since(tokio::time::Instant::now())),
-            None => wait,
-        };
+        let wait = super::udp::next_wait(&reg, clock.as_ref(), stopping_until);
         tokio::select! {
             read = rd.read(&mut chunk) => match read {
                 Ok(0) => return lost(stopping_until.is_some(), "the registrar closed the TCP connection".into()),

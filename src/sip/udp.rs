@@ -55,14 +55,27 @@ impl RegistrationHandle {
 /// A socket connected to `server`; connecting picks the interface that reaches it,
 /// whose address is what the Via and Contact say.
 async fn connected_socket(server: SocketAddr) -> std::io::Result<(UdpSocket, SocketAddr)> {
-    let bind: SocketAddr = if server.is_ipv6() { "[::]:0".parse().expect("address") } else { "0.0.0.0:0".parse().expect("address") };
-    let socket = UdpSocket::bind(bind).await?;
+    let any: std::net::IpAddr = if server.is_ipv6() { std::net::Ipv6Addr::UNSPECIFIED.into() } else { std::net::Ipv4Addr::UNSPECIFIED.into() };
+    let socket = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
     socket.connect(server).await?;
     let local = socket.local_addr()?;
     Ok((socket, local))
 }
 
-fn token() -> String {
+/// How long a registration driver may sleep: until the registration's next timer,
+/// and no later than the end of an unregistration in progress.
+pub(super) fn next_wait(reg: &Registration, clock: &dyn Clock, stopping_until: Option<tokio::time::Instant>) -> Duration {
+    let wait = reg
+        .next_wakeup()
+        .map(|at| Duration::from_millis((at - clock.now_ms()).max(0) as u64))
+        .unwrap_or(Duration::from_secs(3_600));
+    match stopping_until {
+        Some(until) => wait.min(until.saturating_duration_since(tokio::time::Instant::now())),
+        None => wait,
+    }
+}
+
+pub(super) fn token() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
@@ -100,14 +113,7 @@ pub async fn register(account: Account, server: SocketAddr, clock: Arc<dyn Clock
                     break;
                 }
             }
-            let wait = reg
-                .next_wakeup()
-                .map(|at| Duration::from_millis((at - clock.now_ms()).max(0) as u64))
-                .unwrap_or(Duration::from_secs(3_600));
-            let wait = match stopping_until {
-                Some(until) => wait.min(until.saturating_duration_since(tokio::time::Instant::now())),
-                None => wait,
-            };
+            let wait = next_wait(&reg, clock.as_ref(), stopping_until);
             tokio::select! {
                 received = socket.recv(&mut buf) => match received {
                     Ok(n) => match super::parse_datagram(&buf[..n]) {

@@ -283,7 +283,8 @@ impl<'s> CallLogs<'s> {
         let mut stmt = self.store.conn().prepare(&sql)?;
         let rows = stmt.query_map(params![force, now_ms, limit as i64], |r| {
             let (log, _) = read_log(r)?;
-            Ok((log, read_outbox(r, 22)?.expect("joined outbox row")))
+            // An inner join: the outbox columns are always there.
+            Ok((log, read_outbox(r, 22)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
