@@ -7,6 +7,7 @@
 //! no sound card each become a [`Notice`] and the engine runs with what it has.
 
 mod calllog;
+mod calllog_search;
 mod crm;
 pub mod phone;
 pub mod diagnostics;
@@ -24,7 +25,8 @@ use tokio::sync::broadcast;
 
 pub use error::{AppError, ErrorCode};
 pub use events::{DesktopNotification, Event, Notice, NoticeCode};
-pub use calllog::{DrainReport, EndedCall, RecordChoice, SaveOutcome};
+pub use calllog::{DrainReport, EndedCall, SaveOutcome};
+pub use calllog_search::RecordChoice;
 pub use crm::SalesforceStatus;
 pub use links::DialTarget;
 
