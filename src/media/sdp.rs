@@ -372,6 +372,95 @@ pub fn negotiate(remote: &Sdp, supported: &[Codec]) -> Result<Negotiated, String
     Ok(Negotiated { codec, payload_type, rate, telephone_event, remote: remote_addr, direction: audio.direction(remote) })
 }
 
+impl Direction {
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::SendOnly)
+    }
+
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+
+    fn from_flags(send: bool, receive: bool) -> Direction {
+        match (send, receive) {
+            (true, true) => Direction::SendRecv,
+            (true, false) => Direction::SendOnly,
+            (false, true) => Direction::RecvOnly,
+            (false, false) => Direction::Inactive,
+        }
+    }
+}
+
+/// One call's side of the offer/answer exchange (RFC 3264): our address, RTP port and
+/// codecs, the session id and a version that goes up with every new description.
+#[derive(Debug, Clone)]
+pub struct SdpAgent {
+    address: IpAddr,
+    port: u16,
+    session_id: u64,
+    version: u64,
+    codecs: Vec<Codec>,
+}
+
+impl SdpAgent {
+    pub fn new(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec]) -> SdpAgent {
+        SdpAgent { address, port, session_id, version: session_id, codecs: codecs.to_vec() }
+    }
+
+    pub fn codecs(&self) -> &[Codec] {
+        &self.codecs
+    }
+
+    /// A new offer; `direction` is what we want (sendonly puts the other side on hold).
+    pub fn offer(&mut self, direction: Direction) -> Vec<u8> {
+        let mut sdp = offer(self.address, self.port, self.session_id, &self.codecs, direction);
+        sdp.origin.version = self.version;
+        self.version += 1;
+        sdp.to_text().into_bytes()
+    }
+
+    /// Answers `remote_offer`: the offerer's first codec we support, its telephone-event
+    /// payload type, and a direction that is both what the offer allows and what we
+    /// want (`ours`). Err → 488 Not Acceptable Here, with the reason.
+    pub fn answer(&mut self, remote_offer: &[u8], ours: Direction) -> Result<(Vec<u8>, Negotiated), String> {
+        let remote = Sdp::parse(remote_offer).map_err(|e| e.to_string())?;
+        let mut n = negotiate(&remote, &self.codecs)?;
+        let allowed = n.direction.answer();
+        let direction = Direction::from_flags(allowed.sends() && ours.sends(), allowed.receives() && ours.receives());
+        let mut formats = vec![n.payload_type.to_string()];
+        let mut attributes = vec![("rtpmap".to_string(), Some(format!("{} {}/{}", n.payload_type, n.codec, n.rate)))];
+        if let Some(te) = n.telephone_event {
+            formats.push(te.to_string());
+            attributes.push(("rtpmap".into(), Some(format!("{te} telephone-event/8000"))));
+            attributes.push(("fmtp".into(), Some(format!("{te} 0-16"))));
+        }
+        attributes.push(("ptime".into(), Some("20".into())));
+        attributes.push((direction.attr().to_string(), None));
+        let answer = Sdp {
+            origin: Origin { username: "ringside".into(), session_id: self.session_id.to_string(), version: self.version, address: self.address.to_string() },
+            session_name: "Ringside call".into(),
+            connection: Some(self.address),
+            attributes: vec![],
+            media: vec![Media { kind: "audio".into(), port: self.port, proto: "RTP/AVP".into(), formats, connection: None, attributes, other: vec![] }],
+            other: vec!["t=0 0".into()],
+        };
+        self.version += 1;
+        // What we do from now on: our direction, with the far end's address.
+        n.direction = direction;
+        Ok((answer.to_text().into_bytes(), n))
+    }
+
+    /// Reads the answer to our offer: the codec, where to send, and how the answer's
+    /// direction limits ours (an answer of recvonly to our sendrecv: we send only).
+    pub fn accept_answer(&self, remote_answer: &[u8], ours: Direction) -> Result<Negotiated, String> {
+        let remote = Sdp::parse(remote_answer).map_err(|e| e.to_string())?;
+        let mut n = negotiate(&remote, &self.codecs)?;
+        let theirs = n.direction;
+        n.direction = Direction::from_flags(ours.sends() && theirs.receives(), ours.receives() && theirs.sends());
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,5 +493,30 @@ mod tests {
         assert!(matches!(Sdp::parse(b"v=0\r\ns=-\r\n"), Err(SdpError::Missing("o="))));
         let no_common = Sdp::parse(BARESIP.replace("8 0 101", "18 101").as_bytes()).unwrap();
         assert!(negotiate(&no_common, &[PCMU]).unwrap_err().contains("no common codec"));
+    }
+
+    #[test]
+    fn answers_follow_the_offer_and_our_hold() {
+        let mut agent = SdpAgent::new("127.0.0.1".parse().unwrap(), 4_000, 7, &[PCMU, PCMA]);
+        let (body, n) = agent.answer(BARESIP.as_bytes(), Direction::SendRecv).unwrap();
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.contains("m=audio 4000 RTP/AVP 8 101\r\n"), "{text}");
+        assert!(text.contains("a=sendrecv"), "{text}");
+        assert_eq!(n.direction, Direction::SendRecv);
+        // They put us on hold (sendonly): we answer recvonly; both holding: inactive.
+        let held = BARESIP.replace("a=sendrecv", "a=sendonly");
+        let (body, n) = agent.answer(held.as_bytes(), Direction::SendRecv).unwrap();
+        assert!(String::from_utf8(body).unwrap().contains("a=recvonly"));
+        assert_eq!(n.direction, Direction::RecvOnly);
+        let (body, _) = agent.answer(held.as_bytes(), Direction::SendOnly).unwrap();
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.contains("a=inactive"), "{text}");
+        assert!(text.contains("o=ringside 7 9 IN IP4"), "the version went up with each answer: {text}");
+        let offer = String::from_utf8(agent.offer(Direction::SendOnly)).unwrap();
+        assert!(offer.contains("o=ringside 7 10 ") && offer.contains("a=sendonly"), "{offer}");
+        // Our hold offer answered recvonly: we send, we do not receive.
+        let answer = BARESIP.replace("a=sendrecv", "a=recvonly");
+        assert_eq!(agent.accept_answer(answer.as_bytes(), Direction::SendOnly).unwrap().direction, Direction::SendOnly);
+        assert!(agent.answer(b"v=0\r\n", Direction::SendRecv).is_err());
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
 
 /// µ-law (G.711) of one linear 16-bit sample.
 pub fn ulaw(sample: i16) -> u8 {
@@ -51,11 +52,109 @@ pub struct RtpCounters {
     pub received: AtomicU32,
     /// Datagrams on the RTP port that were not RTP (or came from elsewhere).
     pub dropped: AtomicU32,
+    /// RFC 4733 event packets sent (each digit is several).
+    pub events_sent: AtomicU32,
 }
 
-/// Sends the tone to `remote` every 20 ms and counts what arrives from it, until the
-/// task is aborted.
-pub async fn run(socket: Arc<UdpSocket>, remote: SocketAddr, payload_type: u8, counters: Arc<RtpCounters>) {
+/// What the stream does now; the call changes it with every offer/answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Control {
+    remote: Option<SocketAddr>,
+    payload_type: u8,
+    telephone_event: Option<u8>,
+    send: bool,
+    muted: bool,
+}
+
+/// The tone backend of one call: a bound RTP socket and the task that sends the tone
+/// (or silence when muted, nothing on hold) and counts what arrives.
+pub struct ToneMedia {
+    port: u16,
+    control: watch::Sender<Control>,
+    digits: mpsc::UnboundedSender<char>,
+    counters: Arc<RtpCounters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ToneMedia {
+    /// Binds an RTP port on `ip` (the address the SIP side advertises).
+    pub async fn bind(ip: std::net::IpAddr) -> std::io::Result<ToneMedia> {
+        let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let port = socket.local_addr()?.port();
+        let (control, rx) = watch::channel(Control::default());
+        let (digits, digits_rx) = mpsc::unbounded_channel();
+        let counters = Arc::new(RtpCounters::default());
+        let task = tokio::spawn(run(socket, rx, digits_rx, counters.clone()));
+        Ok(ToneMedia { port, control, digits, counters, task })
+    }
+}
+
+impl Drop for ToneMedia {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl super::MediaBackend for ToneMedia {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn apply(&mut self, n: &super::sdp::Negotiated) {
+        self.control.send_modify(|c| {
+            c.remote = n.remote;
+            c.payload_type = n.payload_type;
+            c.telephone_event = n.telephone_event;
+            c.send = n.direction.sends();
+        });
+    }
+
+    fn set_muted(&mut self, muted: bool) {
+        self.control.send_modify(|c| c.muted = muted);
+    }
+
+    fn send_dtmf(&mut self, digit: char) -> bool {
+        let c = *self.control.borrow();
+        if c.telephone_event.is_none() || c.remote.is_none() || event_code(digit).is_none() {
+            return false;
+        }
+        self.digits.send(digit).is_ok()
+    }
+
+    fn stats(&self) -> super::MediaStats {
+        super::MediaStats {
+            sent: self.counters.sent.load(Ordering::Relaxed),
+            received: self.counters.received.load(Ordering::Relaxed),
+            dropped: self.counters.dropped.load(Ordering::Relaxed),
+            events_sent: self.counters.events_sent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The RFC 4733 event code of a keypad key.
+pub fn event_code(digit: char) -> Option<u8> {
+    match digit {
+        '0'..='9' => Some(digit as u8 - b'0'),
+        '*' => Some(10),
+        '#' => Some(11),
+        'A'..='D' => Some(12 + (digit as u8 - b'A')),
+        _ => None,
+    }
+}
+
+/// A digit lasts 100 ms (5 packets) and its end is sent three times (RFC 4733 §2.5.1.4).
+const EVENT_PACKETS: u16 = 5;
+const END_REPEATS: u16 = 3;
+
+fn rtp_header(packet: &mut Vec<u8>, marker: bool, payload_type: u8, seq: u16, timestamp: u32, ssrc: u32) {
+    packet.clear();
+    packet.extend_from_slice(&[0x80, (payload_type & 0x7F) | if marker { 0x80 } else { 0 }]);
+    packet.extend_from_slice(&seq.to_be_bytes());
+    packet.extend_from_slice(&timestamp.to_be_bytes());
+    packet.extend_from_slice(&ssrc.to_be_bytes());
+}
+
+async fn run(socket: UdpSocket, mut control: watch::Receiver<Control>, mut digits: mpsc::UnboundedReceiver<char>, counters: Arc<RtpCounters>) {
     let ssrc: u32 = rand::random();
     let mut seq: u16 = rand::random();
     let mut timestamp: u32 = rand::random();
@@ -65,18 +164,44 @@ pub async fn run(socket: Arc<UdpSocket>, remote: SocketAddr, payload_type: u8, c
     let mut buf = vec![0u8; 2048];
     // One packet buffer for the whole call: nothing is allocated per packet.
     let mut packet = Vec::with_capacity(172);
+    let mut queued: std::collections::VecDeque<char> = Default::default();
+    // The digit being sent: its code, start timestamp and packets sent so far.
+    let mut event: Option<(u8, u32, u16)> = None;
+    let mut first_audio = true;
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                packet.clear();
-                packet.extend_from_slice(&[0x80, payload_type & 0x7F]);
-                packet.extend_from_slice(&seq.to_be_bytes());
-                packet.extend_from_slice(&timestamp.to_be_bytes());
-                packet.extend_from_slice(&ssrc.to_be_bytes());
+                let c = *control.borrow_and_update();
+                let Some(remote) = c.remote.filter(|_| c.send) else {
+                    event = None;
+                    timestamp = timestamp.wrapping_add(160);
+                    continue;
+                };
+                if event.is_none() {
+                    if let (Some(d), Some(_)) = (queued.pop_front(), c.telephone_event) {
+                        event = event_code(d).map(|code| (code, timestamp, 0));
+                    }
+                }
+                if let (Some((code, start, n)), Some(te)) = (event, c.telephone_event) {
+                    let end = n + 1 >= EVENT_PACKETS;
+                    let duration = 160 * (n.min(EVENT_PACKETS - 1) + 1);
+                    rtp_header(&mut packet, n == 0, te, seq, start, ssrc);
+                    packet.extend_from_slice(&[code, if end { 0x80 } else { 0 } | 10]);
+                    packet.extend_from_slice(&duration.to_be_bytes());
+                    event = if n + 1 >= EVENT_PACKETS + END_REPEATS - 1 { None } else { Some((code, start, n + 1)) };
+                    if socket.send_to(&packet, remote).await.is_ok() {
+                        counters.events_sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    seq = seq.wrapping_add(1);
+                    timestamp = timestamp.wrapping_add(160);
+                    continue;
+                }
+                rtp_header(&mut packet, first_audio, c.payload_type, seq, timestamp, ssrc);
+                first_audio = false;
                 for _ in 0..160 {
-                    let sample = (phase.sin() * 8_000.0) as i16;
+                    let sample = if c.muted { 0 } else { (phase.sin() * 8_000.0) as i16 };
                     phase = (phase + step) % (2.0 * std::f64::consts::PI);
-                    packet.push(if payload_type == 8 { alaw(sample) } else { ulaw(sample) });
+                    packet.push(if c.payload_type == 8 { alaw(sample) } else { ulaw(sample) });
                 }
                 if socket.send_to(&packet, remote).await.is_ok() {
                     counters.sent.fetch_add(1, Ordering::Relaxed);
@@ -84,11 +209,14 @@ pub async fn run(socket: Arc<UdpSocket>, remote: SocketAddr, payload_type: u8, c
                 seq = seq.wrapping_add(1);
                 timestamp = timestamp.wrapping_add(160);
             }
+            Some(d) = digits.recv() => queued.push_back(d),
+            changed = control.changed() => if changed.is_err() { break },
             got = socket.recv_from(&mut buf) => {
                 if let Ok((n, from)) = got {
+                    let remote = control.borrow().remote;
                     // RTP version 2, a header's worth of bytes, from the address the
                     // far end gave (its port may differ behind NAT; the IP may not).
-                    let rtp = n >= 12 && buf[0] >> 6 == 2 && from.ip() == remote.ip();
+                    let rtp = n >= 12 && buf[0] >> 6 == 2 && remote.is_some_and(|r| r.ip() == from.ip());
                     let counter = if rtp { &counters.received } else { &counters.dropped };
                     counter.fetch_add(1, Ordering::Relaxed);
                 }

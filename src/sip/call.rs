@@ -1,66 +1,155 @@
-//! An outgoing call's signalling, without I/O (RFC 3261 §13, §17.1.1): the INVITE and
-//! its retransmissions (Timer A/B over UDP), a 401/407 answered once per nonce, the
-//! ACK of a failure (same branch) and of a 2xx (new branch, along the route set), the
-//! dialog the 2xx creates, BYE (ours or theirs) and CANCEL before an answer. The
-//! driver feeds it datagrams and time and sends what it returns.
+//! One call's signalling, either way, without I/O (RFC 3261 §12–§17, RFC 3264 for
+//! hold, RFC 3515 for transfer). Outgoing: the INVITE and its retransmissions (Timer
+//! A/B over UDP), a 401/407 answered once per nonce, 3xx followed, the ACK of a failure
+//! (same branch) and of a 2xx (new branch, along the route set), CANCEL before an
+//! answer. Incoming: 180 Ringing, answer (200 with the SDP answer, resent until the
+//! ACK), decline (486/603), the caller's CANCEL (487). In the dialog: BYE both ways,
+//! hold and resume by re-INVITE (sendonly/inactive; 491 glare retried after the RFC's
+//! random wait), the far end's re-INVITEs, DTMF by SIP INFO (RFC 4733 digits go
+//! through the media backend), blind and attended transfer by REFER and its NOTIFYs.
+//! The driver feeds it messages and time and carries out what it returns.
 
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
 use super::digest::{Answering, Challenge};
-use super::message::{Contact, Message, StartLine};
+use super::message::{canonical_name, Contact, Message, StartLine};
 use super::registration::Account;
-use super::transaction::{ClientTransaction, TxOutcome, T1_MS};
+use super::transaction::{ClientTransaction, TxOutcome, T1_MS, T2_MS};
+use crate::media::sdp::{Direction, Negotiated, SdpAgent};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A call's state; `Ended` says why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(tag = "state", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum CallState {
+    /// Our INVITE is on its way.
     Dialling,
+    /// The proxy took it (100).
     Trying,
+    /// The far end rings (180/183).
     Ringing,
-    Answered,
+    /// A call for us rings here.
+    Incoming,
+    /// Talking; `held`: we put the far end on hold; `remoteHeld`: they put us on hold.
+    Answered { held: bool, remote_held: bool },
     Ended { reason: String, code: Option<u16> },
+}
+
+impl CallState {
+    pub fn is_ended(&self) -> bool {
+        matches!(self, CallState::Ended { .. })
+    }
+
+    pub fn is_answered(&self) -> bool {
+        matches!(self, CallState::Answered { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "state", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum TransferProgress {
+    /// The far end accepted the REFER (202) and is calling the target.
+    Accepted,
+    /// The target answered: our leg is being hung up.
+    Succeeded,
+    /// The transfer did not happen; the call goes on.
+    Failed { reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallOutput {
     Send(Vec<u8>),
     State(CallState),
-    /// The answer's session description (the 2xx body), for the media backend.
-    RemoteSdp(Vec<u8>),
+    /// The media to run from now on (after every offer/answer).
+    Media(Negotiated),
+    /// A keypad digit the far end sent by SIP INFO.
+    Dtmf(char),
+    Transfer(TransferProgress),
+    /// Something the rep should know that does not change the state (a refused hold).
+    Notice(String),
 }
 
-/// The dialog a 2xx created.
-#[derive(Debug, Clone)]
-struct Dialog {
-    remote_tag: String,
-    remote_target: String,
-    /// Record-Route, reversed (the order a UAC uses).
-    route: Vec<String>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum CallDirection {
+    Outgoing,
+    Incoming,
+}
+
+/// What one of our in-dialog requests is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Purpose {
+    Bye,
+    Info,
+    Refer,
+    /// A re-INVITE putting the far end on hold (`true`) or taking it off.
+    Hold(bool),
+}
+
+struct Pending {
+    purpose: Purpose,
     cseq: u32,
+    tx: ClientTransaction,
+    /// A re-INVITE stops being resent after a provisional response.
+    provisional: bool,
 }
 
-pub struct OutgoingCall {
+/// Our final response to an INVITE (the first or a re-INVITE), resent over UDP until
+/// its ACK (RFC 3261 §13.3.1.4 for a 2xx, Timer G/H for the others).
+struct ServerInvite {
+    branch: String,
+    cseq: u32,
+    /// The INVITE, to answer it later (the first INVITE rings first).
+    request: Message,
+    last_response: Option<Vec<u8>>,
+    final_code: Option<u16>,
+    next_resend_at: Option<i64>,
+    interval: i64,
+    give_up_at: i64,
+    /// A 2xx that carried our offer (the INVITE had none): the ACK carries the answer.
+    offered: bool,
+}
+
+pub struct Call {
+    direction: CallDirection,
     account: Account,
     local: SocketAddr,
-    target: String,
     call_id: String,
-    from_tag: String,
-    cseq: u32,
+    /// Our From (as UAC) or To (as UAS) header value, with our tag.
+    local_party: String,
+    /// The other party's header value, with their tag once known.
+    remote_party: String,
+    /// Where the first INVITE goes (follows 3xx).
+    request_uri: String,
+    remote_target: String,
+    route: Vec<String>,
+    local_cseq: u32,
+    remote_cseq: Option<u32>,
+    sdp: SdpAgent,
+    /// Our first offer (outgoing calls).
     offer: Vec<u8>,
     invite: Option<ClientTransaction>,
     invite_branch: String,
     challenge: Option<Answering>,
-    /// The INVITE in flight carried credentials (a new, non-stale challenge = refused).
     sent_credentials: bool,
-    dialog: Option<Dialog>,
-    bye: Option<ClientTransaction>,
-    last_ack: Option<Vec<u8>>,
+    redirects: u8,
     provisional: bool,
     cancel_pending: bool,
+    /// The ACK of the 2xx, by CSeq number, for a retransmitted 2xx.
+    last_ack: Option<(u32, Vec<u8>)>,
+    server: Option<ServerInvite>,
+    /// Our answer to the far end's last request in the dialog (CSeq, method, bytes).
+    last_answer: Option<(u32, String, Vec<u8>)>,
+    pending: Vec<Pending>,
+    /// A hold re-INVITE to send again after a 491 (RFC 3261 §14.1).
+    retry_hold: Option<(i64, bool)>,
+    held: bool,
+    remote_held: bool,
+    transfer: Option<String>,
     state: CallState,
     ids: Box<dyn FnMut() -> String + Send>,
+    random: Box<dyn FnMut() -> f64 + Send>,
 }
 
 fn reason_of(msg: &Message) -> String {
@@ -70,28 +159,159 @@ fn reason_of(msg: &Message) -> String {
     }
 }
 
-impl OutgoingCall {
-    pub fn new(account: Account, local: SocketAddr, target: String, offer: Vec<u8>, mut ids: Box<dyn FnMut() -> String + Send>) -> Self {
-        OutgoingCall {
-            call_id: ids(),
-            from_tag: ids(),
+fn failure_reason(code: u16, msg: &Message) -> String {
+    match code {
+        486 | 600 => "busy".to_string(),
+        487 => "cancelled".to_string(),
+        404 | 604 => "no such number".to_string(),
+        480 => "not available now".to_string(),
+        603 => "declined".to_string(),
+        _ => reason_of(msg),
+    }
+}
+
+/// The digit of an INFO body (`application/dtmf-relay`: `Signal=5`; `application/dtmf`: `5`).
+fn info_digit(content_type: Option<&str>, body: &[u8]) -> Option<char> {
+    let text = std::str::from_utf8(body).ok()?;
+    let kind = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    let value = match kind.as_str() {
+        "application/dtmf-relay" => text.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("signal").then(|| v.trim())
+        })?,
+        "application/dtmf" => text.trim(),
+        _ => return None,
+    };
+    let c = value.chars().next()?.to_ascii_uppercase();
+    ("0123456789*#ABCD".contains(c) && value.chars().count() == 1).then_some(c)
+}
+
+/// The status line of a `message/sipfrag` NOTIFY body.
+fn sipfrag_code(body: &[u8]) -> Option<(u16, String)> {
+    let text = std::str::from_utf8(body).ok()?;
+    let line = text.lines().next()?.strip_prefix("SIP/2.0 ")?;
+    let (code, reason) = line.split_once(' ').unwrap_or((line, ""));
+    Some((code.parse().ok()?, reason.trim().to_string()))
+}
+
+impl Call {
+    /// A call we place to `target` (a SIP URI); nothing is sent before `start`.
+    pub fn outgoing(
+        account: Account,
+        local: SocketAddr,
+        target: String,
+        mut sdp: SdpAgent,
+        mut ids: Box<dyn FnMut() -> String + Send>,
+        random: Box<dyn FnMut() -> f64 + Send>,
+    ) -> Call {
+        let offer = sdp.offer(Direction::SendRecv);
+        let call_id = ids();
+        let tag = ids();
+        Call {
+            direction: CallDirection::Outgoing,
+            local_party: format!("<sip:{}@{}>;tag={tag}", account.user, account.domain),
+            remote_party: format!("<{target}>"),
+            request_uri: target.clone(),
+            remote_target: target,
             account,
             local,
-            target,
-            cseq: 0,
+            call_id,
+            route: vec![],
+            local_cseq: 0,
+            remote_cseq: None,
+            sdp,
             offer,
             invite: None,
             invite_branch: String::new(),
             challenge: None,
             sent_credentials: false,
-            dialog: None,
-            bye: None,
-            last_ack: None,
+            redirects: 0,
             provisional: false,
             cancel_pending: false,
+            last_ack: None,
+            server: None,
+            last_answer: None,
+            pending: vec![],
+            retry_hold: None,
+            held: false,
+            remote_held: false,
+            transfer: None,
             state: CallState::Dialling,
             ids,
+            random,
         }
+    }
+
+    /// A call for us: `invite` is the INVITE that arrived. Returns the call and what to
+    /// send (180 Ringing) — or the refusal when the INVITE cannot start a call.
+    pub fn incoming(
+        account: Account,
+        local: SocketAddr,
+        invite: &Message,
+        sdp: SdpAgent,
+        mut ids: Box<dyn FnMut() -> String + Send>,
+        random: Box<dyn FnMut() -> f64 + Send>,
+        now_ms: i64,
+    ) -> (Call, Vec<CallOutput>) {
+        let tag = ids();
+        let to = invite.header("To").unwrap_or_default().to_string();
+        let remote_target = invite
+            .contact
+            .iter()
+            .find_map(|c| match c {
+                Contact::Addr(a) => Some(a.uri.to_string()),
+                Contact::Star(_) => None,
+            })
+            .unwrap_or_else(|| invite.from.uri.to_string());
+        let branch = invite.via.first().and_then(|v| v.branch()).unwrap_or_default().to_string();
+        let mut call = Call {
+            direction: CallDirection::Incoming,
+            local_party: if invite.to.tag().is_some() { to } else { format!("{to};tag={tag}") },
+            remote_party: invite.header("From").unwrap_or_default().to_string(),
+            request_uri: invite.from.uri.to_string(),
+            remote_target,
+            route: invite.record_route.iter().map(|r| format!("<{}>", r.uri)).collect(),
+            account,
+            local,
+            call_id: invite.call_id.clone(),
+            local_cseq: 0,
+            remote_cseq: Some(invite.cseq.seq),
+            sdp,
+            offer: vec![],
+            invite: None,
+            invite_branch: String::new(),
+            challenge: None,
+            sent_credentials: false,
+            redirects: 0,
+            provisional: false,
+            cancel_pending: false,
+            last_ack: None,
+            last_answer: None,
+            server: Some(ServerInvite {
+                branch,
+                cseq: invite.cseq.seq,
+                request: invite.clone(),
+                last_response: None,
+                final_code: None,
+                next_resend_at: None,
+                interval: T1_MS,
+                give_up_at: now_ms + 64 * T1_MS,
+                offered: false,
+            }),
+            pending: vec![],
+            retry_hold: None,
+            held: false,
+            remote_held: false,
+            transfer: None,
+            state: CallState::Incoming,
+            ids,
+            random,
+        };
+        let ringing = call.respond(invite, 180, "Ringing", "", None);
+        if let Some(s) = call.server.as_mut() {
+            s.last_response = Some(ringing.clone());
+        }
+        (call, vec![CallOutput::Send(ringing), CallOutput::State(CallState::Incoming)])
     }
 
     pub fn state(&self) -> &CallState {
@@ -102,26 +322,22 @@ impl OutgoingCall {
         &self.call_id
     }
 
-    fn aor(&self) -> String {
-        format!("sip:{}@{}", self.account.user, self.account.domain)
+    pub fn direction(&self) -> CallDirection {
+        self.direction
+    }
+
+    /// The other party's URI (the target we called, or the caller's From).
+    pub fn remote_uri(&self) -> &str {
+        &self.request_uri
+    }
+
+    /// Done: ended and nothing left to resend or absorb.
+    pub fn finished(&self) -> bool {
+        self.state.is_ended() && self.next_wakeup().is_none()
     }
 
     fn contact(&self) -> String {
         format!("<sip:{}@{};transport=udp>", self.account.user, self.local)
-    }
-
-    /// The first lines of a request outside the dialog (INVITE, its CANCEL, the ACK
-    /// of a failure): they share the INVITE's Call-ID, tags and CSeq number.
-    fn head(&self, method: &str, branch: &str, to: &str) -> String {
-        format!(
-            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: <{aor}>;tag={tag}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n",
-            target = self.target,
-            local = self.local,
-            aor = self.aor(),
-            tag = self.from_tag,
-            call_id = self.call_id,
-            cseq = self.cseq,
-        )
     }
 
     fn set(&mut self, state: CallState) -> Vec<CallOutput> {
@@ -132,63 +348,129 @@ impl OutgoingCall {
         vec![CallOutput::State(state)]
     }
 
+    fn end(&mut self, reason: impl Into<String>, code: Option<u16>) -> Vec<CallOutput> {
+        self.retry_hold = None;
+        self.set(CallState::Ended { reason: reason.into(), code })
+    }
+
+    fn answered_state(&self) -> CallState {
+        CallState::Answered { held: self.held, remote_held: self.remote_held }
+    }
+
+    fn branch(&mut self) -> String {
+        format!("z9hG4bK{}", (self.ids)())
+    }
+
+    fn user_agent() -> String {
+        format!("User-Agent: Ringside/{}\r\n", env!("CARGO_PKG_VERSION"))
+    }
+
+    // ---- building messages ------------------------------------------------------
+
+    /// A request: the first INVITE and what shares its transaction (CANCEL, the ACK of
+    /// a failure) go to the request URI without a route; the rest follow the dialog.
+    fn request(&self, method: &str, branch: &str, cseq: u32, in_dialog: bool, extra: &str, body: Option<(&str, &[u8])>) -> Vec<u8> {
+        let target = if in_dialog { &self.remote_target } else { &self.request_uri };
+        let mut msg = format!("{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch={branch};rport\r\nMax-Forwards: 70\r\n", self.local);
+        if in_dialog {
+            for r in &self.route {
+                msg.push_str(&format!("Route: {r}\r\n"));
+            }
+        }
+        let to = if in_dialog { self.remote_party.clone() } else { format!("<{}>", self.request_uri) };
+        msg.push_str(&format!("From: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n", self.local_party, self.call_id));
+        msg.push_str(extra);
+        Self::finish(msg, body)
+    }
+
+    fn finish(mut msg: String, body: Option<(&str, &[u8])>) -> Vec<u8> {
+        match body {
+            Some((kind, bytes)) => {
+                msg.push_str(&format!("Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n", bytes.len()));
+                let mut out = msg.into_bytes();
+                out.extend_from_slice(bytes);
+                out
+            }
+            None => {
+                msg.push_str("Content-Length: 0\r\n\r\n");
+                msg.into_bytes()
+            }
+        }
+    }
+
+    /// A response to `req`: its Via, From, Call-ID and CSeq, its To with our tag, and for
+    /// an INVITE's 1xx/2xx our Contact and its Record-Route (RFC 3261 §8.2.6, §12.1.1).
+    fn respond(&self, req: &Message, code: u16, reason: &str, extra: &str, body: Option<(&str, &[u8])>) -> Vec<u8> {
+        let mut msg = format!("SIP/2.0 {code} {reason}\r\n");
+        for h in &req.headers {
+            let name = canonical_name(&h.name);
+            if ["Via", "From", "Call-ID", "CSeq"].iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                msg.push_str(&format!("{name}: {}\r\n", h.value));
+            } else if name.eq_ignore_ascii_case("To") {
+                if req.to.tag().is_some() || code == 100 {
+                    msg.push_str(&format!("To: {}\r\n", h.value));
+                } else {
+                    msg.push_str(&format!("To: {}\r\n", self.local_party));
+                }
+            } else if name.eq_ignore_ascii_case("Record-Route") && req.method() == Some("INVITE") && (101..300).contains(&code) {
+                msg.push_str(&format!("Record-Route: {}\r\n", h.value));
+            }
+        }
+        if req.method() == Some("INVITE") && (101..300).contains(&code) {
+            msg.push_str(&format!("Contact: {}\r\n", self.contact()));
+        }
+        if code == 405 || (req.method() == Some("INVITE") && (200..300).contains(&code)) || req.method() == Some("OPTIONS") {
+            msg.push_str(&format!("Allow: {}\r\n", super::ALLOW));
+        }
+        msg.push_str(&Self::user_agent());
+        msg.push_str(extra);
+        Self::finish(msg, body)
+    }
+
+    // ---- outgoing ---------------------------------------------------------------
+
     pub fn start(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        self.send_invite(now_ms)
+        if self.direction == CallDirection::Outgoing && self.invite.is_none() && self.state == CallState::Dialling {
+            return self.send_invite(now_ms);
+        }
+        vec![]
     }
 
     fn send_invite(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        self.cseq += 1;
-        self.invite_branch = format!("z9hG4bK{}", (self.ids)());
-        let mut msg = self.head("INVITE", &self.invite_branch, &format!("<{}>", self.target));
-        msg.push_str(&format!(
-            "Contact: {}\r\nAllow: {}\r\nUser-Agent: Ringside/{}\r\nContent-Type: application/sdp\r\n",
-            self.contact(),
-            super::ALLOW,
-            env!("CARGO_PKG_VERSION")
-        ));
+        self.local_cseq += 1;
+        self.invite_branch = self.branch();
+        let mut extra = format!("Contact: {}\r\nAllow: {}\r\nSupported: replaces\r\n{}", self.contact(), super::ALLOW, Self::user_agent());
         self.sent_credentials = self.challenge.is_some();
         if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
             let user = self.account.auth_user.as_deref().unwrap_or(&self.account.user);
-            msg.push_str(&answering.header_line(user, &self.account.password, "INVITE", &self.target, &cnonce));
+            extra.push_str(&answering.header_line(user, &self.account.password, "INVITE", &self.request_uri, &cnonce));
         }
-        msg.push_str(&format!("Content-Length: {}\r\n\r\n", self.offer.len()));
-        let mut bytes = msg.into_bytes();
-        bytes.extend_from_slice(&self.offer);
+        let offer = self.offer.clone();
+        let bytes = self.request("INVITE", &self.invite_branch, self.local_cseq, false, &extra, Some(("application/sdp", &offer)));
         self.invite = Some(ClientTransaction::new(self.invite_branch.clone(), bytes.clone(), false, now_ms));
         self.provisional = false;
         vec![CallOutput::Send(bytes)]
     }
 
-    /// The ACK of a non-2xx final response: same branch and CSeq number, the To tag
-    /// of the response (RFC 3261 §17.1.1.3).
-    fn ack_failure(&self, msg: &Message) -> Vec<u8> {
-        let mut ack = self.head("ACK", &self.invite_branch, msg.header("To").unwrap_or_default());
-        ack.push_str("Content-Length: 0\r\n\r\n");
-        ack.into_bytes()
-    }
-
-    /// A request inside the dialog (ACK for the 2xx, BYE), along the route set.
-    fn in_dialog(&mut self, d: &Dialog, method: &str, cseq: u32) -> (String, Vec<u8>) {
-        let branch = format!("z9hG4bK{}", (self.ids)());
-        let mut msg = format!(
-            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\n",
-            target = d.remote_target,
-            local = self.local,
-        );
-        for r in &d.route {
-            msg.push_str(&format!("Route: {r}\r\n"));
+    /// The ACK of a non-2xx final response: same branch and CSeq number, the To tag of
+    /// the response (RFC 3261 §17.1.1.3).
+    fn ack_failure(&self, msg: &Message, branch: &str, in_dialog: bool) -> Vec<u8> {
+        let target = if in_dialog { &self.remote_target } else { &self.request_uri };
+        let mut ack = format!("ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch={branch};rport\r\nMax-Forwards: 70\r\n", self.local);
+        if in_dialog {
+            for r in &self.route {
+                ack.push_str(&format!("Route: {r}\r\n"));
+            }
         }
-        msg.push_str(&format!(
-            "From: <{aor}>;tag={tag}\r\nTo: <{to}>;tag={rtag}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nUser-Agent: Ringside/{version}\r\nContent-Length: 0\r\n\r\n",
-            aor = self.aor(),
-            tag = self.from_tag,
-            to = self.target,
-            rtag = d.remote_tag,
-            call_id = self.call_id,
-            version = env!("CARGO_PKG_VERSION"),
+        ack.push_str(&format!(
+            "From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {} ACK\r\n",
+            self.local_party,
+            msg.header("To").unwrap_or_default(),
+            self.call_id,
+            msg.cseq.seq
         ));
-        (branch, msg.into_bytes())
+        Self::finish(ack, None)
     }
 
     pub fn on_message(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
@@ -196,87 +478,77 @@ impl OutgoingCall {
             return vec![];
         }
         match &msg.start {
-            StartLine::Request { method, .. } => self.on_request(method.clone(), msg),
+            StartLine::Request { method, .. } => {
+                let method = method.clone();
+                self.on_request(now_ms, &method, msg)
+            }
             StartLine::Response { code, .. } => self.on_response(now_ms, *code, msg),
         }
     }
 
-    fn on_request(&mut self, method: String, msg: &Message) -> Vec<CallOutput> {
-        // Only BYE (and OPTIONS) are answered here; the rest of in-dialog requests
-        // (re-INVITE, REFER, INFO) arrive with the call-control work.
-        let code = match method.as_str() {
-            "BYE" => 200,
-            "OPTIONS" => 200,
-            _ => 501,
-        };
-        let mut response = format!("SIP/2.0 {code} {}\r\n", if code == 200 { "OK" } else { "Not Implemented" });
-        for h in &msg.headers {
-            let name = super::message::canonical_name(&h.name);
-            if ["Via", "From", "To", "Call-ID", "CSeq"].iter().any(|n| n.eq_ignore_ascii_case(name)) {
-                response.push_str(&format!("{}: {}\r\n", h.name, h.value));
-            }
-        }
-        response.push_str("Content-Length: 0\r\n\r\n");
-        let mut out = vec![CallOutput::Send(response.into_bytes())];
-        if method == "BYE" {
-            self.bye = None;
-            out.extend(self.set(CallState::Ended { reason: "the other side hung up".into(), code: None }));
-        }
-        out
-    }
-
     fn on_response(&mut self, now_ms: i64, code: u16, msg: &Message) -> Vec<CallOutput> {
-        let branch = msg.via.first().and_then(|v| v.branch()).unwrap_or_default();
-        if msg.cseq.method == "BYE" {
-            if let Some(tx) = self.bye.as_mut().filter(|t| t.branch == branch) {
-                tx.on_response(code, now_ms);
-                if code >= 200 {
-                    self.bye = None;
-                    return self.set(CallState::Ended { reason: "hung up".into(), code: None });
-                }
-            }
-            return vec![];
+        let branch = msg.via.first().and_then(|v| v.branch()).unwrap_or_default().to_string();
+        if let Some(i) = self.pending.iter().position(|p| p.tx.branch == branch && p.cseq == msg.cseq.seq) {
+            return self.on_pending_response(now_ms, i, code, msg);
         }
         if msg.cseq.method != "INVITE" {
             return vec![];
         }
         // A 2xx retransmitted after ours was ACKed: ACK it again (RFC 3261 §13.2.2.4).
-        if (200..300).contains(&code) && self.dialog.is_some() {
-            return self.last_ack.clone().map(|a| vec![CallOutput::Send(a)]).unwrap_or_default();
+        if (200..300).contains(&code) {
+            if let Some((cseq, ack)) = &self.last_ack {
+                if *cseq == msg.cseq.seq {
+                    return vec![CallOutput::Send(ack.clone())];
+                }
+            }
         }
-        if branch != self.invite_branch {
+        if branch != self.invite_branch || self.invite.is_none() {
             return vec![];
         }
         if let Some(tx) = self.invite.as_mut() {
             tx.on_response(code, now_ms);
         }
         match code {
-            100 => {
+            100..=199 => {
                 // A 100 is provisional too: from now on a CANCEL may be sent.
                 self.provisional = true;
-                let mut out = self.set(CallState::Trying);
-                if self.cancel_pending {
-                    out.extend(self.send_cancel(now_ms));
+                let mut out = self.set(if code == 100 { CallState::Trying } else { CallState::Ringing });
+                if code == 183 && !msg.body.is_empty() {
+                    // Early media (ring-back tones, announcements) plays before the answer.
+                    if let Ok(n) = self.sdp.accept_answer(&msg.body, Direction::SendRecv) {
+                        out.push(CallOutput::Media(n));
+                    }
                 }
-                out
-            }
-            101..=199 => {
-                self.provisional = true;
-                let mut out = self.set(CallState::Ringing);
                 if self.cancel_pending {
-                    out.extend(self.send_cancel(now_ms));
+                    out.extend(self.send_cancel());
                 }
                 out
             }
             200..=299 => self.answered(msg),
-            401 | 407 if self.cancel_pending => {
-                let ack = self.ack_failure(msg);
+            300..=399 if !self.cancel_pending => {
+                let ack = self.ack_failure(msg, &self.invite_branch.clone(), false);
                 let mut out = vec![CallOutput::Send(ack)];
-                out.extend(self.set(CallState::Ended { reason: "cancelled".into(), code: Some(487) }));
+                let next = msg.contact.iter().find_map(|c| match c {
+                    Contact::Addr(a) => Some(a.uri.to_string()),
+                    Contact::Star(_) => None,
+                });
+                match next {
+                    Some(uri) if self.redirects < 5 => {
+                        self.redirects += 1;
+                        tracing::info!(to = %uri, code, "call redirected");
+                        self.request_uri = uri.clone();
+                        self.remote_party = format!("<{uri}>");
+                        self.remote_target = uri;
+                        self.invite = None;
+                        out.extend(self.send_invite(now_ms));
+                    }
+                    Some(_) => out.extend(self.end("redirected too many times", Some(code))),
+                    None => out.extend(self.end(reason_of(msg), Some(code))),
+                }
                 out
             }
-            401 | 407 => {
-                let ack = self.ack_failure(msg);
+            401 | 407 if !self.cancel_pending => {
+                let ack = self.ack_failure(msg, &self.invite_branch.clone(), false);
                 let header = if code == 401 { "WWW-Authenticate" } else { "Proxy-Authenticate" };
                 let challenge = msg.header_values(header).find_map(|v| Challenge::parse(v).ok());
                 let mut out = vec![CallOutput::Send(ack)];
@@ -285,27 +557,17 @@ impl OutgoingCall {
                         self.challenge = Some(Answering::new(c, code == 407));
                         out.extend(self.send_invite(now_ms));
                     }
-                    Some(_) => out.extend(self.set(CallState::Ended {
-                        reason: "the proxy refused the SIP password for this call".into(),
-                        code: Some(code),
-                    })),
-                    None => out.extend(self.set(CallState::Ended { reason: reason_of(msg), code: Some(code) })),
+                    Some(_) => out.extend(self.end("the proxy refused the SIP password for this call", Some(code))),
+                    None => out.extend(self.end(reason_of(msg), Some(code))),
                 }
                 out
             }
             _ => {
-                let ack = self.ack_failure(msg);
+                let ack = self.ack_failure(msg, &self.invite_branch.clone(), false);
                 self.invite = None;
                 let mut out = vec![CallOutput::Send(ack)];
-                let reason = match code {
-                    486 | 600 => "busy".to_string(),
-                    487 => "cancelled".to_string(),
-                    404 | 604 => "no such number".to_string(),
-                    480 => "not available now".to_string(),
-                    603 => "declined".to_string(),
-                    _ => reason_of(msg),
-                };
-                out.extend(self.set(CallState::Ended { reason, code: Some(code) }));
+                let reason = if self.cancel_pending { "cancelled".to_string() } else { failure_reason(code, msg) };
+                out.extend(self.end(reason, Some(code)));
                 out
             }
         }
@@ -314,54 +576,84 @@ impl OutgoingCall {
     fn answered(&mut self, msg: &Message) -> Vec<CallOutput> {
         self.invite = None;
         let remote_tag = msg.to.tag().unwrap_or_default().to_string();
-        let remote_target = msg
-            .contact
-            .iter()
-            .find_map(|c| match c {
-                Contact::Addr(a) => Some(a.uri.to_string()),
-                Contact::Star(_) => None,
-            })
-            .unwrap_or_else(|| self.target.clone());
-        let route: Vec<String> = msg.record_route.iter().rev().map(|r| format!("<{}>", r.uri)).collect();
-        let dialog = Dialog { remote_tag, remote_target, route, cseq: self.cseq };
-        let (_, ack) = self.in_dialog(&dialog, "ACK", self.cseq);
-        self.dialog = Some(dialog);
-        self.last_ack = Some(ack.clone());
-        let mut out = vec![CallOutput::Send(ack)];
+        self.remote_party = format!("<{}>;tag={remote_tag}", self.request_uri);
+        if let Some(uri) = msg.contact.iter().find_map(|c| match c {
+            Contact::Addr(a) => Some(a.uri.to_string()),
+            Contact::Star(_) => None,
+        }) {
+            self.remote_target = uri;
+        }
+        self.route = msg.record_route.iter().rev().map(|r| format!("<{}>", r.uri)).collect();
+        let mut out = self.send_ack(msg.cseq.seq, None);
         if !msg.body.is_empty() {
-            out.push(CallOutput::RemoteSdp(msg.body.clone()));
+            match self.sdp.accept_answer(&msg.body, Direction::SendRecv) {
+                Ok(n) => out.push(CallOutput::Media(n)),
+                Err(e) => {
+                    tracing::warn!(%e, "the answer's SDP is unusable; hanging up");
+                    out.extend(self.bye(0));
+                    out.extend(self.end(format!("the far end's media cannot be used: {e}"), Some(488)));
+                    return out;
+                }
+            }
         }
         if self.cancel_pending {
-            out.extend(self.hang_up_answered(0));
+            // Hung up before the answer came: the call is answered only to end it.
+            self.cancel_pending = false;
+            out.extend(self.bye(0));
+            out.extend(self.end("cancelled", None));
             return out;
         }
-        out.extend(self.set(CallState::Answered));
+        let state = self.answered_state();
+        out.extend(self.set(state));
         out
     }
 
-    fn send_cancel(&mut self, _now_ms: i64) -> Vec<CallOutput> {
+    fn send_ack(&mut self, cseq: u32, body: Option<(&str, &[u8])>) -> Vec<CallOutput> {
+        let branch = self.branch();
+        let ack = self.request("ACK", &branch, cseq, true, "", body);
+        self.last_ack = Some((cseq, ack.clone()));
+        vec![CallOutput::Send(ack)]
+    }
+
+    fn send_cancel(&mut self) -> Vec<CallOutput> {
         self.cancel_pending = false;
-        let mut cancel = self.head("CANCEL", &self.invite_branch, &format!("<{}>", self.target));
-        cancel.push_str("Content-Length: 0\r\n\r\n");
-        vec![CallOutput::Send(cancel.into_bytes())]
+        let cancel = self.request("CANCEL", &self.invite_branch, self.local_cseq, false, "", None);
+        vec![CallOutput::Send(cancel)]
     }
 
-    fn hang_up_answered(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        let Some(mut d) = self.dialog.take() else { return vec![] };
-        d.cseq += 1;
-        let cseq = d.cseq;
-        let (branch, bye) = self.in_dialog(&d, "BYE", cseq);
-        self.dialog = Some(d);
-        self.bye = Some(ClientTransaction::new(branch, bye.clone(), false, now_ms));
-        vec![CallOutput::Send(bye)]
+    // ---- our requests in the dialog ---------------------------------------------
+
+    fn send_in_dialog(&mut self, now_ms: i64, method: &str, purpose: Purpose, extra: &str, body: Option<(&str, &[u8])>) -> Vec<CallOutput> {
+        self.local_cseq += 1;
+        let branch = self.branch();
+        let bytes = self.request(method, &branch, self.local_cseq, true, extra, body);
+        self.pending.push(Pending { purpose, cseq: self.local_cseq, tx: ClientTransaction::new(branch, bytes.clone(), false, now_ms), provisional: false });
+        vec![CallOutput::Send(bytes)]
     }
 
-    /// Ends the call: BYE once answered, CANCEL while it rings (or as soon as it does).
+    fn bye(&mut self, now_ms: i64) -> Vec<CallOutput> {
+        if self.pending.iter().any(|p| p.purpose == Purpose::Bye) {
+            return vec![];
+        }
+        // Nothing else of ours matters once we say goodbye.
+        self.pending.clear();
+        self.retry_hold = None;
+        let ua = Self::user_agent();
+        self.send_in_dialog(now_ms, "BYE", Purpose::Bye, &ua, None)
+    }
+
+    /// Ends the call: BYE once answered, CANCEL while it rings (or as soon as it
+    /// may), 486 for a call ringing here (use `decline` for 603).
     pub fn hang_up(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        match self.state {
-            CallState::Answered => self.hang_up_answered(now_ms),
-            CallState::Ended { .. } => vec![],
-            _ if self.provisional => self.send_cancel(now_ms),
+        match (&self.state, self.direction) {
+            (CallState::Ended { .. }, _) => vec![],
+            (CallState::Answered { .. }, _) => {
+                let mut out = self.bye(now_ms);
+                out.extend(self.end("hung up", None));
+                out
+            }
+            (CallState::Incoming, _) => self.decline(now_ms, 486),
+            (_, CallDirection::Outgoing) if self.provisional => self.send_cancel(),
             _ => {
                 // RFC 3261 §9.1: no CANCEL before a provisional response.
                 self.cancel_pending = true;
@@ -370,34 +662,642 @@ impl OutgoingCall {
         }
     }
 
+    /// Puts the far end on hold (re-INVITE with sendonly, inactive when they hold us
+    /// too) or takes it off. Ignored unless talking; a refusal leaves things as they were.
+    pub fn hold(&mut self, now_ms: i64, on: bool) -> Vec<CallOutput> {
+        if !self.state.is_answered() || self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_) | Purpose::Bye)) {
+            return vec![];
+        }
+        if self.server.is_some() {
+            // An exchange the far end started is still open: ours follows it.
+            self.retry_hold = Some((now_ms + 200, on));
+            return vec![];
+        }
+        if self.held == on {
+            return vec![];
+        }
+        self.retry_hold = None;
+        let direction = if on { Direction::SendOnly } else { Direction::SendRecv };
+        let offer = self.sdp.offer(direction);
+        let extra = format!("Contact: {}\r\nAllow: {}\r\n{}", self.contact(), super::ALLOW, Self::user_agent());
+        self.send_in_dialog(now_ms, "INVITE", Purpose::Hold(on), &extra, Some(("application/sdp", &offer)))
+    }
+
+    /// A keypad digit by SIP INFO (when the media cannot carry RFC 4733 events).
+    pub fn send_info_digit(&mut self, now_ms: i64, digit: char) -> Vec<CallOutput> {
+        if !self.state.is_answered() {
+            return vec![];
+        }
+        let body = format!("Signal={digit}\r\nDuration=160\r\n");
+        let ua = Self::user_agent();
+        self.send_in_dialog(now_ms, "INFO", Purpose::Info, &ua, Some(("application/dtmf-relay", body.as_bytes())))
+    }
+
+    /// Blind transfer: asks the far end to call `target` (REFER, RFC 3515). With
+    /// `replaces` (the other call's Call-ID, to tag and from tag as seen from there), an
+    /// attended transfer: the far end replaces that call with this one (RFC 3891).
+    pub fn transfer(&mut self, now_ms: i64, target: &str, replaces: Option<(&str, &str, &str)>) -> Vec<CallOutput> {
+        if !self.state.is_answered() || self.transfer.is_some() {
+            return vec![];
+        }
+        let refer_to = match replaces {
+            Some((call_id, to_tag, from_tag)) => {
+                let escaped = super::uri::escape_header_value(&format!("{call_id};to-tag={to_tag};from-tag={from_tag}"));
+                format!("<{target}?Replaces={escaped}>")
+            }
+            None => format!("<{target}>"),
+        };
+        self.transfer = Some(target.to_string());
+        let extra = format!("Refer-To: {refer_to}\r\nReferred-By: <sip:{}@{}>\r\nContact: {}\r\n{}", self.account.user, self.account.domain, self.contact(), Self::user_agent());
+        self.send_in_dialog(now_ms, "REFER", Purpose::Refer, &extra, None)
+    }
+
+    /// This dialog as the far end identifies it, for an attended transfer's Replaces
+    /// (RFC 3891 §3: the to-tag is the recipient's local tag — our remote tag — and the
+    /// from-tag its remote one — ours): (Call-ID, to-tag, from-tag).
+    pub fn replaces_id(&self) -> Option<(String, String, String)> {
+        let tag_of = |party: &str| party.split(';').find_map(|p| p.trim().strip_prefix("tag=").map(str::to_string));
+        Some((self.call_id.clone(), tag_of(&self.remote_party)?, tag_of(&self.local_party)?))
+    }
+
+    fn on_pending_response(&mut self, now_ms: i64, i: usize, code: u16, msg: &Message) -> Vec<CallOutput> {
+        self.pending[i].tx.on_response(code, now_ms);
+        if code < 200 {
+            self.pending[i].provisional = true;
+            return vec![];
+        }
+        let p = self.pending.remove(i);
+        match p.purpose {
+            Purpose::Bye => self.end("hung up", None),
+            Purpose::Info if code >= 300 => vec![CallOutput::Notice(format!("the far end did not take the keypad digit ({})", reason_of(msg)))],
+            Purpose::Info => vec![],
+            Purpose::Refer if code >= 300 => {
+                self.transfer = None;
+                vec![CallOutput::Transfer(TransferProgress::Failed { reason: reason_of(msg) })]
+            }
+            Purpose::Refer => vec![CallOutput::Transfer(TransferProgress::Accepted)],
+            Purpose::Hold(on) => {
+                if (200..300).contains(&code) {
+                    let mut out = self.send_ack(p.cseq, None);
+                    let direction = if on { Direction::SendOnly } else { Direction::SendRecv };
+                    match self.sdp.accept_answer(&msg.body, direction) {
+                        Ok(n) => out.push(CallOutput::Media(n)),
+                        Err(e) => tracing::warn!(%e, "the re-INVITE's answer is unusable; media unchanged"),
+                    }
+                    self.held = on;
+                    let state = self.answered_state();
+                    out.extend(self.set(state));
+                    return out;
+                }
+                let branch = p.tx.branch.clone();
+                let mut out = vec![CallOutput::Send(self.ack_failure(msg, &branch, true))];
+                match code {
+                    491 => {
+                        // Glare: the Call-ID's owner waits 2.1–4 s, the other 0–2 s.
+                        let wait = match self.direction {
+                            CallDirection::Outgoing => 2_100.0 + (self.random)() * 1_900.0,
+                            CallDirection::Incoming => (self.random)() * 2_000.0,
+                        };
+                        self.retry_hold = Some((now_ms + wait as i64, on));
+                    }
+                    408 | 481 => {
+                        out.extend(self.bye(now_ms));
+                        out.extend(self.end("the far end lost the call", Some(code)));
+                    }
+                    _ => out.push(CallOutput::Notice(format!(
+                        "the far end refused to {} ({})",
+                        if on { "go on hold" } else { "come off hold" },
+                        reason_of(msg)
+                    ))),
+                }
+                out
+            }
+        }
+    }
+
+    // ---- requests from the far end ----------------------------------------------
+
+    fn on_request(&mut self, now_ms: i64, method: &str, msg: &Message) -> Vec<CallOutput> {
+        let branch = msg.via.first().and_then(|v| v.branch()).unwrap_or_default().to_string();
+        match method {
+            "ACK" => return self.on_ack(msg),
+            "CANCEL" => return self.on_cancel(msg, &branch),
+            _ => {}
+        }
+        // A retransmitted INVITE: the last response again.
+        if let Some(s) = &self.server {
+            if method == "INVITE" && s.branch == branch && s.cseq == msg.cseq.seq {
+                return s.last_response.clone().map(|r| vec![CallOutput::Send(r)]).unwrap_or_default();
+            }
+        }
+        // A retransmitted request of the dialog: the same answer again.
+        if let Some((cseq, m, response)) = &self.last_answer {
+            if *cseq == msg.cseq.seq && m == method {
+                return vec![CallOutput::Send(response.clone())];
+            }
+        }
+        if self.state.is_ended() && method != "BYE" {
+            return vec![CallOutput::Send(self.respond(msg, 481, "Call/Transaction Does Not Exist", "", None))];
+        }
+        if let Some(last) = self.remote_cseq {
+            if msg.cseq.seq <= last {
+                return vec![CallOutput::Send(self.respond(msg, 500, "CSeq Out of Order", "", None))];
+            }
+        }
+        self.remote_cseq = Some(msg.cseq.seq);
+        let out = self.dispatch(now_ms, method, msg, branch);
+        if let Some(CallOutput::Send(response)) = out.first() {
+            self.last_answer = Some((msg.cseq.seq, method.to_string(), response.clone()));
+        }
+        out
+    }
+
+    fn dispatch(&mut self, now_ms: i64, method: &str, msg: &Message, branch: String) -> Vec<CallOutput> {
+        match method {
+            "BYE" => {
+                let ok = self.respond(msg, 200, "OK", "", None);
+                let mut out = vec![CallOutput::Send(ok)];
+                if !self.state.is_ended() {
+                    self.pending.clear();
+                    self.server = None;
+                    out.extend(self.end("the other side hung up", None));
+                }
+                out
+            }
+            "INVITE" => self.on_reinvite(now_ms, msg, branch),
+            "INFO" => match info_digit(msg.content_type.as_deref(), &msg.body) {
+                Some(d) => vec![CallOutput::Send(self.respond(msg, 200, "OK", "", None)), CallOutput::Dtmf(d)],
+                None if msg.body.is_empty() => vec![CallOutput::Send(self.respond(msg, 200, "OK", "", None))],
+                None => vec![CallOutput::Send(self.respond(msg, 415, "Unsupported Media Type", "Accept: application/dtmf-relay, application/dtmf\r\n", None))],
+            },
+            "NOTIFY" => self.on_notify(now_ms, msg),
+            "OPTIONS" => vec![CallOutput::Send(self.respond(msg, 200, "OK", "Accept: application/sdp\r\n", None))],
+            "REFER" => vec![CallOutput::Send(self.respond(msg, 603, "Decline", "", None))],
+            _ => vec![CallOutput::Send(self.respond(msg, 405, "Method Not Allowed", "", None))],
+        }
+    }
+
+    fn on_notify(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
+        let ok = self.respond(msg, 200, "OK", "", None);
+        let mut out = vec![CallOutput::Send(ok)];
+        let is_refer = msg.header("Event").is_some_and(|e| e.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("refer"));
+        if !is_refer || self.transfer.is_none() {
+            return out;
+        }
+        match sipfrag_code(&msg.body) {
+            Some((code, _)) if code < 200 => {}
+            Some((code, _)) if code < 300 => {
+                let target = self.transfer.take().unwrap_or_default();
+                out.push(CallOutput::Transfer(TransferProgress::Succeeded));
+                out.extend(self.bye(now_ms));
+                out.extend(self.end(format!("transferred to {target}"), None));
+            }
+            Some((code, reason)) => {
+                self.transfer = None;
+                out.push(CallOutput::Transfer(TransferProgress::Failed { reason: format!("{code} {reason}") }));
+            }
+            None => {}
+        }
+        out
+    }
+
+    fn on_reinvite(&mut self, now_ms: i64, msg: &Message, branch: String) -> Vec<CallOutput> {
+        if !self.state.is_answered() {
+            return vec![CallOutput::Send(self.respond(msg, 481, "Call/Transaction Does Not Exist", "", None))];
+        }
+        if self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_))) {
+            return vec![CallOutput::Send(self.respond(msg, 491, "Request Pending", "", None))];
+        }
+        if self.server.is_some() {
+            return vec![CallOutput::Send(self.respond(msg, 500, "Server Internal Error", "Retry-After: 1\r\n", None))];
+        }
+        if let Some(uri) = msg.contact.iter().find_map(|c| match c {
+            Contact::Addr(a) => Some(a.uri.to_string()),
+            Contact::Star(_) => None,
+        }) {
+            self.remote_target = uri;
+        }
+        let ours = if self.held { Direction::SendOnly } else { Direction::SendRecv };
+        let mut out = Vec::new();
+        let (response, offered) = if msg.body.is_empty() {
+            // No offer: ours goes in the 200, their answer in the ACK.
+            let offer = self.sdp.offer(ours);
+            (self.respond(msg, 200, "OK", "", Some(("application/sdp", &offer))), true)
+        } else {
+            match self.sdp.answer(&msg.body, ours) {
+                Ok((answer, n)) => {
+                    // Their offer's direction says whether they hold us.
+                    self.remote_held = !n.direction.receives() || !Self::offer_sends(&msg.body);
+                    out.push(CallOutput::Media(n));
+                    (self.respond(msg, 200, "OK", "", Some(("application/sdp", &answer))), false)
+                }
+                Err(e) => {
+                    let refusal = self.respond(msg, 488, "Not Acceptable Here", &format!("Warning: 304 ringside \"{}\"\r\n", e.replace('"', "'")), None);
+                    return vec![CallOutput::Send(refusal)];
+                }
+            }
+        };
+        self.server = Some(ServerInvite {
+            branch,
+            cseq: msg.cseq.seq,
+            request: msg.clone(),
+            last_response: Some(response.clone()),
+            final_code: Some(200),
+            next_resend_at: Some(now_ms + T1_MS),
+            interval: T1_MS,
+            give_up_at: now_ms + 64 * T1_MS,
+            offered,
+        });
+        out.insert(0, CallOutput::Send(response));
+        let state = self.answered_state();
+        out.extend(self.set(state));
+        out
+    }
+
+    /// Whether an offer's audio is sent by the offerer (sendrecv/sendonly).
+    fn offer_sends(body: &[u8]) -> bool {
+        crate::media::sdp::Sdp::parse(body).ok().and_then(|s| s.audio().map(|m| m.direction(&s).sends())).unwrap_or(true)
+    }
+
+    fn on_ack(&mut self, msg: &Message) -> Vec<CallOutput> {
+        let Some(s) = self.server.as_ref() else { return vec![] };
+        if s.cseq != msg.cseq.seq || s.final_code.is_none() {
+            return vec![];
+        }
+        let offered = s.offered && s.final_code.is_some_and(|c| (200..300).contains(&c));
+        self.server = None;
+        let mut out = Vec::new();
+        if offered && !msg.body.is_empty() {
+            let ours = if self.held { Direction::SendOnly } else { Direction::SendRecv };
+            match self.sdp.accept_answer(&msg.body, ours) {
+                Ok(n) => {
+                    self.remote_held = !Self::offer_sends(&msg.body);
+                    out.push(CallOutput::Media(n));
+                    let state = self.answered_state();
+                    out.extend(self.set(state));
+                }
+                Err(e) => tracing::warn!(%e, "the SDP in the ACK is unusable"),
+            }
+        }
+        out
+    }
+
+    fn on_cancel(&mut self, msg: &Message, branch: &str) -> Vec<CallOutput> {
+        let Some(s) = self.server.as_ref().filter(|s| s.branch == branch) else {
+            return vec![CallOutput::Send(self.respond(msg, 481, "Call/Transaction Does Not Exist", "", None))];
+        };
+        let mut out = vec![CallOutput::Send(self.respond(msg, 200, "OK", "", None))];
+        if s.final_code.is_none() && self.state == CallState::Incoming {
+            let invite = s.request.clone();
+            out.extend(self.final_response(0, &invite, 487, "Request Terminated", None));
+            out.extend(self.end("missed: the caller hung up", Some(487)));
+        }
+        out
+    }
+
+    /// Sends a final response to the ringing INVITE and keeps resending it until ACKed.
+    fn final_response(&mut self, now_ms: i64, invite: &Message, code: u16, reason: &str, body: Option<(&str, &[u8])>) -> Vec<CallOutput> {
+        let response = self.respond(invite, code, reason, "", body);
+        if let Some(s) = self.server.as_mut() {
+            s.last_response = Some(response.clone());
+            s.final_code = Some(code);
+            s.interval = T1_MS;
+            s.next_resend_at = Some(now_ms + T1_MS);
+            s.give_up_at = now_ms + 64 * T1_MS;
+        }
+        vec![CallOutput::Send(response)]
+    }
+
+    /// Answers a call ringing here: 200 with our SDP answer (or offer, when the INVITE
+    /// had none).
+    pub fn answer(&mut self, now_ms: i64) -> Vec<CallOutput> {
+        if self.state != CallState::Incoming {
+            return vec![];
+        }
+        let Some(invite) = self.server.as_ref().map(|s| s.request.clone()) else { return vec![] };
+        let mut out = Vec::new();
+        if invite.body.is_empty() {
+            let offer = self.sdp.offer(Direction::SendRecv);
+            out.extend(self.final_response(now_ms, &invite, 200, "OK", Some(("application/sdp", &offer))));
+            if let Some(s) = self.server.as_mut() {
+                s.offered = true;
+            }
+        } else {
+            match self.sdp.answer(&invite.body, Direction::SendRecv) {
+                Ok((answer, n)) => {
+                    out.extend(self.final_response(now_ms, &invite, 200, "OK", Some(("application/sdp", &answer))));
+                    out.push(CallOutput::Media(n));
+                }
+                Err(e) => {
+                    out.extend(self.final_response(now_ms, &invite, 488, "Not Acceptable Here", None));
+                    out.extend(self.end(format!("the caller's media cannot be used: {e}"), Some(488)));
+                    return out;
+                }
+            }
+        }
+        let state = self.answered_state();
+        out.extend(self.set(state));
+        out
+    }
+
+    /// Refuses a call ringing here: 486 Busy Here (busy, do not disturb) or 603 Decline.
+    pub fn decline(&mut self, now_ms: i64, code: u16) -> Vec<CallOutput> {
+        if self.state != CallState::Incoming {
+            return vec![];
+        }
+        let Some(invite) = self.server.as_ref().map(|s| s.request.clone()) else { return vec![] };
+        let reason = if code == 603 { "Decline" } else { "Busy Here" };
+        let mut out = self.final_response(now_ms, &invite, code, reason, None);
+        out.extend(self.end(if code == 603 { "declined" } else { "busy" }, Some(code)));
+        out
+    }
+
+    // ---- time -------------------------------------------------------------------
+
     pub fn next_wakeup(&self) -> Option<i64> {
-        [self.invite.as_ref(), self.bye.as_ref()].into_iter().flatten().filter_map(ClientTransaction::next_wakeup).min()
+        let server = self.server.as_ref().and_then(|s| s.final_code.map(|_| s.next_resend_at.map_or(s.give_up_at, |n| n.min(s.give_up_at))));
+        [self.invite.as_ref().and_then(ClientTransaction::next_wakeup), server, self.retry_hold.map(|(at, _)| at)]
+            .into_iter()
+            .chain(self.pending.iter().map(|p| p.tx.next_wakeup()))
+            .flatten()
+            .min()
     }
 
     pub fn on_timer(&mut self, now_ms: i64) -> Vec<CallOutput> {
         let mut out = Vec::new();
         if let Some(tx) = self.invite.as_mut() {
-            // Timer A applies until a provisional response (Proceeding resends nothing
-            // for an INVITE: the proxy's 100 stops them).
+            // Timer A applies until a provisional response.
             if let Some(bytes) = tx.on_timer(now_ms) {
-                if !self.provisional && self.state != CallState::Trying {
+                if !self.provisional {
                     out.push(CallOutput::Send(bytes.to_vec()));
                 }
             }
             if tx.outcome() == Some(&TxOutcome::Timeout) {
                 self.invite = None;
-                out.extend(self.set(CallState::Ended { reason: format!("no answer from the proxy in {} s", 64 * T1_MS / 1_000), code: Some(408) }));
+                let reason = if self.provisional { "no answer".to_string() } else { format!("no answer from the proxy in {} s", 64 * T1_MS / 1_000) };
+                out.extend(self.end(reason, Some(408)));
             }
         }
-        if let Some(tx) = self.bye.as_mut() {
-            if let Some(bytes) = tx.on_timer(now_ms) {
-                out.push(CallOutput::Send(bytes.to_vec()));
+        if let Some(s) = self.server.as_mut() {
+            if s.final_code.is_some() {
+                if now_ms >= s.give_up_at {
+                    let two_xx = s.final_code.is_some_and(|c| (200..300).contains(&c));
+                    self.server = None;
+                    if two_xx && !self.state.is_ended() {
+                        // RFC 3261 §13.3.1.4: no ACK for our 2xx: end the call.
+                        out.extend(self.bye(now_ms));
+                        out.extend(self.end("the caller's phone never confirmed the answer", Some(408)));
+                    }
+                } else if s.next_resend_at.is_some_and(|at| now_ms >= at) {
+                    s.interval = (s.interval * 2).min(T2_MS);
+                    s.next_resend_at = Some(now_ms + s.interval);
+                    if let Some(r) = &s.last_response {
+                        out.push(CallOutput::Send(r.clone()));
+                    }
+                }
             }
-            if tx.outcome() == Some(&TxOutcome::Timeout) {
-                self.bye = None;
-                out.extend(self.set(CallState::Ended { reason: "hung up (the other side did not confirm)".into(), code: None }));
+        }
+        if let Some((at, on)) = self.retry_hold {
+            if now_ms >= at {
+                self.retry_hold = None;
+                out.extend(self.hold(now_ms, on));
             }
+        }
+        let mut i = 0;
+        while i < self.pending.len() {
+            let provisional = self.pending[i].provisional;
+            let is_invite = matches!(self.pending[i].purpose, Purpose::Hold(_));
+            if let Some(bytes) = self.pending[i].tx.on_timer(now_ms) {
+                if !(is_invite && provisional) {
+                    out.push(CallOutput::Send(bytes.to_vec()));
+                }
+            }
+            if self.pending[i].tx.outcome() == Some(&TxOutcome::Timeout) {
+                let p = self.pending.remove(i);
+                match p.purpose {
+                    Purpose::Bye => out.extend(self.end("hung up (the other side did not confirm)", None)),
+                    Purpose::Hold(_) => {
+                        out.extend(self.bye(now_ms));
+                        out.extend(self.end("the far end stopped answering", Some(408)));
+                    }
+                    Purpose::Info => out.push(CallOutput::Notice("the far end did not confirm the keypad digit".into())),
+                    Purpose::Refer => {
+                        self.transfer = None;
+                        out.push(CallOutput::Transfer(TransferProgress::Failed { reason: "the far end did not answer the transfer request".into() }));
+                    }
+                }
+                continue;
+            }
+            i += 1;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::sdp::PCMU;
+    use crate::secrets::Sensitive;
+
+    fn account() -> Account {
+        Account { user: "alice".into(), auth_user: None, domain: "ringside.test".into(), password: Sensitive::new("s".into()), expires: 600 }
+    }
+
+    fn ids() -> Box<dyn FnMut() -> String + Send> {
+        let mut n = 0;
+        Box::new(move || {
+            n += 1;
+            format!("id{n}")
+        })
+    }
+
+    fn agent() -> SdpAgent {
+        SdpAgent::new("127.0.0.1".parse().unwrap(), 4_000, 1, &[PCMU])
+    }
+
+    const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+
+    fn invite(cseq: u32, body: &str, to_tag: Option<&str>, branch: &str) -> Message {
+        let to = match to_tag {
+            Some(t) => format!("<sip:alice@ringside.test>;tag={t}"),
+            None => "<sip:alice@ringside.test>".into(),
+        };
+        let text = format!(
+            "INVITE sip:alice@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={branch}\r\nRecord-Route: <sip:127.0.0.1:5060;lr>\r\nFrom: \"Bob\" <sip:bob@ringside.test>;tag=b1\r\nTo: {to}\r\nCall-ID: c1\r\nCSeq: {cseq} INVITE\r\nContact: <sip:bob@127.0.0.2:5070>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        super::super::parse_datagram(text.as_bytes()).unwrap()
+    }
+
+    fn request(method: &str, cseq: u32, branch: &str, extra: &str, body: &str) -> Message {
+        let text = format!(
+            "{method} sip:alice@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={branch}\r\nFrom: \"Bob\" <sip:bob@ringside.test>;tag=b1\r\nTo: <sip:alice@ringside.test>;tag=id1\r\nCall-ID: c1\r\nCSeq: {cseq} {method}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        super::super::parse_datagram(text.as_bytes()).unwrap()
+    }
+
+    fn sent(out: &[CallOutput]) -> Vec<String> {
+        out.iter()
+            .filter_map(|o| match o {
+                CallOutput::Send(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn incoming() -> Call {
+        let (call, out) = Call::incoming(account(), "127.0.0.1:5062".parse().unwrap(), &invite(1, OFFER, None, "z9hG4bKa"), agent(), ids(), Box::new(|| 0.5), 0);
+        let s = sent(&out);
+        assert!(s[0].starts_with("SIP/2.0 180 Ringing\r\n"), "{}", s[0]);
+        assert!(s[0].contains("To: <sip:alice@ringside.test>;tag=id1\r\n") && s[0].contains("Record-Route: <sip:127.0.0.1:5060;lr>"), "{}", s[0]);
+        call
+    }
+
+    #[test]
+    fn an_answered_call_resends_its_200_until_the_ack_then_hangs_up_by_bye() {
+        let mut call = incoming();
+        let out = call.answer(10);
+        let ok = &sent(&out)[0];
+        assert!(ok.starts_with("SIP/2.0 200 OK\r\n") && ok.contains("m=audio 4000 RTP/AVP 0 101"), "{ok}");
+        assert!(out.iter().any(|o| matches!(o, CallOutput::Media(n) if n.remote == Some("127.0.0.2:5000".parse().unwrap()))));
+        assert_eq!(call.state(), &CallState::Answered { held: false, remote_held: false });
+        // Not ACKed: resent at T1, 2·T1…
+        assert_eq!(call.next_wakeup(), Some(510));
+        assert!(sent(&call.on_timer(510))[0].starts_with("SIP/2.0 200 OK"));
+        assert_eq!(call.next_wakeup(), Some(1_510));
+        call.on_message(600, &request("ACK", 1, "z9hG4bKack", "", ""));
+        assert_eq!(call.next_wakeup(), None, "the ACK stops the resends");
+        let out = call.hang_up(700);
+        let bye = &sent(&out)[0];
+        assert!(bye.starts_with("BYE sip:bob@127.0.0.2:5070 SIP/2.0\r\n"), "to the Contact: {bye}");
+        assert!(bye.contains("Route: <sip:127.0.0.1:5060;lr>\r\n") && bye.contains("From: <sip:alice@ringside.test>;tag=id1\r\nTo: \"Bob\" <sip:bob@ringside.test>;tag=b1\r\n"), "{bye}");
+        assert!(call.state().is_ended());
+        assert!(!call.finished(), "the BYE is still resent until answered");
+    }
+
+    #[test]
+    fn a_caller_who_gives_up_gets_487_and_the_call_is_missed() {
+        let mut call = incoming();
+        let out = call.on_message(100, &request("CANCEL", 1, "z9hG4bKa", "", ""));
+        let s = sent(&out);
+        assert!(s[0].starts_with("SIP/2.0 200 OK") && s[0].contains("CSeq: 1 CANCEL"), "{}", s[0]);
+        assert!(s[1].starts_with("SIP/2.0 487 Request Terminated") && s[1].contains("CSeq: 1 INVITE"), "{}", s[1]);
+        assert_eq!(call.state(), &CallState::Ended { reason: "missed: the caller hung up".into(), code: Some(487) });
+        // The 487 is resent until its ACK, then the call is finished.
+        assert!(!call.finished());
+        call.on_message(200, &request("ACK", 1, "z9hG4bKa", "", ""));
+        assert!(call.finished());
+    }
+
+    #[test]
+    fn a_declined_call_answers_603_and_a_retransmitted_invite_gets_it_again() {
+        let mut call = incoming();
+        let out = call.decline(0, 603);
+        assert!(sent(&out)[0].starts_with("SIP/2.0 603 Decline"));
+        let again = call.on_message(100, &invite(1, OFFER, None, "z9hG4bKa"));
+        assert!(sent(&again)[0].starts_with("SIP/2.0 603 Decline"));
+        // Timer H: given up after 64·T1 without an ACK.
+        let mut now = 0;
+        while let Some(at) = call.next_wakeup() {
+            now = at;
+            call.on_timer(now);
+        }
+        assert_eq!(now, 32_000);
+    }
+
+    #[test]
+    fn hold_is_a_sendonly_reinvite_and_their_hold_is_answered_recvonly() {
+        let mut call = incoming();
+        call.answer(0);
+        call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+        let out = call.hold(20, true);
+        let reinvite = &sent(&out)[0];
+        assert!(reinvite.starts_with("INVITE sip:bob@127.0.0.2:5070") && reinvite.contains("a=sendonly") && reinvite.contains("CSeq: 1 INVITE"), "{reinvite}");
+        let answer = OFFER.replace("sendrecv", "recvonly");
+        let ok = format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKid2\r\nFrom: <sip:alice@ringside.test>;tag=id1\r\nTo: <sip:bob@ringside.test>;tag=b1\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        let out = call.on_message(30, &super::super::parse_datagram(ok.as_bytes()).unwrap());
+        assert!(sent(&out)[0].starts_with("ACK "), "{:?}", sent(&out));
+        assert_eq!(call.state(), &CallState::Answered { held: true, remote_held: false });
+        // Now they hold us: a sendonly offer, answered inactive (we hold them too).
+        let held = OFFER.replace("sendrecv", "sendonly");
+        let out = call.on_message(40, &request("INVITE", 2, "z9hG4bKr", "Content-Type: application/sdp\r\n", &held));
+        assert!(sent(&out)[0].contains("a=inactive"), "{:?}", sent(&out));
+        assert_eq!(call.state(), &CallState::Answered { held: true, remote_held: true });
+        // A hold of ours crossing theirs would be refused with 491: theirs is still
+        // unACKed, so ours waits.
+        assert!(call.hold(50, false).is_empty());
+        call.on_message(60, &request("ACK", 2, "z9hG4bKr2", "", ""));
+        let out = call.on_timer(250);
+        assert!(sent(&out)[0].contains("a=sendrecv"), "the resume goes out after their exchange: {:?}", sent(&out));
+    }
+
+    #[test]
+    fn glare_retries_after_a_random_wait_and_a_refused_hold_is_a_notice() {
+        let mut call = incoming();
+        call.answer(0);
+        call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+        call.hold(20, true);
+        let response = |code: u16, reason: &str| {
+            let text = format!("SIP/2.0 {code} {reason}\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKid2\r\nFrom: <sip:alice@ringside.test>;tag=id1\r\nTo: <sip:bob@ringside.test>;tag=b1\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+            super::super::parse_datagram(text.as_bytes()).unwrap()
+        };
+        let out = call.on_message(30, &response(491, "Request Pending"));
+        assert!(sent(&out)[0].starts_with("ACK ") && sent(&out)[0].contains("branch=z9hG4bKid2"), "a non-2xx is ACKed on its branch");
+        assert_eq!(call.next_wakeup(), Some(1_030), "the callee of the dialog waits 0–2 s (here 1 s)");
+        let out = call.on_timer(1_030);
+        let again = &sent(&out)[0];
+        assert!(again.starts_with("INVITE ") && again.contains("CSeq: 2 INVITE"), "{again}");
+        let text = format!("SIP/2.0 488 Not Acceptable Here\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKid3\r\nFrom: <sip:alice@ringside.test>;tag=id1\r\nTo: <sip:bob@ringside.test>;tag=b1\r\nCall-ID: c1\r\nCSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n");
+        let out = call.on_message(1_100, &super::super::parse_datagram(text.as_bytes()).unwrap());
+        assert!(out.iter().any(|o| matches!(o, CallOutput::Notice(n) if n.contains("refused to go on hold"))), "{out:?}");
+        assert_eq!(call.state(), &CallState::Answered { held: false, remote_held: false });
+    }
+
+    #[test]
+    fn info_digits_are_read_and_a_refer_ends_the_call_when_its_notify_says_200() {
+        let mut call = incoming();
+        call.answer(0);
+        call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+        let out = call.on_message(20, &request("INFO", 2, "z9hG4bKi", "Content-Type: application/dtmf-relay\r\n", "Signal=5\r\nDuration=160\r\n"));
+        assert!(out.contains(&CallOutput::Dtmf('5')));
+        assert_eq!(info_digit(Some("application/dtmf"), b"#"), Some('#'));
+        assert_eq!(info_digit(Some("text/plain"), b"5"), None);
+        let out = call.transfer(30, "sip:carol@ringside.test", None);
+        let refer = &sent(&out)[0];
+        assert!(refer.starts_with("REFER ") && refer.contains("Refer-To: <sip:carol@ringside.test>\r\n"), "{refer}");
+        let notify = call.on_message(40, &request("NOTIFY", 3, "z9hG4bKn", "Event: refer\r\nSubscription-State: terminated\r\nContent-Type: message/sipfrag\r\n", "SIP/2.0 200 OK\r\n"));
+        assert!(notify.contains(&CallOutput::Transfer(TransferProgress::Succeeded)));
+        assert!(sent(&notify).iter().any(|m| m.starts_with("BYE ")));
+        assert_eq!(call.state(), &CallState::Ended { reason: "transferred to sip:carol@ringside.test".into(), code: None });
+        // An attended transfer names the other call in Refer-To.
+        let mut other = incoming();
+        other.answer(0);
+        let (id, to_tag, from_tag) = other.replaces_id().unwrap();
+        assert_eq!((to_tag.as_str(), from_tag.as_str()), ("b1", "id1"), "as the far end sees the dialog");
+        let mut call = incoming();
+        call.answer(0);
+        let out = call.transfer(50, "sip:carol@ringside.test", Some((&id, &to_tag, &from_tag)));
+        assert!(sent(&out)[0].contains("Refer-To: <sip:carol@ringside.test?Replaces=c1%3Bto-tag%3Db1%3Bfrom-tag%3Did1>"), "{}", sent(&out)[0]);
+    }
+
+    #[test]
+    fn requests_after_the_end_and_out_of_order_get_errors() {
+        let mut call = incoming();
+        call.answer(0);
+        call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+        let out = call.on_message(20, &request("INFO", 1, "z9hG4bKold", "", ""));
+        assert!(sent(&out)[0].starts_with("SIP/2.0 500 "), "CSeq 1 was the INVITE's");
+        let out = call.on_message(30, &request("SUBSCRIBE", 5, "z9hG4bKs", "", ""));
+        assert!(sent(&out)[0].starts_with("SIP/2.0 405 ") && sent(&out)[0].contains("Allow: "));
+        call.on_message(40, &request("BYE", 6, "z9hG4bKb", "", ""));
+        assert_eq!(call.state(), &CallState::Ended { reason: "the other side hung up".into(), code: None });
+        let out = call.on_message(50, &request("INFO", 7, "z9hG4bKi2", "", ""));
+        assert!(sent(&out)[0].starts_with("SIP/2.0 481 "));
+        assert!(call.finished());
     }
 }

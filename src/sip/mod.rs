@@ -12,6 +12,7 @@ pub mod registration;
 pub mod tcp;
 pub mod text;
 pub mod transaction;
+pub mod ua;
 pub mod udp;
 pub mod uri;
 

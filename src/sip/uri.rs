@@ -31,6 +31,19 @@ pub struct SipUri {
     pub headers: Vec<(String, String)>,
 }
 
+/// Escapes a value for a URI's `?name=value` headers (RFC 3261 §25.1 `hvalue`).
+pub fn escape_header_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()[]/?:+$".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 impl SipUri {
     pub fn param(&self, name: &str) -> Option<Option<&str>> {
         self.params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())

@@ -2,6 +2,7 @@
 
 mod calllog;
 mod calls;
+mod incoming;
 mod cli;
 mod salesforce;
 mod engine;

@@ -109,12 +109,13 @@ pub(super) fn run(action: &SipAction, engine: &Engine, runtime: &tokio::runtime:
             let report = runtime.block_on(ringside::sip::udp::call(acc, proxy, target.clone(), talk, talk + std::time::Duration::from_secs(60), clock))?;
             out.print(&report, || {
                 let states: Vec<String> = report.states.iter().map(|s| format!("{s:?}")).collect();
+                let call = report.call.as_ref();
                 format!(
                     "{}\ncodec {}; RTP sent {}, received {}",
                     states.join(" → "),
-                    report.negotiated.as_ref().map(|n| n.codec.as_str()).unwrap_or("none"),
-                    report.rtp_sent,
-                    report.rtp_received
+                    call.and_then(|c| c.codec.as_deref()).unwrap_or("none"),
+                    call.map_or(0, |c| c.media.sent),
+                    call.map_or(0, |c| c.media.received)
                 )
             });
         }

@@ -1,0 +1,660 @@
+//! The user agent over UDP: one task owns the socket (connected to the registrar or
+//! outbound proxy, so only it can reach us), runs the registration and routes each
+//! message by Call-ID to the task of its call; one task per call owns the call's
+//! signalling core, its media backend and its timers. Commands come in by channel;
+//! every change goes out as a [`UaEvent`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::net::UdpSocket;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use super::call::{Call, CallDirection, CallOutput, CallState, TransferProgress};
+use super::registration::{Account, Output, Registration, RegistrationState};
+use super::udp::{connected_socket, next_wait, token, MAX_DATAGRAM, STOP_GRACE};
+use super::{Message, StartLine};
+use crate::clock::Clock;
+use crate::media::sdp::{SdpAgent, PCMA, PCMU};
+use crate::media::tone::ToneMedia;
+use crate::media::{MediaBackend, MediaStats};
+
+/// Calls at once: one talking and one waiting (call waiting); a third caller hears busy.
+pub const MAX_CALLS: usize = 2;
+
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    pub account: Account,
+    /// The registrar / outbound proxy every request goes through.
+    pub server: SocketAddr,
+    /// Register (to take calls) or only place calls.
+    pub register: bool,
+}
+
+/// One call as the UI and the CLI see it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CallInfo {
+    pub id: u32,
+    pub direction: CallDirection,
+    /// The far end's URI.
+    pub remote_uri: String,
+    /// Its user part (the number, usually), unescaped.
+    pub remote_user: String,
+    /// The caller's display name, when the INVITE had one.
+    pub remote_name: Option<String>,
+    pub state: CallState,
+    pub muted: bool,
+    /// Unix milliseconds.
+    #[specta(type = f64)]
+    pub started_at: i64,
+    #[specta(type = Option<f64>)]
+    pub answered_at: Option<i64>,
+    #[specta(type = Option<f64>)]
+    pub ended_at: Option<i64>,
+    pub media: MediaStats,
+    /// The codec agreed for the audio (PCMU, PCMA).
+    pub codec: Option<String>,
+    /// From the datagram that answered the call to the `Answered` state, in µs.
+    pub answer_latency_us: Option<u32>,
+    pub sip_call_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum UaEvent {
+    Call(CallInfo),
+    Transfer { id: u32, progress: TransferProgress },
+    Dtmf { id: u32, digit: char },
+    Notice { id: u32, message: String },
+}
+
+#[derive(Debug)]
+enum CallCommand {
+    Answer,
+    Decline(u16),
+    HangUp,
+    Hold(bool),
+    Mute(bool),
+    Digits(String),
+    Transfer { target: String, replaces: Option<(String, String, String)> },
+    /// The far end's URI and this dialog's Replaces identifiers.
+    Describe(oneshot::Sender<(String, Option<(String, String, String)>)>),
+}
+
+enum CallInput {
+    Message(Message, Instant),
+    Command(CallCommand),
+}
+
+enum Command {
+    Dial { target: String, reply: oneshot::Sender<Result<u32, String>> },
+    Call { id: u32, command: CallCommand, reply: oneshot::Sender<Result<(), String>> },
+    AttendedTransfer { id: u32, other: u32, reply: oneshot::Sender<Result<(), String>> },
+    SetDnd(bool),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UaError {
+    #[error("the phone has stopped")]
+    Stopped,
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// The handle of a running user agent.
+pub struct UserAgent {
+    commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<UaEvent>,
+    pub registration: watch::Receiver<RegistrationState>,
+    pub local: SocketAddr,
+    domain: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+struct Route {
+    call_id: String,
+    inbox: mpsc::UnboundedSender<CallInput>,
+}
+
+/// What the socket task shares with every call task.
+#[derive(Clone)]
+struct Shared {
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    account: Account,
+    events: broadcast::Sender<UaEvent>,
+    finished: mpsc::UnboundedSender<u32>,
+    clock: Arc<dyn Clock>,
+}
+
+fn user_of(uri: &str) -> String {
+    let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
+    let user = rest.split_once('@').map_or("", |(u, _)| u);
+    let user = user.split(';').next().unwrap_or_default();
+    percent_decode(user)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl UserAgent {
+    /// Binds the socket and starts the user agent (and the registration, if asked).
+    pub async fn start(config: UaConfig, clock: Arc<dyn Clock>) -> std::io::Result<UserAgent> {
+        let (socket, local) = connected_socket(config.server).await?;
+        let socket = Arc::new(socket);
+        let (events, _) = broadcast::channel(256);
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (state_tx, registration) = watch::channel(RegistrationState::Unregistered);
+        let (stop, stop_rx) = oneshot::channel();
+        let (finished, finished_rx) = mpsc::unbounded_channel();
+        let domain = config.account.domain.clone();
+        let shared = Shared { socket, local, account: config.account.clone(), events: events.clone(), finished, clock };
+        let task = tokio::spawn(run(config, shared, command_rx, state_tx, stop_rx, finished_rx));
+        Ok(UserAgent { commands, events, registration, local, domain, stop: Some(stop), task: Some(task) })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<UaEvent> {
+        self.events.subscribe()
+    }
+
+    /// Places a call to `target` (a `sip:` URI, or a number/user at the account's domain).
+    pub async fn dial(&self, target: &str) -> Result<u32, UaError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands.send(Command::Dial { target: target.to_string(), reply }).map_err(|_| UaError::Stopped)?;
+        rx.await.map_err(|_| UaError::Stopped)?.map_err(UaError::Refused)
+    }
+
+    async fn call_command(&self, id: u32, command: CallCommand) -> Result<(), UaError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands.send(Command::Call { id, command, reply }).map_err(|_| UaError::Stopped)?;
+        rx.await.map_err(|_| UaError::Stopped)?.map_err(UaError::Refused)
+    }
+
+    pub async fn answer(&self, id: u32) -> Result<(), UaError> {
+        self.call_command(id, CallCommand::Answer).await
+    }
+
+    /// 603 Decline, or 486 Busy Here with `busy`.
+    pub async fn decline(&self, id: u32, busy: bool) -> Result<(), UaError> {
+        self.call_command(id, CallCommand::Decline(if busy { 486 } else { 603 })).await
+    }
+
+    pub async fn hang_up(&self, id: u32) -> Result<(), UaError> {
+        self.call_command(id, CallCommand::HangUp).await
+    }
+
+    pub async fn hold(&self, id: u32, on: bool) -> Result<(), UaError> {
+        self.call_command(id, CallCommand::Hold(on)).await
+    }
+
+    pub async fn mute(&self, id: u32, on: bool) -> Result<(), UaError> {
+        self.call_command(id, CallCommand::Mute(on)).await
+    }
+
+    /// Keypad digits (0-9 * # A-D): RFC 4733 events when the far end takes them, else INFO.
+    pub async fn send_digits(&self, id: u32, digits: &str) -> Result<(), UaError> {
+        if let Some(bad) = digits.chars().find(|c| crate::media::tone::event_code(*c).is_none()) {
+            return Err(UaError::Refused(format!("{bad:?} is not a keypad key (0-9, *, #, A-D)")));
+        }
+        self.call_command(id, CallCommand::Digits(digits.to_string())).await
+    }
+
+    /// Blind transfer of call `id` to `target`.
+    pub async fn transfer(&self, id: u32, target: &str) -> Result<(), UaError> {
+        let target = self.target_uri(target).map_err(UaError::Refused)?;
+        self.call_command(id, CallCommand::Transfer { target, replaces: None }).await
+    }
+
+    /// Attended (consult) transfer: the far end of `id` replaces our call `other`.
+    pub async fn transfer_to_call(&self, id: u32, other: u32) -> Result<(), UaError> {
+        let (reply, rx) = oneshot::channel();
+        self.commands.send(Command::AttendedTransfer { id, other, reply }).map_err(|_| UaError::Stopped)?;
+        rx.await.map_err(|_| UaError::Stopped)?.map_err(UaError::Refused)
+    }
+
+    /// Do not disturb: new calls are answered 486 Busy Here.
+    pub fn set_dnd(&self, on: bool) {
+        let _ = self.commands.send(Command::SetDnd(on));
+    }
+
+    fn target_uri(&self, target: &str) -> Result<String, String> {
+        target_uri(target, &self.domain)
+    }
+
+    /// Hangs up every call, unregisters, and ends (a few seconds at most).
+    pub async fn stop(mut self) -> RegistrationState {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(STOP_GRACE + Duration::from_secs(1), task).await;
+        }
+        let state = self.registration.borrow().clone();
+        state
+    }
+
+    /// The registration alone, as a handle (the calls' side of the agent stays idle).
+    pub fn into_registration(mut self) -> super::udp::RegistrationHandle {
+        let (Some(stop), Some(task)) = (self.stop.take(), self.task.take()) else {
+            unreachable!("a running user agent has its stop channel and task")
+        };
+        super::udp::RegistrationHandle::new(self.registration.clone(), self.local, stop, task)
+    }
+
+    /// Waits until the registration satisfies `done` (or `timeout` passes).
+    pub async fn wait_registration(&mut self, timeout: Duration, done: impl Fn(&RegistrationState) -> bool) -> RegistrationState {
+        let _ = tokio::time::timeout(timeout, self.registration.wait_for(|s| done(s))).await;
+        self.registration.borrow().clone()
+    }
+}
+
+impl Drop for UserAgent {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// A dial target as a SIP URI: `sip:`/`sips:` URIs as given, else a user or number
+/// (spaces, dots, dashes and brackets removed) at `domain`.
+pub fn target_uri(target: &str, domain: &str) -> Result<String, String> {
+    let t = target.trim();
+    if t.is_empty() {
+        return Err("enter a number or a SIP address".into());
+    }
+    if t.starts_with("sip:") || t.starts_with("sips:") {
+        return match super::uri::parse(t) {
+            Ok(_) => Ok(t.to_string()),
+            Err(e) => Err(format!("{t} is not a SIP address: {e}")),
+        };
+    }
+    let user: String = t.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '#' | '_')) {
+        return Err(format!("{t} is not a number or a SIP user"));
+    }
+    if domain.is_empty() {
+        return Err(format!("{t} needs a domain: write sip:{t}@example.com"));
+    }
+    let user = user.replace('#', "%23");
+    Ok(format!("sip:{user}@{domain}"))
+}
+
+async fn run(
+    config: UaConfig,
+    shared: Shared,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    state_tx: watch::Sender<RegistrationState>,
+    mut stop_rx: oneshot::Receiver<()>,
+    mut finished_rx: mpsc::UnboundedReceiver<u32>,
+) {
+    let clock = shared.clock.clone();
+    let socket = shared.socket.clone();
+    let mut reg = Registration::new(config.account.clone(), shared.local, Box::new(token), Box::new(rand::random::<f64>));
+    let mut routes: HashMap<u32, Route> = HashMap::new();
+    let mut by_call_id: HashMap<String, u32> = HashMap::new();
+    let mut next_id: u32 = 1;
+    let mut dnd = false;
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut outputs = if config.register { reg.start(clock.now_ms()) } else { vec![] };
+    let mut stopping_until: Option<tokio::time::Instant> = None;
+    let mut commands_open = true;
+    loop {
+        for o in outputs.drain(..) {
+            match o {
+                Output::Send(bytes) => {
+                    if let Err(e) = socket.send(&bytes).await {
+                        tracing::warn!(%e, "REGISTER not sent");
+                    }
+                }
+                Output::State(s) => {
+                    tracing::info!(state = ?s, "registration");
+                    let _ = state_tx.send(s);
+                }
+            }
+        }
+        if let Some(until) = stopping_until {
+            let unregistered = reg.next_wakeup().is_none() || matches!(reg.state(), RegistrationState::Unregistered | RegistrationState::Failed { .. });
+            if (unregistered && routes.is_empty()) || tokio::time::Instant::now() >= until {
+                break;
+            }
+        }
+        let wait = next_wait(&reg, clock.as_ref(), stopping_until);
+        tokio::select! {
+            received = socket.recv(&mut buf) => match received {
+                Ok(n) => {
+                    let at = Instant::now();
+                    match super::parse_datagram(&buf[..n]) {
+                        Ok(msg) => {
+                            if let Some(id) = by_call_id.get(&msg.call_id) {
+                                if let Some(r) = routes.get(id) {
+                                    let _ = r.inbox.send(CallInput::Message(msg, at));
+                                }
+                            } else if msg.is_request() {
+                                if stopping_until.is_none() {
+                                    if let Some((id, route)) = new_request(&shared, &msg, &mut next_id, dnd || routes.len() >= MAX_CALLS).await {
+                                        by_call_id.insert(route.call_id.clone(), id);
+                                        routes.insert(id, route);
+                                    }
+                                }
+                            } else {
+                                outputs = reg.on_response(clock.now_ms(), &msg);
+                            }
+                        }
+                        // A datagram we cannot read: nothing can be answered to it.
+                        Err(e) => tracing::warn!(%e, bytes = n, "malformed SIP datagram dropped"),
+                    }
+                }
+                // ICMP port unreachable surfaces here on a connected socket; the
+                // transactions' timers decide what it means.
+                Err(e) => {
+                    tracing::debug!(%e, "receive failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = tokio::time::sleep(wait) => outputs = reg.on_timer(clock.now_ms()),
+            Some(id) = finished_rx.recv() => {
+                if let Some(r) = routes.remove(&id) {
+                    by_call_id.remove(&r.call_id);
+                }
+            }
+            command = commands.recv(), if commands_open => match command {
+                None => commands_open = false,
+                Some(Command::SetDnd(on)) => dnd = on,
+                Some(Command::Dial { target, reply }) => {
+                    let result = if stopping_until.is_some() {
+                        Err("the phone is stopping".to_string())
+                    } else if routes.len() >= MAX_CALLS {
+                        Err(format!("{MAX_CALLS} calls are already in progress: hang one up first"))
+                    } else {
+                        match target_uri(&target, &config.account.domain) {
+                            Ok(uri) => match dial(&shared, uri, next_id).await {
+                                Ok(route) => {
+                                    let id = next_id;
+                                    next_id += 1;
+                                    by_call_id.insert(route.call_id.clone(), id);
+                                    routes.insert(id, route);
+                                    Ok(id)
+                                }
+                                Err(e) => Err(format!("no port for the call's media: {e}")),
+                            },
+                            Err(e) => Err(e),
+                        }
+                    };
+                    let _ = reply.send(result);
+                }
+                Some(Command::Call { id, command, reply }) => {
+                    let result = match routes.get(&id) {
+                        Some(r) => r.inbox.send(CallInput::Command(command)).map_err(|_| "the call has ended".to_string()),
+                        None => Err(format!("there is no call {id}")),
+                    };
+                    let _ = reply.send(result);
+                }
+                Some(Command::AttendedTransfer { id, other, reply }) => {
+                    let result = async {
+                        let (Some(a), Some(b)) = (routes.get(&id), routes.get(&other)) else {
+                            return Err("both calls must be in progress".to_string());
+                        };
+                        let (tx, rx) = oneshot::channel();
+                        b.inbox.send(CallInput::Command(CallCommand::Describe(tx))).map_err(|_| "the other call has ended".to_string())?;
+                        let (uri, replaces) = rx.await.map_err(|_| "the other call has ended".to_string())?;
+                        let replaces = replaces.ok_or("the other call is not answered yet")?;
+                        a.inbox.send(CallInput::Command(CallCommand::Transfer { target: uri, replaces: Some(replaces) })).map_err(|_| "the call has ended".to_string())
+                    }
+                    .await;
+                    let _ = reply.send(result);
+                }
+            },
+            _ = &mut stop_rx, if stopping_until.is_none() => {
+                stopping_until = Some(tokio::time::Instant::now() + STOP_GRACE);
+                for r in routes.values() {
+                    let _ = r.inbox.send(CallInput::Command(CallCommand::HangUp));
+                }
+                outputs = if config.register { reg.stop(clock.now_ms()) } else { vec![] };
+            }
+        }
+    }
+}
+
+async fn new_media(shared: &Shared) -> std::io::Result<(ToneMedia, SdpAgent)> {
+    let media = ToneMedia::bind(shared.local.ip()).await?;
+    let agent = SdpAgent::new(shared.local.ip(), media.port(), rand::random::<u32>().into(), &[PCMU, PCMA]);
+    Ok((media, agent))
+}
+
+async fn dial(shared: &Shared, target: String, id: u32) -> std::io::Result<Route> {
+    let (media, agent) = new_media(shared).await?;
+    let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>));
+    let outputs = call.start(shared.clock.now_ms());
+    Ok(spawn_call(shared, id, call, Box::new(media), outputs, None))
+}
+
+/// A request outside every known call: a new INVITE rings (or is refused busy); an
+/// OPTIONS is answered; the rest are refused statelessly.
+async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u32, busy: bool) -> Option<(u32, Route)> {
+    let StartLine::Request { method, .. } = &msg.start else { return None };
+    match method.as_str() {
+        "INVITE" if msg.to.tag().is_none() => {
+            let (media, agent) = match new_media(shared).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(%e, "no port for an incoming call's media");
+                    let _ = shared.socket.send(&stateless(msg, 503, "Service Unavailable")).await;
+                    return None;
+                }
+            };
+            let now = shared.clock.now_ms();
+            let (mut call, mut outputs) = Call::incoming(shared.account.clone(), shared.local, msg, agent, Box::new(token), Box::new(rand::random::<f64>), now);
+            let remote_name = msg.from.display.clone().map(|d| d.trim_matches('"').to_string()).filter(|d| !d.is_empty());
+            if busy {
+                tracing::info!(from = %msg.from.uri, "busy: call refused");
+                outputs = call.decline(now, 486);
+            }
+            let id = *next_id;
+            *next_id += 1;
+            Some((id, spawn_call(shared, id, call, Box::new(media), outputs, remote_name)))
+        }
+        "ACK" => None,
+        "OPTIONS" => {
+            let _ = shared.socket.send(&stateless(msg, 200, "OK")).await;
+            None
+        }
+        _ if msg.to.tag().is_some() => {
+            let _ = shared.socket.send(&stateless(msg, 481, "Call/Transaction Does Not Exist")).await;
+            None
+        }
+        _ => {
+            let _ = shared.socket.send(&stateless(msg, 405, "Method Not Allowed")).await;
+            None
+        }
+    }
+}
+
+/// A response without a transaction (OPTIONS probes, requests for unknown dialogs).
+fn stateless(req: &Message, code: u16, reason: &str) -> Vec<u8> {
+    let mut msg = format!("SIP/2.0 {code} {reason}\r\n");
+    for h in &req.headers {
+        let name = super::message::canonical_name(&h.name);
+        if ["Via", "From", "To", "Call-ID", "CSeq"].iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            msg.push_str(&format!("{name}: {}\r\n", h.value));
+        }
+    }
+    msg.push_str(&format!("Allow: {}\r\nContent-Length: 0\r\n\r\n", super::ALLOW));
+    msg.into_bytes()
+}
+
+fn spawn_call(shared: &Shared, id: u32, call: Call, media: Box<dyn MediaBackend>, outputs: Vec<CallOutput>, remote_name: Option<String>) -> Route {
+    let (inbox, rx) = mpsc::unbounded_channel();
+    let info = CallInfo {
+        id,
+        direction: call.direction(),
+        remote_uri: call.remote_uri().to_string(),
+        remote_user: user_of(call.remote_uri()),
+        remote_name,
+        state: call.state().clone(),
+        muted: false,
+        started_at: crate::clock::Clock::now_ms(shared.clock.as_ref()),
+        answered_at: None,
+        ended_at: None,
+        media: MediaStats::default(),
+        codec: None,
+        answer_latency_us: None,
+        sip_call_id: call.call_id().to_string(),
+    };
+    let route = Route { call_id: call.call_id().to_string(), inbox };
+    tokio::spawn(run_call(shared.clone(), call, media, rx, info, outputs));
+    route
+}
+
+async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn MediaBackend>, mut inbox: mpsc::UnboundedReceiver<CallInput>, mut info: CallInfo, mut outputs: Vec<CallOutput>) {
+    let clock = shared.clock.clone();
+    let _ = shared.events.send(UaEvent::Call(info.clone()));
+    let mut cause: Option<Instant> = None;
+    loop {
+        for o in std::mem::take(&mut outputs) {
+            match o {
+                CallOutput::Send(bytes) => {
+                    if let Err(e) = shared.socket.send(&bytes).await {
+                        tracing::warn!(%e, call = info.id, "SIP message not sent");
+                    }
+                }
+                CallOutput::Media(n) => {
+                    media.apply(&n);
+                    info.codec = Some(n.codec.clone());
+                }
+                CallOutput::State(s) => {
+                    tracing::info!(call = info.id, state = ?s, "call");
+                    if s.is_answered() && info.answered_at.is_none() {
+                        info.answered_at = Some(clock.now_ms());
+                        info.answer_latency_us = cause.map(|t| t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    }
+                    if s.is_ended() {
+                        info.ended_at = Some(clock.now_ms());
+                        info.media = media.stats();
+                        // Silence at once: the media stops with the call, not with its
+                        // last retransmission.
+                        media = Box::new(Stopped(info.media));
+                    }
+                    info.state = s;
+                    let _ = shared.events.send(UaEvent::Call(info.clone()));
+                }
+                CallOutput::Dtmf(digit) => {
+                    let _ = shared.events.send(UaEvent::Dtmf { id: info.id, digit });
+                }
+                CallOutput::Transfer(progress) => {
+                    let _ = shared.events.send(UaEvent::Transfer { id: info.id, progress });
+                }
+                CallOutput::Notice(message) => {
+                    tracing::info!(call = info.id, %message, "call notice");
+                    let _ = shared.events.send(UaEvent::Notice { id: info.id, message });
+                }
+            }
+        }
+        if call.finished() {
+            break;
+        }
+        let wait = call.next_wakeup().map(|at| Duration::from_millis((at - clock.now_ms()).max(0) as u64)).unwrap_or(Duration::from_secs(3_600));
+        tokio::select! {
+            input = inbox.recv() => match input {
+                None => {
+                    // The user agent is gone: end the call as well as we can.
+                    outputs = call.hang_up(clock.now_ms());
+                    if outputs.is_empty() { break }
+                }
+                Some(CallInput::Message(msg, at)) => {
+                    cause = Some(at);
+                    outputs = call.on_message(clock.now_ms(), &msg);
+                }
+                Some(CallInput::Command(c)) => {
+                    cause = None;
+                    let now = clock.now_ms();
+                    outputs = match c {
+                        CallCommand::Answer => call.answer(now),
+                        CallCommand::Decline(code) => call.decline(now, code),
+                        CallCommand::HangUp => call.hang_up(now),
+                        CallCommand::Hold(on) => call.hold(now, on),
+                        CallCommand::Mute(on) => {
+                            media.set_muted(on);
+                            info.muted = on;
+                            let _ = shared.events.send(UaEvent::Call(info.clone()));
+                            vec![]
+                        }
+                        CallCommand::Digits(digits) => {
+                            let mut out = Vec::new();
+                            for d in digits.chars() {
+                                if !media.send_dtmf(d) {
+                                    out.extend(call.send_info_digit(now, d));
+                                }
+                            }
+                            out
+                        }
+                        CallCommand::Transfer { target, replaces } => {
+                            let r = replaces.as_ref().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()));
+                            call.transfer(now, &target, r)
+                        }
+                        CallCommand::Describe(reply) => {
+                            let _ = reply.send((call.remote_uri().to_string(), call.replaces_id().filter(|_| call.state().is_answered())));
+                            vec![]
+                        }
+                    };
+                }
+            },
+            _ = tokio::time::sleep(wait) => outputs = call.on_timer(clock.now_ms()),
+        }
+    }
+    let _ = shared.finished.send(info.id);
+}
+
+/// The media of an ended call: its last counts, nothing sent.
+struct Stopped(MediaStats);
+
+impl MediaBackend for Stopped {
+    fn port(&self) -> u16 {
+        0
+    }
+    fn apply(&mut self, _: &crate::media::sdp::Negotiated) {}
+    fn set_muted(&mut self, _: bool) {}
+    fn send_dtmf(&mut self, _: char) -> bool {
+        false
+    }
+    fn stats(&self) -> MediaStats {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_targets_become_sip_uris() {
+        assert_eq!(target_uri("sip:bob@ringside.test", "x").unwrap(), "sip:bob@ringside.test");
+        assert_eq!(target_uri("+1 (415) 555-0100", "pbx.example").unwrap(), "sip:+14155550100@pbx.example");
+        assert_eq!(target_uri("*97#", "pbx.example").unwrap(), "sip:*97%23@pbx.example");
+        assert!(target_uri("bob smith!", "pbx.example").is_err());
+        assert!(target_uri("", "pbx.example").is_err());
+        assert!(target_uri("sip:", "pbx.example").is_err());
+        assert_eq!(user_of("sip:%2B33123@example.com;user=phone"), "+33123");
+        assert_eq!(user_of("sip:example.com"), "");
+    }
+}
