@@ -28,6 +28,16 @@ fn main() {
         "search_related",
         "set_sip_password",
         "start_phone",
+        "dial",
+        "answer_call",
+        "decline_call",
+        "hang_up",
+        "hold_call",
+        "mute_call",
+        "send_dtmf",
+        "transfer_call",
+        "transfer_to_call",
+        "set_do_not_disturb",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

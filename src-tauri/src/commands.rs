@@ -14,6 +14,8 @@ use ringside::settings::SettingChange;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 
+use ringside::sip::ua::CallInfo;
+
 type EngineState<'a> = State<'a, Arc<Engine>>;
 
 #[tauri::command]
@@ -245,4 +247,84 @@ pub async fn set_sip_password(engine: EngineState<'_>, password: String) -> Resu
 #[tracing::instrument(skip_all)]
 pub async fn start_phone(engine: EngineState<'_>) -> Result<RegistrationState, AppError> {
     Ok(engine.inner().start_phone().await)
+}
+
+/// Places a call to a number, extension or SIP address.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn dial(engine: EngineState<'_>, input: String) -> Result<CallInfo, AppError> {
+    engine.inner().dial(&input).await
+}
+
+/// Answers a ringing call (a call in progress goes on hold).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn answer_call(engine: EngineState<'_>, id: u32) -> Result<(), AppError> {
+    engine.answer_call(id).await
+}
+
+/// Refuses a ringing call: 603 Decline, or 486 Busy Here with `busy`.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn decline_call(engine: EngineState<'_>, id: u32, busy: bool) -> Result<(), AppError> {
+    engine.decline_call(id, busy).await
+}
+
+/// Ends a call (CANCEL while it rings out, BYE once answered).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn hang_up(engine: EngineState<'_>, id: u32) -> Result<(), AppError> {
+    engine.hang_up(id).await
+}
+
+/// Puts a call on hold or takes it off (the other call goes on hold).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn hold_call(engine: EngineState<'_>, id: u32, on: bool) -> Result<(), AppError> {
+    engine.hold_call(id, on).await
+}
+
+/// Mutes or unmutes the microphone of a call.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn mute_call(engine: EngineState<'_>, id: u32, on: bool) -> Result<(), AppError> {
+    engine.mute_call(id, on).await
+}
+
+/// Sends keypad digits on a call.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn send_dtmf(engine: EngineState<'_>, id: u32, digits: String) -> Result<(), AppError> {
+    engine.send_digits(id, &digits).await
+}
+
+/// Blind transfer of a call to a number, extension or SIP address.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn transfer_call(engine: EngineState<'_>, id: u32, target: String) -> Result<(), AppError> {
+    engine.transfer_call(id, &target).await
+}
+
+/// Attended transfer: joins the far ends of two calls and leaves both.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn transfer_to_call(engine: EngineState<'_>, id: u32, other: u32) -> Result<(), AppError> {
+    engine.transfer_to_call(id, other).await
+}
+
+/// Do not disturb: new calls are answered busy.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn set_do_not_disturb(engine: EngineState<'_>, on: bool) -> Result<(), AppError> {
+    engine.set_do_not_disturb(on).await; Ok(())
 }

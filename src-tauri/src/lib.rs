@@ -48,6 +48,16 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::search_related,
             commands::set_sip_password,
             commands::start_phone,
+            commands::dial,
+            commands::answer_call,
+            commands::decline_call,
+            commands::hang_up,
+            commands::hold_call,
+            commands::mute_call,
+            commands::send_dtmf,
+            commands::transfer_call,
+            commands::transfer_to_call,
+            commands::set_do_not_disturb,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.

@@ -29,6 +29,18 @@ pub enum Event {
     OutboxChanged { summary: crate::calllog::OutboxSummary },
     /// The SIP account's registration state changed.
     RegistrationChanged { state: crate::sip::registration::RegistrationState },
+    /// A call started, rang, was answered, held, muted or ended (then `call.state` is
+    /// `ended` and the call leaves `AppStatus.calls`).
+    CallChanged { call: crate::sip::ua::CallInfo },
+    /// How a transfer of call `id` goes.
+    TransferChanged {
+        id: u32,
+        progress: crate::sip::call::TransferProgress,
+    },
+    /// Something about call `id` the rep should know (a refused hold, a digit not sent).
+    CallProblem { id: u32, message: String },
+    /// Do not disturb was switched on or off.
+    DoNotDisturbChanged { on: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -67,7 +79,11 @@ pub struct DesktopNotification {
 impl Event {
     /// Events that bring the main window to the front (a clicked phone link).
     pub fn raises_window(&self) -> bool {
-        matches!(self, Event::DialRequested { .. })
+        match self {
+            Event::DialRequested { .. } => true,
+            Event::CallChanged { call } => call.state == crate::sip::call::CallState::Incoming,
+            _ => false,
+        }
     }
 
     /// Events worth interrupting the rep for, even when the window is hidden.
@@ -78,6 +94,13 @@ impl Event {
                 NoticeCode::KeyringUnavailable => Some(DesktopNotification { title: "Keyring unavailable", body: notice.message.clone() }),
                 _ => None,
             },
+            Event::CallChanged { call } if call.state == crate::sip::call::CallState::Incoming => Some(DesktopNotification {
+                title: "Incoming call",
+                body: match &call.remote_name {
+                    Some(name) => format!("{name} ({})", call.remote_user),
+                    None => call.remote_user.clone(),
+                },
+            }),
             _ => None,
         }
     }

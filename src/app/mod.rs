@@ -80,6 +80,10 @@ pub struct AppStatus {
     pub settings: Settings,
     pub notices: Vec<Notice>,
     pub registration: crate::sip::registration::RegistrationState,
+    /// Calls in progress (ringing, talking, on hold), oldest first.
+    pub calls: Vec<crate::sip::ua::CallInfo>,
+    /// New calls are answered busy.
+    pub do_not_disturb: bool,
     pub data_dir: String,
     pub log_file: String,
 }
@@ -99,6 +103,9 @@ struct State {
     /// The signed-in org's instance, for links to records (read from the session).
     instance_url: Option<String>,
     registration: crate::sip::registration::RegistrationState,
+    /// Calls in progress by id, and what the phone knows of each beyond the SIP side.
+    calls: std::collections::BTreeMap<u32, phone::CallExtra>,
+    do_not_disturb: bool,
 }
 
 pub struct Engine {
@@ -112,7 +119,7 @@ pub struct Engine {
     /// Rings the outbox worker when something is saved or comes due.
     outbox_wake: tokio::sync::Notify,
     /// The running registration, when the phone is set up.
-    phone: tokio::sync::Mutex<Option<crate::sip::udp::RegistrationHandle>>,
+    phone: tokio::sync::Mutex<Option<phone::Phone>>,
 }
 
 impl Engine {
@@ -158,6 +165,8 @@ impl Engine {
                 details_cache: Default::default(),
                 instance_url: None,
                 registration: crate::sip::registration::RegistrationState::Unregistered,
+                calls: Default::default(),
+                do_not_disturb: false,
             }),
             events,
             salesforce,
@@ -211,6 +220,8 @@ impl Engine {
             settings: state.settings.clone(),
             notices: state.notices.clone(),
             registration: state.registration.clone(),
+            calls: state.calls.values().map(|c| c.info.clone()).collect(),
+            do_not_disturb: state.do_not_disturb,
             data_dir: self.config.data_dir.display().to_string(),
             log_file: self.config.log_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default(),
         }

@@ -35,7 +35,7 @@ pub struct UaConfig {
 }
 
 /// One call as the UI and the CLI see it.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct CallInfo {
     pub id: u32,
@@ -49,11 +49,11 @@ pub struct CallInfo {
     pub state: CallState,
     pub muted: bool,
     /// Unix milliseconds.
-    #[specta(type = f64)]
+    #[specta(type = u32)]
     pub started_at: i64,
-    #[specta(type = Option<f64>)]
+    #[specta(type = Option<u32>)]
     pub answered_at: Option<i64>,
-    #[specta(type = Option<f64>)]
+    #[specta(type = Option<u32>)]
     pub ended_at: Option<i64>,
     pub media: MediaStats,
     /// The codec agreed for the audio (PCMU, PCMA).

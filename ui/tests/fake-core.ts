@@ -70,6 +70,8 @@ export function appStatus(overrides: Partial<AppStatus> = {}): AppStatus {
     settings: settings(),
     notices: [],
     registration: { state: "unregistered" },
+    calls: [],
+    doNotDisturb: false,
     dataDir: "/home/rep/.local/share/ringside",
     logFile: "/home/rep/.local/share/ringside/logs/ringside.log",
     ...overrides,

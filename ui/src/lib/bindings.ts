@@ -42,6 +42,26 @@ export const commands = {
 	setSipPassword: (password: string) => typedError<null, AppError>(__TAURI_INVOKE("set_sip_password", { password })),
 	/**  (Re)connects the phone with the SIP settings in force. */
 	startPhone: () => typedError<RegistrationState, AppError>(__TAURI_INVOKE("start_phone")),
+	/**  Places a call to a number, extension or SIP address. */
+	dial: (input: string) => typedError<CallInfo, AppError>(__TAURI_INVOKE("dial", { input })),
+	/**  Answers a ringing call (a call in progress goes on hold). */
+	answerCall: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("answer_call", { id })),
+	/**  Refuses a ringing call: 603 Decline, or 486 Busy Here with `busy`. */
+	declineCall: (id: number, busy: boolean) => typedError<null, AppError>(__TAURI_INVOKE("decline_call", { id, busy })),
+	/**  Ends a call (CANCEL while it rings out, BYE once answered). */
+	hangUp: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("hang_up", { id })),
+	/**  Puts a call on hold or takes it off (the other call goes on hold). */
+	holdCall: (id: number, on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("hold_call", { id, on })),
+	/**  Mutes or unmutes the microphone of a call. */
+	muteCall: (id: number, on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("mute_call", { id, on })),
+	/**  Sends keypad digits on a call. */
+	sendDtmf: (id: number, digits: string) => typedError<null, AppError>(__TAURI_INVOKE("send_dtmf", { id, digits })),
+	/**  Blind transfer of a call to a number, extension or SIP address. */
+	transferCall: (id: number, target: string) => typedError<null, AppError>(__TAURI_INVOKE("transfer_call", { id, target })),
+	/**  Attended transfer: joins the far ends of two calls and leaves both. */
+	transferToCall: (id: number, other: number) => typedError<null, AppError>(__TAURI_INVOKE("transfer_to_call", { id, other })),
+	/**  Do not disturb: new calls are answered busy. */
+	setDoNotDisturb: (on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_do_not_disturb", { on })),
 };
 
 /** Events */
@@ -68,6 +88,10 @@ export type AppStatus = {
 	settings: Settings,
 	notices: Notice[],
 	registration: RegistrationState,
+	/**  Calls in progress (ringing, talking, on hold), oldest first. */
+	calls: CallInfo[],
+	/**  New calls are answered busy. */
+	doNotDisturb: boolean,
 	dataDir: string,
 	logFile: string,
 };
@@ -89,6 +113,32 @@ export type AudioDevices = {
 };
 
 export type AudioRole = "microphone" | "speaker" | "ringer";
+
+export type CallDirection = "outgoing" | "incoming";
+
+/**  One call as the UI and the CLI see it. */
+export type CallInfo = {
+	id: number,
+	direction: CallDirection,
+	/**  The far end's URI. */
+	remoteUri: string,
+	/**  Its user part (the number, usually), unescaped. */
+	remoteUser: string,
+	/**  The caller's display name, when the INVITE had one. */
+	remoteName: string | null,
+	state: CallState,
+	muted: boolean,
+	/**  Unix milliseconds. */
+	startedAt: number,
+	answeredAt: number | null,
+	endedAt: number | null,
+	media: MediaStats,
+	/**  The codec agreed for the audio (PCMU, PCMA). */
+	codec: string | null,
+	/**  From the datagram that answered the call to the `Answered` state, in µs. */
+	answerLatencyUs: number | null,
+	sipCallId: string,
+};
 
 /**  A log as kept locally. */
 export type CallLog = {
@@ -146,6 +196,19 @@ export type CallLogLayout = {
 	fields: CustomField[],
 	mapping: TaskMapping,
 };
+
+/**  A call's state; `Ended` says why. */
+export type CallState = 
+/**  Our INVITE is on its way. */
+{ state: "dialling" } | 
+/**  The proxy took it (100). */
+{ state: "trying" } | 
+/**  The far end rings (180/183). */
+{ state: "ringing" } | 
+/**  A call for us rings here. */
+{ state: "incoming" } | 
+/**  Talking; `held`: we put the far end on hold; `remoteHeld`: they put us on hold. */
+{ state: "answered"; held: boolean; remoteHeld: boolean } | { state: "ended"; reason: string; code: number | null };
 
 export type CallType = "inbound" | "outbound" | "internal";
 
@@ -221,7 +284,18 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  The outbox moved: how many logs wait, and how many need the rep. */
 { type: "outboxChanged"; summary: OutboxSummary } | 
 /**  The SIP account's registration state changed. */
-{ type: "registrationChanged"; state: RegistrationState };
+{ type: "registrationChanged"; state: RegistrationState } | 
+/**
+ *  A call started, rang, was answered, held, muted or ended (then `call.state` is
+ *  `ended` and the call leaves `AppStatus.calls`).
+ */
+{ type: "callChanged"; call: CallInfo } | 
+/**  How a transfer of call `id` goes. */
+{ type: "transferChanged"; id: number; progress: TransferProgress } | 
+/**  Something about call `id` the rep should know (a refused hold, a digit not sent). */
+{ type: "callProblem"; id: number; message: string } | 
+/**  Do not disturb was switched on or off. */
+{ type: "doNotDisturbChanged"; on: boolean };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
 export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
@@ -308,6 +382,14 @@ export type MatchedRecord = {
 	timeZone: string | null,
 	/**  Confirmed by Salesforce in this lookup (not only remembered locally). */
 	confirmed: boolean,
+};
+
+/**  Counts of one call's media. */
+export type MediaStats = {
+	sent: number,
+	received: number,
+	dropped: number,
+	eventsSent: number,
 };
 
 /**  Something the rep should know that is not an answer to what they just did. */
@@ -477,6 +559,14 @@ export type TaskMapping = {
 	/**  `Status` = `Completed`: a logged call is done, not a to-do. */
 	status: FixedValue | null,
 };
+
+export type TransferProgress = 
+/**  The far end accepted the REFER (202) and is calling the target. */
+{ state: "accepted" } | 
+/**  The target answered: our leg is being hung up. */
+{ state: "succeeded" } | 
+/**  The transfer did not happen; the call goes on. */
+{ state: "failed"; reason: string };
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
