@@ -150,11 +150,18 @@ impl Engine {
             });
         }
         *self.phone.lock().await = Some(phone);
+        // Registering from now on; the agent's own first state (unregistered, before
+        // its first REGISTER) is not news.
+        self.set_registration(RegistrationState::Registering);
         let engine = Arc::clone(self);
         tokio::spawn(async move {
+            let mut first = true;
             loop {
                 let state = states.borrow_and_update().clone();
-                engine.set_registration(state);
+                if !(first && state == RegistrationState::Unregistered) {
+                    engine.set_registration(state);
+                }
+                first = false;
                 if states.changed().await.is_err() {
                     break;
                 }
@@ -271,21 +278,32 @@ impl Engine {
         }
     }
 
-    /// Places a call: a number (read in the rep's region), an internal extension, or a
-    /// `sip:` address. A number's extension is sent as digits once answered.
-    pub async fn dial(self: &Arc<Self>, input: &str) -> Result<CallInfo, AppError> {
+    /// What to dial for what the rep typed: (target, extension to send once answered,
+    /// internal). An internal extension and a SIP user name (`bob`) go to the account's
+    /// domain as typed; numbers are read in the rep's region and dialled in E.164.
+    fn dial_target(&self, input: &str) -> Result<(String, Option<String>, bool), AppError> {
         let (region, layout) = {
             let s = self.lock();
             (s.settings.default_region.clone(), s.layout.clone())
         };
-        let (target, extension, internal) = if matching::is_extension(input, &layout) {
-            (input.trim().to_string(), None, true)
-        } else {
-            match super::links::parse_dial_input(input, &region)? {
-                super::links::DialTarget::Phone { e164, extension, .. } => (e164, extension, false),
-                super::links::DialTarget::Sip { uri, .. } => (uri, None, false),
+        if matching::is_extension(input, &layout) {
+            return Ok((input.trim().to_string(), None, true));
+        }
+        match super::links::parse_dial_input(input, &region) {
+            Ok(super::links::DialTarget::Phone { e164, extension, .. }) => Ok((e164, extension, false)),
+            Ok(super::links::DialTarget::Sip { uri, .. }) => Ok((uri, None, false)),
+            Err(e) => {
+                let t = input.trim();
+                let user_name = t.chars().any(|c| c.is_ascii_alphabetic()) && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+                if user_name { Ok((t.to_string(), None, false)) } else { Err(e.into()) }
             }
-        };
+        }
+    }
+
+    /// Places a call: a number (read in the rep's region), an internal extension, or a
+    /// `sip:` address. A number's extension is sent as digits once answered.
+    pub async fn dial(self: &Arc<Self>, input: &str) -> Result<CallInfo, AppError> {
+        let (target, extension, internal) = self.dial_target(input)?;
         let id = self.with_agent(async |ua| ua.dial(&target).await).await?;
         let info = {
             let mut s = self.lock();
@@ -365,18 +383,7 @@ impl Engine {
 
     /// Blind transfer of call `id` to a number, extension or SIP address.
     pub async fn transfer_call(&self, id: u32, target: &str) -> Result<(), AppError> {
-        let (region, layout) = {
-            let s = self.lock();
-            (s.settings.default_region.clone(), s.layout.clone())
-        };
-        let target = if matching::is_extension(target, &layout) {
-            target.trim().to_string()
-        } else {
-            match super::links::parse_dial_input(target, &region)? {
-                super::links::DialTarget::Phone { e164, .. } => e164,
-                super::links::DialTarget::Sip { uri, .. } => uri,
-            }
-        };
+        let (target, _, _) = self.dial_target(target)?;
         self.with_agent(async |ua| ua.transfer(id, &target).await).await
     }
 

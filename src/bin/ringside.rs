@@ -11,6 +11,8 @@ use ringside::crm::phone;
 use ringside::settings::SettingChange;
 use serde::Serialize;
 
+#[path = "ringside/calls.rs"]
+mod calls;
 #[path = "ringside/log.rs"]
 mod log;
 #[path = "ringside/sip.rs"]
@@ -76,6 +78,24 @@ enum Command {
         #[command(subcommand)]
         action: LogAction,
     },
+    /// Call a number, extension or SIP address with the account in Settings → Phone;
+    /// prints each change; hangs up after --seconds of talk (or on Ctrl-C).
+    Call {
+        target: String,
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+    /// Register, wait for a call, answer it (or --decline), print each change; hang
+    /// up after --seconds of talk, or when the caller does.
+    Answer {
+        /// Seconds to wait for a call.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+        #[arg(long)]
+        seconds: Option<u64>,
+        #[arg(long)]
+        decline: bool,
+    },
     /// SIP tools for support engineers.
     Sip {
         #[command(subcommand)]
@@ -127,7 +147,7 @@ fn main() -> ExitCode {
     let data_dir = cli.data_dir.clone().unwrap_or_else(EngineConfig::default_data_dir);
     let config = EngineConfig::for_data_dir(data_dir);
     let (_log, _) = logging::init(config.log_dir.as_deref(), false);
-    let engine = Engine::start(config);
+    let engine = std::sync::Arc::new(Engine::start(config));
     match run(&cli, &engine) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -141,7 +161,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
+fn run(cli: &Cli, engine: &std::sync::Arc<Engine>) -> Result<(), AppError> {
     let out = Printer { json: cli.json };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -236,6 +256,8 @@ fn run(cli: &Cli, engine: &Engine) -> Result<(), AppError> {
         }
         Command::Log { action } => log::run(action, engine, &runtime, &out)?,
         Command::Sip { action } => sip::run(action, engine, &runtime, &out)?,
+        Command::Call { target, seconds } => runtime.block_on(calls::call(engine, target, *seconds, &out))?,
+        Command::Answer { wait, seconds, decline } => runtime.block_on(calls::answer(engine, *wait, *seconds, *decline, &out))?,
         Command::Diagnostics { out: dir } => {
             let path = engine.write_diagnostics(dir.as_deref())?;
             out.print(&serde_json::json!({ "bundle": path }), || format!("Support bundle written to {}", path.display()));
@@ -258,6 +280,15 @@ struct Printer {
 }
 
 impl Printer {
+    /// One line per value: compact JSON with --json (a stream a script can read).
+    fn line<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            println!("{}", serde_json::to_string(value).unwrap_or_default());
+        } else {
+            println!("{}", text());
+        }
+    }
+
     fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
         if self.json {
             println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());

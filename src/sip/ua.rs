@@ -289,8 +289,9 @@ pub fn target_uri(target: &str, domain: &str) -> Result<String, String> {
             Err(e) => Err(format!("{t} is not a SIP address: {e}")),
         };
     }
-    let user: String = t.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
-    if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '#' | '_')) {
+    // A number loses its separators; a user name (`john.doe`) is kept as typed.
+    let user: String = if t.chars().any(|c| c.is_ascii_alphabetic()) { t.to_string() } else { t.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect() };
+    if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '*' | '#' | '_' | '.' | '-')) {
         return Err(format!("{t} is not a number or a SIP user"));
     }
     if domain.is_empty() {
@@ -652,6 +653,7 @@ mod tests {
         assert_eq!(target_uri("+1 (415) 555-0100", "pbx.example").unwrap(), "sip:+14155550100@pbx.example");
         assert_eq!(target_uri("*97#", "pbx.example").unwrap(), "sip:*97%23@pbx.example");
         assert!(target_uri("bob smith!", "pbx.example").is_err());
+        assert_eq!(target_uri("john.doe", "pbx.example").unwrap(), "sip:john.doe@pbx.example");
         assert!(target_uri("", "pbx.example").is_err());
         assert!(target_uri("sip:", "pbx.example").is_err());
         assert_eq!(user_of("sip:%2B33123@example.com;user=phone"), "+33123");

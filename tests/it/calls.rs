@@ -25,6 +25,11 @@ fn free_port_pair() -> u16 {
 
 /// baresip registered as `user` through the proxy; waits for its 200 OK.
 fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Daemon> {
+    baresip_with(user, password, proxy_port, None)
+}
+
+/// The same, taking commands on `ctrl` (baresip's ctrl_tcp) when given.
+pub(crate) fn baresip_with(user: &str, password: &str, proxy_port: u16, ctrl: Option<u16>) -> Option<Daemon> {
     if Command::new("baresip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         eprintln!("skipped: baresip is not installed");
         return None;
@@ -33,6 +38,7 @@ fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Daemon> {
     let mut child = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/baresip/start"))
         .args([user, password, &proxy_port.to_string(), &free_port_pair().to_string()])
         .env("TESTBED_DIR", dir.path())
+        .env("TESTBED_CTRL_PORT", ctrl.map(|p| p.to_string()).unwrap_or_default())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -118,3 +118,177 @@ async fn a_blind_transfer_hands_the_caller_over_and_ends_our_leg() {
     assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "SIPp got REFER (202), NOTIFY answered, and our BYE");
     ua.stop().await;
 }
+
+/// baresip's command port (ctrl_tcp): netstring JSON commands out, its events in.
+struct BaresipCtl {
+    stream: std::net::TcpStream,
+    events: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl BaresipCtl {
+    fn connect(port: u16) -> BaresipCtl {
+        let stream = (0..50)
+            .find_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok().or_else(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                None
+            }))
+            .expect("baresip's ctrl_tcp listens");
+        let mut reader = stream.try_clone().unwrap();
+        let (tx, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                // Netstrings: LEN ":" JSON ","
+                while let Some(colon) = buf.iter().position(|b| *b == b':') {
+                    let Ok(len) = std::str::from_utf8(&buf[..colon]).unwrap_or("x").parse::<usize>() else { break };
+                    if buf.len() < colon + 1 + len + 1 {
+                        break;
+                    }
+                    if let Ok(v) = serde_json::from_slice(&buf[colon + 1..colon + 1 + len]) {
+                        let _ = tx.send(v);
+                    }
+                    buf.drain(..colon + 2 + len);
+                }
+            }
+        });
+        BaresipCtl { stream, events }
+    }
+
+    fn command(&mut self, command: &str, params: &str) {
+        use std::io::Write;
+        let body = serde_json::json!({ "command": command, "params": params, "token": "t" }).to_string();
+        write!(self.stream, "{}:{},", body.len(), body).unwrap();
+    }
+
+    /// The next event of `kind` (its `param`), skipping others.
+    fn event(&self, kind: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            let v = self.events.recv_timeout(left).ok()?;
+            if v.get("type").and_then(|t| t.as_str()) == Some(kind) {
+                return Some(v.get("param").and_then(|p| p.as_str()).unwrap_or_default().to_string());
+            }
+        }
+    }
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_far_end_phone_calls_us_we_hold_resume_send_digits_and_it_hangs_up() {
+    let Some(k) = kamailio(&[]) else { return };
+    let ctrl = free_tcp_port();
+    let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), Some(ctrl)) else { return };
+    let mut bob = BaresipCtl::connect(ctrl);
+    let ua = registered(&k, "alice", "alice-secret").await;
+    let mut events = ua.subscribe();
+    bob.command("dial", "sip:alice@ringside.test");
+    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
+    assert_eq!(ringing.remote_user, "bob");
+    ua.answer(ringing.id).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(5), |c| c.state.is_answered()).await;
+    assert!(bob.event("CALL_ESTABLISHED", Duration::from_secs(5)).is_some(), "baresip took our 200 OK");
+
+    ua.hold(ringing.id, true).await.unwrap();
+    let held = wait_call(&mut events, Duration::from_secs(5), |c| matches!(c.state, CallState::Answered { held: true, .. })).await;
+    assert_eq!(held.state, CallState::Answered { held: true, remote_held: false }, "baresip answered our sendonly offer");
+    ua.hold(ringing.id, false).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(5), |c| matches!(c.state, CallState::Answered { held: false, .. })).await;
+
+    // Digits as RFC 4733 events (baresip offered telephone-event): baresip reports each.
+    ua.send_digits(ringing.id, "1#").await.unwrap();
+    assert_eq!(bob.event("CALL_DTMF_START", Duration::from_secs(5)).as_deref(), Some("1"));
+    assert_eq!(bob.event("CALL_DTMF_START", Duration::from_secs(5)).as_deref(), Some("#"));
+
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    bob.command("hangup", "");
+    let ended = wait_call(&mut events, Duration::from_secs(5), |c| c.state.is_ended()).await;
+    assert_eq!(ended.state, CallState::Ended { reason: "the other side hung up".into(), code: None });
+    assert!(ended.media.received >= 50, "baresip's tone reached us: {}", ended.media.received);
+    assert!(ended.media.events_sent >= 14, "two digits of 7 event packets each: {}", ended.media.events_sent);
+    ua.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_engine_places_and_takes_calls_and_every_call_leaves_a_history_entry() {
+    use ringside::app::{Engine, EngineConfig, Event};
+    use ringside::calllog::{CallType, HistoryQuery};
+    use ringside::settings::{SettingChange, SystemLocale};
+    let Some(k) = kamailio(&[]) else { return };
+    let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::start(EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        keyring_service: format!("ringside-test-calls-{}", std::process::id()),
+        locale: SystemLocale::from_tag("en_US"),
+        log_dir: None,
+    }));
+    for change in [SettingChange::SipUser("alice".into()), SettingChange::SipDomain("ringside.test".into()), SettingChange::SipProxy(k.addr.to_string())] {
+        engine.change_setting(&change).unwrap();
+    }
+    engine.set_sip_password("alice-secret").unwrap();
+    let mut events = engine.subscribe();
+    engine.start_phone().await;
+    let next_call = async |events: &mut broadcast::Receiver<Event>, done: &dyn Fn(&CallInfo) -> bool| {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(Event::CallChanged { call }) = events.recv().await {
+                    if done(&call) {
+                        return call;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the call changed as expected")
+    };
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !matches!(engine.registration(), RegistrationState::Registered { .. }) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+
+    // Out: to baresip (auto-answer) by its SIP user name; talk a second; hang up.
+    let placed = engine.dial("bob").await.unwrap();
+    let answered = next_call(&mut events, &|c| c.id == placed.id && c.state.is_answered()).await;
+    assert_eq!(engine.status().calls.len(), 1, "the call is in the status");
+    assert_eq!(answered.direction, CallDirection::Outgoing);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    engine.hang_up(placed.id).await.unwrap();
+    next_call(&mut events, &|c| c.id == placed.id && c.state.is_ended()).await;
+
+    // In: SIPp calls; the engine answers; the caller hangs up.
+    let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
+    let ringing = next_call(&mut events, &|c| c.state == CallState::Incoming).await;
+    engine.answer_call(ringing.id).await.unwrap();
+    next_call(&mut events, &|c| c.id == ringing.id && c.state.is_ended()).await;
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+
+    // Do not disturb: refused busy, still in History.
+    engine.set_do_not_disturb(true).await;
+    assert!(engine.status().do_not_disturb);
+    let Some(mut sipp) = sipp_calls("call-us-busy.xml", &k, "alice") else { return };
+    next_call(&mut events, &|c| c.state.is_ended()).await;
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    assert!(engine.status().calls.is_empty(), "ended calls leave the status");
+
+    let history = engine.history(&HistoryQuery::default()).await.unwrap();
+    let rows: Vec<(CallType, String, u32)> = history.iter().map(|e| (e.log.content.call_type, e.log.content.number.clone(), e.log.content.duration_secs)).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!((rows[2].0, rows[2].1.as_str()), (CallType::Outbound, "bob"));
+    assert!(rows[2].2 >= 1, "a second of talk: {rows:?}");
+    assert_eq!((rows[1].0, rows[1].1.as_str()), (CallType::Inbound, "+14155550123"));
+    assert_eq!((rows[0].0, rows[0].2), (CallType::Inbound, 0), "the refused call is there, unanswered");
+    engine.stop_phone().await;
+}
