@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   kamailio sip-tester baresip-core \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip fuzz sandbox
+.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip bench-calls fuzz sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -61,6 +61,9 @@ bench-calllog:
 
 bench-sip:
 	$(CARGO) bench -p ringside --bench sip_parse
+
+bench-calls:
+	$(CARGO) bench -p ringside --bench sip_calls
 
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri

@@ -122,7 +122,7 @@ impl Engine {
         let started = if settings.sip_transport == "tcp" {
             crate::sip::tcp::register(account, server, self.clock.clone()).await.map(Phone::RegistrationOnly)
         } else {
-            UserAgent::start(UaConfig { account, server, register: true }, self.clock.clone()).await.map(Phone::Agent)
+            UserAgent::start(UaConfig::new(account, server, true), self.clock.clone()).await.map(Phone::Agent)
         };
         let phone = match started {
             Ok(p) => p,
@@ -304,6 +304,7 @@ impl Engine {
     /// `sip:` address. A number's extension is sent as digits once answered.
     pub async fn dial(self: &Arc<Self>, input: &str) -> Result<CallInfo, AppError> {
         let (target, extension, internal) = self.dial_target(input)?;
+        self.hold_others(None).await?;
         let id = self.with_agent(async |ua| ua.dial(&target).await).await?;
         let info = {
             let mut s = self.lock();
@@ -344,12 +345,24 @@ impl Engine {
         Ok(info)
     }
 
-    pub async fn answer_call(&self, id: u32) -> Result<(), AppError> {
-        // Answering one call while talking on another puts that one on hold first.
-        let others: Vec<u32> = self.lock().calls.values().filter(|c| c.info.id != id && matches!(c.info.state, CallState::Answered { held: false, .. })).map(|c| c.info.id).collect();
+    /// Puts every talking call but `except` on hold (a second call, a swap).
+    async fn hold_others(&self, except: Option<u32>) -> Result<(), AppError> {
+        let others: Vec<u32> = self
+            .lock()
+            .calls
+            .values()
+            .filter(|c| Some(c.info.id) != except && matches!(c.info.state, CallState::Answered { held: false, .. }))
+            .map(|c| c.info.id)
+            .collect();
         for other in others {
             self.with_agent(async |ua| ua.hold(other, true).await).await?;
         }
+        Ok(())
+    }
+
+    /// Answers a ringing call; a call in progress goes on hold first.
+    pub async fn answer_call(&self, id: u32) -> Result<(), AppError> {
+        self.hold_others(Some(id)).await?;
         self.with_agent(async |ua| ua.answer(id).await).await
     }
 
@@ -365,10 +378,7 @@ impl Engine {
     pub async fn hold_call(&self, id: u32, on: bool) -> Result<(), AppError> {
         if !on {
             // Taking one call off hold puts the other talking call on hold (swap).
-            let others: Vec<u32> = self.lock().calls.values().filter(|c| c.info.id != id && matches!(c.info.state, CallState::Answered { held: false, .. })).map(|c| c.info.id).collect();
-            for other in others {
-                self.with_agent(async |ua| ua.hold(other, true).await).await?;
-            }
+            self.hold_others(Some(id)).await?;
         }
         self.with_agent(async |ua| ua.hold(id, on).await).await
     }

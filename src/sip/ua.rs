@@ -22,7 +22,8 @@ use crate::media::sdp::{SdpAgent, PCMA, PCMU};
 use crate::media::tone::ToneMedia;
 use crate::media::{MediaBackend, MediaStats};
 
-/// Calls at once: one talking and one waiting (call waiting); a third caller hears busy.
+/// Calls at once for a rep: one talking and one waiting (call waiting); a third
+/// caller hears busy.
 pub const MAX_CALLS: usize = 2;
 
 #[derive(Debug, Clone)]
@@ -32,6 +33,14 @@ pub struct UaConfig {
     pub server: SocketAddr,
     /// Register (to take calls) or only place calls.
     pub register: bool,
+    /// Calls at once ([`MAX_CALLS`] for a rep; load tests take more).
+    pub max_calls: usize,
+}
+
+impl UaConfig {
+    pub fn new(account: Account, server: SocketAddr, register: bool) -> UaConfig {
+        UaConfig { account, server, register, max_calls: MAX_CALLS }
+    }
 }
 
 /// One call as the UI and the CLI see it.
@@ -353,7 +362,7 @@ async fn run(
                                 }
                             } else if msg.is_request() {
                                 if stopping_until.is_none() {
-                                    if let Some((id, route)) = new_request(&shared, &msg, &mut next_id, dnd || routes.len() >= MAX_CALLS).await {
+                                    if let Some((id, route)) = new_request(&shared, &msg, &mut next_id, dnd || routes.len() >= config.max_calls).await {
                                         by_call_id.insert(route.call_id.clone(), id);
                                         routes.insert(id, route);
                                     }
@@ -385,8 +394,8 @@ async fn run(
                 Some(Command::Dial { target, reply }) => {
                     let result = if stopping_until.is_some() {
                         Err("the phone is stopping".to_string())
-                    } else if routes.len() >= MAX_CALLS {
-                        Err(format!("{MAX_CALLS} calls are already in progress: hang one up first"))
+                    } else if routes.len() >= config.max_calls {
+                        Err(format!("{} calls are already in progress: hang one up first", config.max_calls))
                     } else {
                         match target_uri(&target, &config.account.domain) {
                             Ok(uri) => match dial(&shared, uri, next_id).await {

@@ -83,7 +83,7 @@ pub(super) fn token() -> String {
 
 /// Registers `account` with the registrar (or outbound proxy) at `server` over UDP.
 pub async fn register(account: Account, server: SocketAddr, clock: Arc<dyn Clock>) -> std::io::Result<RegistrationHandle> {
-    let ua = super::ua::UserAgent::start(super::ua::UaConfig { account, server, register: true }, clock).await?;
+    let ua = super::ua::UserAgent::start(super::ua::UaConfig::new(account, server, true), clock).await?;
     Ok(ua.into_registration())
 }
 
@@ -101,7 +101,7 @@ pub struct CallReport {
 /// bounds the wait for an answer: the call is then cancelled.
 pub async fn call(account: Account, server: SocketAddr, target: String, talk: Duration, give_up: Duration, clock: Arc<dyn Clock>) -> std::io::Result<CallReport> {
     use super::ua::{UaConfig, UaEvent, UserAgent};
-    let ua = UserAgent::start(UaConfig { account, server, register: false }, clock).await?;
+    let ua = UserAgent::start(UaConfig::new(account, server, false), clock).await?;
     let mut events = ua.subscribe();
     let id = ua.dial(&target).await.map_err(std::io::Error::other)?;
     let mut report = CallReport { states: vec![], call: None };

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use crate::registration::{account, kamailio, Daemon, Kamailio};
 
 pub(crate) async fn registered(k: &Kamailio, user: &str, password: &str) -> UserAgent {
-    let mut ua = UserAgent::start(UaConfig { account: account(user, password, 600), server: k.addr, register: true }, Arc::new(SystemClock)).await.unwrap();
+    let mut ua = UserAgent::start(UaConfig::new(account(user, password, 600), k.addr, true), Arc::new(SystemClock)).await.unwrap();
     let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
     assert!(matches!(state, RegistrationState::Registered { .. }), "{state:?}");
     ua

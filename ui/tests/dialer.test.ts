@@ -106,7 +106,7 @@ describe("dialer", () => {
     );
   });
 
-  it("keeps the Call button disabled and says why", () => {
+  it("keeps the Call button disabled until a phone is set up, and says why", () => {
     renderPhone();
     const call = screen.getByRole("button", { name: "Call" });
     expect(call).toBeDisabled();

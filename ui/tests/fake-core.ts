@@ -6,6 +6,8 @@ import {
   events,
   type AppStatus,
   type AudioDevices,
+  type CallInfo,
+  type CallState,
   type CallerMatch,
   type CoreEvent,
   type DialTarget,
@@ -42,7 +44,17 @@ export type CommandName =
   | "search_people"
   | "search_related"
   | "set_sip_password"
-  | "start_phone";
+  | "start_phone"
+  | "dial"
+  | "answer_call"
+  | "decline_call"
+  | "hang_up"
+  | "hold_call"
+  | "mute_call"
+  | "send_dtmf"
+  | "transfer_call"
+  | "transfer_to_call"
+  | "set_do_not_disturb";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -77,6 +89,32 @@ export function appStatus(overrides: Partial<AppStatus> = {}): AppStatus {
     ...overrides,
   };
 }
+
+/** The SIP registration that lets the rep place calls. */
+export const registered = { state: "registered", expiresSecs: 600, expiresAt: 1_795_000_600 } as const;
+
+/** A call as the core describes it; an incoming call from the Paris number unless told otherwise. */
+export function callInfo(overrides: Partial<CallInfo> = {}): CallInfo {
+  return {
+    id: 1,
+    direction: "incoming",
+    remoteUri: "sip:+33123456789@pbx.example.com",
+    remoteUser: "+33123456789",
+    remoteName: "Camille Martin",
+    state: { state: "incoming" },
+    muted: false,
+    startedAt: 1_795_000_000_000,
+    answeredAt: null,
+    endedAt: null,
+    media: { sent: 0, received: 0, dropped: 0, eventsSent: 0 },
+    codec: null,
+    answerLatencyUs: null,
+    sipCallId: "call-1@pbx.example.com",
+    ...overrides,
+  };
+}
+
+export const answered = (held = false, remoteHeld = false): CallState => ({ state: "answered", held, remoteHeld });
 
 export function audioDevices(overrides: Partial<AudioDevices> = {}): AudioDevices {
   return {
@@ -184,6 +222,16 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     caller_details: (args) => ({ object: args.object, id: args.id, openOpportunities: null, openCases: null }),
     history: () => [],
     outbox_summary: () => ({ drafts: 0, pending: 0, attention: 0 }),
+    // The call commands answer nothing: what they did arrives as events.
+    answer_call: () => null,
+    decline_call: () => null,
+    hang_up: () => null,
+    hold_call: () => null,
+    mute_call: () => null,
+    send_dtmf: () => null,
+    transfer_call: () => null,
+    transfer_to_call: () => null,
+    set_do_not_disturb: () => null,
     ...overrides,
   };
   const calls: Call[] = [];

@@ -18,6 +18,7 @@ import {
   type RecordRef,
   type SaveOutcome,
   type AudioRole,
+  type CallInfo,
   type CallerDetails,
   type CallerMatch,
   type Connection,
@@ -130,6 +131,24 @@ export const core = {
   setSipPassword: (password: string): Promise<null> => unwrap(commands.setSipPassword(password)),
   /** (Re)connects the phone with the SIP settings in force. */
   startPhone: (): Promise<RegistrationState> => unwrap(commands.startPhone()),
+
+  /** Places a call to what the rep typed (a number, extension or SIP address, read by the core). */
+  dial: (input: string): Promise<CallInfo> => unwrap(commands.dial(input)),
+  /** Answers a ringing call; a call in progress goes on hold. */
+  answerCall: (id: number): Promise<null> => unwrap(commands.answerCall(id)),
+  /** 603 Decline, or 486 Busy Here with `busy`. */
+  declineCall: (id: number, busy: boolean): Promise<null> => unwrap(commands.declineCall(id, busy)),
+  /** CANCEL while it rings out, BYE once answered. */
+  hangUp: (id: number): Promise<null> => unwrap(commands.hangUp(id)),
+  /** Taking a call off hold puts the other talking call on hold. */
+  holdCall: (id: number, on: boolean): Promise<null> => unwrap(commands.holdCall(id, on)),
+  muteCall: (id: number, on: boolean): Promise<null> => unwrap(commands.muteCall(id, on)),
+  sendDtmf: (id: number, digits: string): Promise<null> => unwrap(commands.sendDtmf(id, digits)),
+  /** Blind transfer. */
+  transferCall: (id: number, target: string): Promise<null> => unwrap(commands.transferCall(id, target)),
+  /** Attended transfer: joins the far ends of `id` and `other`. */
+  transferToCall: (id: number, other: number): Promise<null> => unwrap(commands.transferToCall(id, other)),
+  setDoNotDisturb: (on: boolean): Promise<null> => unwrap(commands.setDoNotDisturb(on)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

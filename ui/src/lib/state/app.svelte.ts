@@ -1,5 +1,5 @@
 // The UI's single source of state: what the core told us (status, devices,
-// notices, dial requests, Salesforce, caller matches) and where the rep is (current view). Views read it and
+// notices, dial requests, Salesforce, caller matches, calls) and where the rep is (current view). Views read it and
 // call its intents; it applies core answers and `CoreEvent`s in one place, so no
 // view ever sees a half-updated state. It holds no rules of the product.
 import { getContext, setContext } from "svelte";
@@ -19,6 +19,7 @@ import { setLanguage } from "../i18n/index.svelte";
 import { Dialer } from "./dialer.svelte";
 import { CallerPop } from "./pop.svelte";
 import { History } from "./history.svelte";
+import { Calls, isEnded, matchIsFor } from "./calls.svelte";
 
 export const views = ["phone", "meetings", "history", "reports", "settings"] as const;
 export type View = (typeof views)[number];
@@ -42,6 +43,7 @@ export class AppState {
   readonly dialer = new Dialer();
   readonly pop = new CallerPop();
   readonly history = new History();
+  readonly calls = new Calls();
 
   #nextNoticeId = 1;
   // Bumped by every `salesforceChanged`: a status read that started before one is stale.
@@ -64,7 +66,11 @@ export class AppState {
       if (this.#stopped) unsubscribe();
       else this.#unsubscribe = unsubscribe;
 
-      this.#applyStatus(await core.appStatus());
+      const status = await core.appStatus();
+      this.#applyStatus(status);
+      // Only the first status seeds the calls: later ones (a setting's answer) may be
+      // older than the call events received since.
+      this.calls.seed(status);
       const pending = await core.takePendingDial();
       if (pending) this.#requestDial(pending);
     } catch (error) {
@@ -83,6 +89,7 @@ export class AppState {
     this.#unsubscribe = undefined;
     this.dialer.dispose();
     this.history.dispose();
+    this.calls.dispose();
   }
 
   apply(event: CoreEvent): void {
@@ -122,7 +129,30 @@ export class AppState {
         this.#registrationVersion++;
         if (this.status) this.status.registration = event.state;
         break;
+      case "callChanged":
+        this.calls.applyCall(event.call);
+        break;
+      case "transferChanged":
+        this.calls.applyTransfer(event.id, event.progress);
+        break;
+      case "callProblem":
+        this.calls.applyProblem(event.id, event.message);
+        break;
+      case "doNotDisturbChanged":
+        this.calls.applyDoNotDisturb(event.on);
+        break;
     }
+  }
+
+  /**
+   * The ringing call the pop is about, if any: its incoming card shows the pop
+   * (and the Phone view does not, so there is only one).
+   */
+  get popCallId(): number | null {
+    const match = this.pop.match;
+    if (!match) return null;
+    const call = this.calls.incoming.find((e) => !isEnded(e.call) && matchIsFor(match, e.call));
+    return call?.call.id ?? null;
   }
 
   navigate(view: View): void {
