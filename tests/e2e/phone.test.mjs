@@ -1,6 +1,8 @@
 // The phone in the built app against the testbed's Kamailio: the SIP account set up
 // with the CLI (password into the keyring the app shares), the app registers at start
 // and says so in the header; a wrong password typed in Settings → Phone is reported.
+// Then calls with baresip as the far-end phone (bob, auto-answer, commands on a TCP
+// port): one placed from the dialer (hold, mute, hang up, History), one from bob.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -19,6 +21,8 @@ const kamDir = mkdtempSync(join(tmpdir(), "ringside-e2e-kamailio-"));
 const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
 
 let kamailio;
+let baresip;
+let ctrlPort;
 let driver;
 let browser;
 let byId;
@@ -36,6 +40,19 @@ before(async () => {
     env: { ...process.env, TESTBED_DIR: kamDir }, stdio: "ignore",
   });
   await harness.waitForPort(tcp, 20000); // its TCP listener opens with the UDP one
+  ctrlPort = await harness.freePort();
+  let sipPort = await harness.freePort();
+  while (sipPort > 60000) sipPort = await harness.freePort();
+  baresip = spawn(join(here, "../testbed/baresip/start"), ["bob", "bob-secret", String(udp), String(sipPort)], {
+    env: { ...process.env, TESTBED_DIR: mkdtempSync(join(tmpdir(), "ringside-e2e-baresip-")), TESTBED_CTRL_PORT: String(ctrlPort) },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("baresip did not register")), 15000);
+    baresip.stdout.on("data", (d) => {
+      if (String(d).includes("200 OK")) { clearTimeout(timer); resolve(); }
+    });
+  });
   cli(["settings", "set", "sipUser", "alice"]);
   cli(["settings", "set", "sipDomain", "ringside.test"]);
   cli(["settings", "set", "sipProxy", `127.0.0.1:${udp}`]);
@@ -48,6 +65,7 @@ before(async () => {
 after(async () => {
   await harness.closeApp(browser);
   await harness.stopDriver(driver);
+  baresip?.kill("SIGTERM");
   kamailio?.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -76,4 +94,42 @@ test("a wrong password typed in Settings → Phone is reported as such", async (
   await browser.waitUntil(async () => (await text("chip-phone")) === "Phone: registered", { timeout: 20000 });
   const db = execFileSync("sh", ["-c", `cat ${dataDir}/ringside.db* 2>/dev/null | grep -c alice-secret || true`]).toString().trim();
   assert.equal(db, "0", "the SIP password is not in the database");
+});
+
+const bob = (command, params = "") => execFileSync(join(here, "../testbed/baresip/ctl"), [String(ctrlPort), command, params]).toString();
+
+test("the rep calls the far-end phone from the dialer, holds, mutes and hangs up; History has the call", async () => {
+  await (await byId("nav-phone")).click();
+  await (await byId("dial-input")).setValue("sip:bob@ringside.test");
+  const call = await byId("dial-call");
+  await browser.waitUntil(async () => call.isEnabled(), { timeout: 10000, timeoutMsg: "Call is enabled once registered" });
+  await call.click();
+  await browser.waitUntil(async () => /talking/i.test(await text("call-state")), { timeout: 15000, timeoutMsg: "baresip answers" });
+  await browser.waitUntil(async () => /0:0[1-9]/.test(await text("call-timer")), { timeout: 5000, timeoutMsg: "the timer runs" });
+  await (await byId("call-hold")).click();
+  await browser.waitUntil(async () => /hold/i.test(await text("call-state")), { timeout: 10000, timeoutMsg: "on hold" });
+  await (await byId("call-mute")).click();
+  await (await byId("call-muted")).waitForDisplayed({ timeout: 5000 });
+  await shot("22-call-on-hold-muted");
+  await (await byId("call-hold")).click();
+  await browser.waitUntil(async () => /talking/i.test(await text("call-state")), { timeout: 10000, timeoutMsg: "resumed" });
+  await (await byId("call-hangup")).click();
+  await (await byId("call-screen")).waitForDisplayed({ reverse: true, timeout: 10000, timeoutMsg: "the call screen goes once the ended note is gone" });
+  await (await byId("nav-history")).click();
+  await browser.waitUntil(async () => (await text("view-title")) === "History", { timeout: 5000 });
+  await browser.waitUntil(async () => /bob/.test(await browser.$("body").getText()), { timeout: 10000, timeoutMsg: "the call is in History" });
+  await shot("23-history-after-call");
+});
+
+test("a call from the far-end phone rings in the app, is answered, and ends when bob hangs up", async () => {
+  await (await byId("nav-phone")).click();
+  bob("dial", "sip:alice@ringside.test");
+  await (await byId("incoming-call")).waitForDisplayed({ timeout: 15000, timeoutMsg: "the incoming card shows" });
+  assert.equal(await text("incoming-name"), "bob", "no display name: the number (user) is the title");
+  await shot("24-incoming-call");
+  await (await byId("incoming-answer")).click();
+  await browser.waitUntil(async () => /talking/i.test(await text("call-state")), { timeout: 10000, timeoutMsg: "answered" });
+  await shot("25-incoming-answered");
+  bob("hangup");
+  await browser.waitUntil(async () => /hung up/i.test(await browser.$("body").getText()), { timeout: 10000, timeoutMsg: "the end is shown with its reason" });
 });
