@@ -21,8 +21,12 @@ pub(crate) async fn registered(k: &Kamailio, user: &str, password: &str) -> User
     ua
 }
 
-/// SIPp calling `service` through the proxy once with `scenario`.
+/// SIPp calling `service` through the proxy once with `scenario`, from +1 415 555 0123.
 fn sipp_calls(scenario: &str, k: &Kamailio, service: &str) -> Option<Daemon> {
+    sipp_calls_from(scenario, k, service, "+14155550123")
+}
+
+pub(crate) fn sipp_calls_from(scenario: &str, k: &Kamailio, service: &str, caller: &str) -> Option<Daemon> {
     if Command::new("sipp").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         eprintln!("skipped: sipp is not installed");
         return None;
@@ -32,6 +36,7 @@ fn sipp_calls(scenario: &str, k: &Kamailio, service: &str) -> Option<Daemon> {
     let child = Command::new("sipp")
         .arg(k.addr.to_string())
         .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
+        .args(["-key", "caller", caller])
         .args(["-s", service, "-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-trace_msg"])
         .current_dir(std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf()))
         .stdout(Stdio::null())
@@ -290,5 +295,62 @@ async fn the_engine_places_and_takes_calls_and_every_call_leaves_a_history_entry
     assert!(rows[2].2 >= 1, "a second of talk: {rows:?}");
     assert_eq!((rows[1].0, rows[1].1.as_str()), (CallType::Inbound, "+14155550123"));
     assert_eq!((rows[0].0, rows[0].2), (CallType::Inbound, 0), "the refused call is there, unanswered");
+    engine.stop_phone().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_from_a_contacts_number_pops_her_record_and_her_log_names_her() {
+    use ringside::app::Event;
+    use ringside::calllog::HistoryQuery;
+    use ringside::crm::matching::MatchOutcome;
+    use ringside::settings::SettingChange;
+    let Some(k) = kamailio(&[]) else { return };
+    let rig = crate::salesforce::signed_in("incoming-pop", |_| {}).await;
+    let engine = Arc::new(rig.engine);
+    for change in [SettingChange::SipUser("alice".into()), SettingChange::SipDomain("ringside.test".into()), SettingChange::SipProxy(k.addr.to_string())] {
+        engine.change_setting(&change).unwrap();
+    }
+    engine.set_sip_password("alice-secret").unwrap();
+    let mut events = engine.subscribe();
+    engine.start_phone().await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !matches!(engine.registration(), RegistrationState::Registered { .. }) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+    // Marie Dubois's office number in the test org, as a French PBX sends it.
+    let Some(mut sipp) = sipp_calls_from("call-us.xml", &k, "alice", "+33123456789") else { return };
+    let (mut ringing, mut popped) = (None, None);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while ringing.is_none() || popped.is_none() {
+            match events.recv().await {
+                Ok(Event::CallChanged { call }) if call.state == CallState::Incoming => ringing = Some(call),
+                Ok(Event::CallerMatched { caller_match }) if caller_match.outcome == MatchOutcome::One => popped = Some(caller_match),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the call rings and its caller is matched");
+    let (ringing, popped) = (ringing.unwrap(), popped.unwrap());
+    assert_eq!(popped.records[0].name, "Marie Dubois");
+    engine.answer_call(ringing.id).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(Event::CallChanged { call }) = events.recv().await {
+                if call.id == ringing.id && call.state.is_ended() {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    let history = engine.history(&HistoryQuery::default()).await.unwrap();
+    let who = history[0].log.content.who.as_ref().expect("the log names the matched contact");
+    assert_eq!((who.object.as_str(), who.name.as_str()), ("Contact", "Marie Dubois"));
     engine.stop_phone().await;
 }

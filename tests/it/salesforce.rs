@@ -57,7 +57,7 @@ pub(crate) fn browser(url: &str) {
     });
 }
 
-async fn signed_in(name: &str, tweak: impl FnOnce(&mut OrgConfig)) -> Rig {
+pub(crate) async fn signed_in(name: &str, tweak: impl FnOnce(&mut OrgConfig)) -> Rig {
     let rig = rig(name, tweak).await;
     rig.engine.sign_in_to_salesforce(browser).await.expect("sign-in with PKCE completes");
     rig
