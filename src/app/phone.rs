@@ -202,6 +202,13 @@ impl Engine {
             extra.info = info.clone();
             (first, if answered_now { extra.extension.take() } else { None })
         };
+        if info.state.is_ended() {
+            // The History entry first: whoever hears of the end finds it there.
+            let extra = self.lock().calls.remove(&info.id);
+            if let Some(extra) = extra {
+                self.log_call(&extra);
+            }
+        }
         self.emit(Event::CallChanged { call: info.clone() });
         if first && info.direction == CallDirection::Incoming && info.state == CallState::Incoming && !info.remote_user.is_empty() {
             // The pop: the caller's record, from the index at once, then confirmed live.
@@ -223,12 +230,6 @@ impl Engine {
                     tracing::info!(%e, "extension not sent");
                 }
             });
-        }
-        if info.state.is_ended() {
-            let extra = self.lock().calls.remove(&info.id);
-            if let Some(extra) = extra {
-                self.log_call(&extra);
-            }
         }
     }
 

@@ -25,7 +25,7 @@ pub fn ulaw(sample: i16) -> u8 {
     let s = s.min(CLIP) + BIAS;
     let exponent = (7 - (s.leading_zeros() as i32 - 17)).clamp(0, 7);
     let mantissa = (s >> (exponent + 3)) & 0x0F;
-    !(sign | (exponent << 4) as i32 | mantissa) as u8
+    !(sign | (exponent << 4) | mantissa) as u8
 }
 
 /// A-law (G.711) of one linear 16-bit sample.

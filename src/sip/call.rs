@@ -85,6 +85,60 @@ enum Purpose {
     Refer,
     /// A re-INVITE putting the far end on hold (`true`) or taking it off.
     Hold(bool),
+    /// A re-INVITE refreshing the session (RFC 4028), nothing else changed.
+    Refresh,
+    /// The PRACK of a reliable provisional response (RFC 3262).
+    Prack,
+}
+
+/// The extensions we support (the `Supported` header field; others in a `Require` → 420).
+pub const SUPPORTED: &str = "replaces, timer, 100rel";
+
+/// The smallest session interval we accept (RFC 4028 §4: Min-SE is at least 90 s).
+const MIN_SE_SECS: u32 = 90;
+
+/// RFC 4028 session timer of an answered call.
+#[derive(Debug, Clone, Copy)]
+struct SessionTimer {
+    interval_secs: u32,
+    /// We send the refreshes; else we expect them.
+    we_refresh: bool,
+    /// When to refresh (ours) or give up waiting (theirs).
+    due_at: i64,
+}
+
+impl SessionTimer {
+    /// From a `Session-Expires: 1800;refresher=uac` value; `we_are_uac` says which side
+    /// `refresher=uac` means; no refresher named: `default_uac`.
+    fn parse(value: &str, we_are_uac: bool, default_uac: bool, now_ms: i64) -> Option<SessionTimer> {
+        let mut parts = value.split(';');
+        let interval_secs: u32 = parts.next()?.trim().parse().ok()?;
+        if interval_secs < MIN_SE_SECS {
+            return None;
+        }
+        let refresher_uac = parts
+            .find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim().eq_ignore_ascii_case("refresher").then(|| v.trim().eq_ignore_ascii_case("uac"))
+            })
+            .unwrap_or(default_uac);
+        let we_refresh = refresher_uac == we_are_uac;
+        let mut t = SessionTimer { interval_secs, we_refresh, due_at: 0 };
+        t.restart(now_ms);
+        Some(t)
+    }
+
+    /// Refresh at half the interval; without one from the far end, end the call a third
+    /// of the interval (at most 32 s) before it lapses (RFC 4028 §10).
+    fn restart(&mut self, now_ms: i64) {
+        let i = i64::from(self.interval_secs) * 1_000;
+        self.due_at = now_ms + if self.we_refresh { i / 2 } else { i - (i / 3).min(32_000) };
+    }
+}
+
+/// Whether a header field's comma list names `token` (Require, Supported).
+fn lists(msg: &Message, header: &str, token: &str) -> bool {
+    msg.header_values(header).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 struct Pending {
@@ -109,6 +163,15 @@ struct ServerInvite {
     give_up_at: i64,
     /// A 2xx that carried our offer (the INVITE had none): the ACK carries the answer.
     offered: bool,
+    /// A reliable 180 (the caller required 100rel) resent until its PRACK.
+    reliable: Option<Reliable>,
+}
+
+struct Reliable {
+    bytes: Vec<u8>,
+    next_at: i64,
+    interval: i64,
+    give_up_at: i64,
 }
 
 pub struct Call {
@@ -131,6 +194,9 @@ pub struct Call {
     offer: Vec<u8>,
     invite: Option<ClientTransaction>,
     invite_branch: String,
+    /// The CSeq number of the INVITE in flight (its CANCEL carries the same one, even
+    /// after a PRACK took the next number).
+    invite_cseq: u32,
     challenge: Option<Answering>,
     sent_credentials: bool,
     redirects: u8,
@@ -144,6 +210,9 @@ pub struct Call {
     pending: Vec<Pending>,
     /// A hold re-INVITE to send again after a 491 (RFC 3261 §14.1).
     retry_hold: Option<(i64, bool)>,
+    session: Option<SessionTimer>,
+    /// The highest RSeq we PRACKed (outgoing), so a retransmitted 18x is not PRACKed again.
+    prack_rseq: Option<u32>,
     held: bool,
     remote_held: bool,
     transfer: Option<String>,
@@ -186,6 +255,11 @@ fn info_digit(content_type: Option<&str>, body: &[u8]) -> Option<char> {
     ("0123456789*#ABCD".contains(c) && value.chars().count() == 1).then_some(c)
 }
 
+/// The tag of a From/To header value we wrote or copied.
+fn tag_of(party: &str) -> Option<String> {
+    party.split(';').find_map(|p| p.trim().strip_prefix("tag=").map(str::to_string))
+}
+
 /// The status line of a `message/sipfrag` NOTIFY body.
 fn sipfrag_code(body: &[u8]) -> Option<(u16, String)> {
     let text = std::str::from_utf8(body).ok()?;
@@ -223,6 +297,7 @@ impl Call {
             offer,
             invite: None,
             invite_branch: String::new(),
+            invite_cseq: 0,
             challenge: None,
             sent_credentials: false,
             redirects: 0,
@@ -233,6 +308,8 @@ impl Call {
             last_answer: None,
             pending: vec![],
             retry_hold: None,
+            session: None,
+            prack_rseq: None,
             held: false,
             remote_held: false,
             transfer: None,
@@ -280,6 +357,7 @@ impl Call {
             offer: vec![],
             invite: None,
             invite_branch: String::new(),
+            invite_cseq: 0,
             challenge: None,
             sent_credentials: false,
             redirects: 0,
@@ -297,9 +375,12 @@ impl Call {
                 interval: T1_MS,
                 give_up_at: now_ms + 64 * T1_MS,
                 offered: false,
+                reliable: None,
             }),
             pending: vec![],
             retry_hold: None,
+            session: None,
+            prack_rseq: None,
             held: false,
             remote_held: false,
             transfer: None,
@@ -307,9 +388,25 @@ impl Call {
             ids,
             random,
         };
-        let ringing = call.respond(invite, 180, "Ringing", "", None);
+        let unsupported: Vec<String> = invite
+            .header_values("Require")
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty() && !SUPPORTED.split(", ").any(|o| o.eq_ignore_ascii_case(t)))
+            .collect();
+        if !unsupported.is_empty() {
+            let mut out = call.final_response(now_ms, invite, 420, "Bad Extension", None, &format!("Unsupported: {}\r\n", unsupported.join(", ")));
+            out.extend(call.end(format!("the caller requires what Ringside does not support: {}", unsupported.join(", ")), Some(420)));
+            return (call, out);
+        }
+        let reliable = lists(invite, "Require", "100rel");
+        let extra = if reliable { "Require: 100rel\r\nRSeq: 1\r\n" } else { "" };
+        let ringing = call.respond(invite, 180, "Ringing", extra, None);
         if let Some(s) = call.server.as_mut() {
             s.last_response = Some(ringing.clone());
+            if reliable {
+                s.reliable = Some(Reliable { bytes: ringing.clone(), next_at: now_ms + T1_MS, interval: T1_MS, give_up_at: now_ms + 64 * T1_MS });
+            }
         }
         (call, vec![CallOutput::Send(ringing), CallOutput::State(CallState::Incoming)])
     }
@@ -438,8 +535,9 @@ impl Call {
 
     fn send_invite(&mut self, now_ms: i64) -> Vec<CallOutput> {
         self.local_cseq += 1;
+        self.invite_cseq = self.local_cseq;
         self.invite_branch = self.branch();
-        let mut extra = format!("Contact: {}\r\nAllow: {}\r\nSupported: replaces\r\n{}", self.contact(), super::ALLOW, Self::user_agent());
+        let mut extra = format!("Contact: {}\r\nAllow: {}\r\nSupported: {SUPPORTED}\r\n{}", self.contact(), super::ALLOW, Self::user_agent());
         self.sent_credentials = self.challenge.is_some();
         if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
@@ -495,10 +593,15 @@ impl Call {
             return vec![];
         }
         // A 2xx retransmitted after ours was ACKed: ACK it again (RFC 3261 §13.2.2.4).
+        // One with another To tag is a second branch of a forked INVITE answering too:
+        // that dialog is ACKed and ended at once.
         if (200..300).contains(&code) {
             if let Some((cseq, ack)) = &self.last_ack {
                 if *cseq == msg.cseq.seq {
-                    return vec![CallOutput::Send(ack.clone())];
+                    if msg.to.tag() == tag_of(&self.remote_party).as_deref() {
+                        return vec![CallOutput::Send(ack.clone())];
+                    }
+                    return self.end_fork(msg);
                 }
             }
         }
@@ -519,12 +622,25 @@ impl Call {
                         out.push(CallOutput::Media(n));
                     }
                 }
+                if code > 100 && lists(msg, "Require", "100rel") {
+                    out.extend(self.prack(now_ms, msg));
+                }
                 if self.cancel_pending {
                     out.extend(self.send_cancel());
                 }
                 out
             }
-            200..=299 => self.answered(msg),
+            200..=299 => {
+                let out = self.answered(msg);
+                if let Some(value) = msg.header("Session-Expires").or_else(|| msg.header("x")) {
+                    // No refresher named in the answer: we (the UAC) refresh (RFC 4028 §7.2).
+                    self.session = SessionTimer::parse(value, true, true, now_ms);
+                }
+                if self.state.is_ended() {
+                    self.session = None;
+                }
+                out
+            }
             300..=399 if !self.cancel_pending => {
                 let ack = self.ack_failure(msg, &self.invite_branch.clone(), false);
                 let mut out = vec![CallOutput::Send(ack)];
@@ -573,6 +689,51 @@ impl Call {
         }
     }
 
+    /// ACK and BYE for a dialog of a forked INVITE we do not keep: built from its 2xx
+    /// (its To tag, Contact and Record-Route), sent once.
+    fn end_fork(&mut self, msg: &Message) -> Vec<CallOutput> {
+        tracing::info!(tag = ?msg.to.tag(), "a second answer to a forked call: ended");
+        let target = msg
+            .contact
+            .iter()
+            .find_map(|c| match c {
+                Contact::Addr(a) => Some(a.uri.to_string()),
+                Contact::Star(_) => None,
+            })
+            .unwrap_or_else(|| self.request_uri.clone());
+        let routes: String = msg.record_route.iter().rev().map(|r| format!("Route: <{}>\r\n", r.uri)).collect();
+        let to = msg.header("To").unwrap_or_default().to_string();
+        let mut out = Vec::new();
+        for (method, cseq) in [("ACK", msg.cseq.seq), ("BYE", msg.cseq.seq + 1)] {
+            let branch = self.branch();
+            let text = format!(
+                "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch={branch};rport\r\nMax-Forwards: 70\r\n{routes}From: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n",
+                self.local, self.local_party, self.call_id
+            );
+            out.push(CallOutput::Send(Self::finish(text, None)));
+        }
+        out
+    }
+
+    /// PRACK for a reliable provisional response (RFC 3262 §7.2), in its early dialog.
+    fn prack(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
+        let Some(rseq) = msg.header("RSeq").and_then(|v| v.trim().parse::<u32>().ok()) else { return vec![] };
+        if self.prack_rseq.is_some_and(|r| rseq <= r) {
+            return vec![];
+        }
+        self.prack_rseq = Some(rseq);
+        self.remote_party = msg.header("To").unwrap_or_default().to_string();
+        if let Some(uri) = msg.contact.iter().find_map(|c| match c {
+            Contact::Addr(a) => Some(a.uri.to_string()),
+            Contact::Star(_) => None,
+        }) {
+            self.remote_target = uri;
+        }
+        self.route = msg.record_route.iter().rev().map(|r| format!("<{}>", r.uri)).collect();
+        let extra = format!("RAck: {rseq} {} INVITE\r\n{}", msg.cseq.seq, Self::user_agent());
+        self.send_in_dialog(now_ms, "PRACK", Purpose::Prack, &extra, None)
+    }
+
     fn answered(&mut self, msg: &Message) -> Vec<CallOutput> {
         self.invite = None;
         let remote_tag = msg.to.tag().unwrap_or_default().to_string();
@@ -617,7 +778,7 @@ impl Call {
 
     fn send_cancel(&mut self) -> Vec<CallOutput> {
         self.cancel_pending = false;
-        let cancel = self.request("CANCEL", &self.invite_branch, self.local_cseq, false, "", None);
+        let cancel = self.request("CANCEL", &self.invite_branch, self.invite_cseq, false, "", None);
         vec![CallOutput::Send(cancel)]
     }
 
@@ -665,7 +826,7 @@ impl Call {
     /// Puts the far end on hold (re-INVITE with sendonly, inactive when they hold us
     /// too) or takes it off. Ignored unless talking; a refusal leaves things as they were.
     pub fn hold(&mut self, now_ms: i64, on: bool) -> Vec<CallOutput> {
-        if !self.state.is_answered() || self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_) | Purpose::Bye)) {
+        if !self.state.is_answered() || self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_) | Purpose::Refresh | Purpose::Bye)) {
             return vec![];
         }
         if self.server.is_some() {
@@ -716,7 +877,6 @@ impl Call {
     /// (RFC 3891 §3: the to-tag is the recipient's local tag — our remote tag — and the
     /// from-tag its remote one — ours): (Call-ID, to-tag, from-tag).
     pub fn replaces_id(&self) -> Option<(String, String, String)> {
-        let tag_of = |party: &str| party.split(';').find_map(|p| p.trim().strip_prefix("tag=").map(str::to_string));
         Some((self.call_id.clone(), tag_of(&self.remote_party)?, tag_of(&self.local_party)?))
     }
 
@@ -736,6 +896,34 @@ impl Call {
                 vec![CallOutput::Transfer(TransferProgress::Failed { reason: reason_of(msg) })]
             }
             Purpose::Refer => vec![CallOutput::Transfer(TransferProgress::Accepted)],
+            Purpose::Prack => vec![],
+            Purpose::Refresh if (200..300).contains(&code) => {
+                let out = self.send_ack(p.cseq, None);
+                if let Some(value) = msg.header("Session-Expires").or_else(|| msg.header("x")) {
+                    // We sent this refresh: uac is us.
+                    self.session = SessionTimer::parse(value, true, true, now_ms);
+                } else if let Some(t) = self.session.as_mut() {
+                    t.restart(now_ms);
+                }
+                out
+            }
+            Purpose::Refresh => {
+                let branch = p.tx.branch.clone();
+                let mut out = vec![CallOutput::Send(self.ack_failure(msg, &branch, true))];
+                match code {
+                    491 => {
+                        if let Some(t) = self.session.as_mut() {
+                            t.due_at = now_ms + 2_000;
+                        }
+                    }
+                    _ => {
+                        // RFC 4028 §10: a refresh the far end refuses ends the session.
+                        out.extend(self.bye(now_ms));
+                        out.extend(self.end(format!("the session could not be refreshed ({})", reason_of(msg)), Some(code)));
+                    }
+                }
+                out
+            }
             Purpose::Hold(on) => {
                 if (200..300).contains(&code) {
                     let mut out = self.send_ack(p.cseq, None);
@@ -817,6 +1005,15 @@ impl Call {
             "BYE" => {
                 let ok = self.respond(msg, 200, "OK", "", None);
                 let mut out = vec![CallOutput::Send(ok)];
+                if self.state == CallState::Incoming {
+                    // The caller ended the early dialog (RFC 3261 §15): the INVITE still
+                    // gets its final response.
+                    if let Some(invite) = self.server.as_ref().map(|s| s.request.clone()) {
+                        out.extend(self.final_response(now_ms, &invite, 487, "Request Terminated", None, ""));
+                    }
+                    out.extend(self.end("missed: the caller hung up", Some(487)));
+                    return out;
+                }
                 if !self.state.is_ended() {
                     self.pending.clear();
                     self.server = None;
@@ -832,6 +1029,11 @@ impl Call {
             },
             "NOTIFY" => self.on_notify(now_ms, msg),
             "OPTIONS" => vec![CallOutput::Send(self.respond(msg, 200, "OK", "Accept: application/sdp\r\n", None))],
+            "PRACK" => {
+                let acked = self.server.as_mut().and_then(|s| s.reliable.take()).is_some();
+                let code = if acked { 200 } else { 481 };
+                vec![CallOutput::Send(self.respond(msg, code, if acked { "OK" } else { "Call/Transaction Does Not Exist" }, "", None))]
+            }
             "REFER" => vec![CallOutput::Send(self.respond(msg, 603, "Decline", "", None))],
             _ => vec![CallOutput::Send(self.respond(msg, 405, "Method Not Allowed", "", None))],
         }
@@ -865,7 +1067,7 @@ impl Call {
         if !self.state.is_answered() {
             return vec![CallOutput::Send(self.respond(msg, 481, "Call/Transaction Does Not Exist", "", None))];
         }
-        if self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_))) {
+        if self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_) | Purpose::Refresh)) {
             return vec![CallOutput::Send(self.respond(msg, 491, "Request Pending", "", None))];
         }
         if self.server.is_some() {
@@ -879,17 +1081,29 @@ impl Call {
         }
         let ours = if self.held { Direction::SendOnly } else { Direction::SendRecv };
         let mut out = Vec::new();
+        // Any re-INVITE refreshes the session (RFC 4028 §10); one naming a new interval
+        // or refresher is followed, and echoed in our 200.
+        let mut timer_extra = String::new();
+        if let Some(value) = msg.header("Session-Expires").or_else(|| msg.header("x")) {
+            // In their re-INVITE, uac means them (the sender of this request).
+            self.session = SessionTimer::parse(value, false, true, now_ms).or(self.session);
+            if let Some(t) = self.session {
+                timer_extra = format!("Session-Expires: {};refresher={}\r\nRequire: timer\r\n", t.interval_secs, if t.we_refresh { "uas" } else { "uac" });
+            }
+        } else if let Some(t) = self.session.as_mut() {
+            t.restart(now_ms);
+        }
         let (response, offered) = if msg.body.is_empty() {
             // No offer: ours goes in the 200, their answer in the ACK.
             let offer = self.sdp.offer(ours);
-            (self.respond(msg, 200, "OK", "", Some(("application/sdp", &offer))), true)
+            (self.respond(msg, 200, "OK", &timer_extra, Some(("application/sdp", &offer))), true)
         } else {
             match self.sdp.answer(&msg.body, ours) {
                 Ok((answer, n)) => {
                     // Their offer's direction says whether they hold us.
                     self.remote_held = !n.direction.receives() || !Self::offer_sends(&msg.body);
                     out.push(CallOutput::Media(n));
-                    (self.respond(msg, 200, "OK", "", Some(("application/sdp", &answer))), false)
+                    (self.respond(msg, 200, "OK", &timer_extra, Some(("application/sdp", &answer))), false)
                 }
                 Err(e) => {
                     let refusal = self.respond(msg, 488, "Not Acceptable Here", &format!("Warning: 304 ringside \"{}\"\r\n", e.replace('"', "'")), None);
@@ -907,6 +1121,7 @@ impl Call {
             interval: T1_MS,
             give_up_at: now_ms + 64 * T1_MS,
             offered,
+            reliable: None,
         });
         out.insert(0, CallOutput::Send(response));
         let state = self.answered_state();
@@ -949,23 +1164,52 @@ impl Call {
         let mut out = vec![CallOutput::Send(self.respond(msg, 200, "OK", "", None))];
         if s.final_code.is_none() && self.state == CallState::Incoming {
             let invite = s.request.clone();
-            out.extend(self.final_response(0, &invite, 487, "Request Terminated", None));
+            out.extend(self.final_response(0, &invite, 487, "Request Terminated", None, ""));
             out.extend(self.end("missed: the caller hung up", Some(487)));
         }
         out
     }
 
     /// Sends a final response to the ringing INVITE and keeps resending it until ACKed.
-    fn final_response(&mut self, now_ms: i64, invite: &Message, code: u16, reason: &str, body: Option<(&str, &[u8])>) -> Vec<CallOutput> {
-        let response = self.respond(invite, code, reason, "", body);
+    fn final_response(&mut self, now_ms: i64, invite: &Message, code: u16, reason: &str, body: Option<(&str, &[u8])>, extra: &str) -> Vec<CallOutput> {
+        let response = self.respond(invite, code, reason, extra, body);
         if let Some(s) = self.server.as_mut() {
             s.last_response = Some(response.clone());
             s.final_code = Some(code);
             s.interval = T1_MS;
             s.next_resend_at = Some(now_ms + T1_MS);
             s.give_up_at = now_ms + 64 * T1_MS;
+            s.reliable = None;
         }
         vec![CallOutput::Send(response)]
+    }
+
+    /// The session timer of an INVITE we answer (as UAS): its `Session-Expires` (raised
+    /// to our Min-SE), the refresher it names, else the caller when it supports timers,
+    /// else us. Returns the header fields for the 2xx.
+    fn accept_session_timer(&mut self, invite: &Message, now_ms: i64) -> String {
+        let Some(value) = invite.header("Session-Expires").or_else(|| invite.header("x")) else {
+            return String::new();
+        };
+        let uac_supports = lists(invite, "Supported", "timer") || lists(invite, "Require", "timer");
+        let interval = value.split(';').next().and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(1_800).max(MIN_SE_SECS);
+        let named = value.split(';').skip(1).find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("refresher").then(|| v.trim().to_ascii_lowercase())
+        });
+        let refresher = match named.as_deref() {
+            Some("uac") if uac_supports => "uac",
+            Some("uas") => "uas",
+            _ if uac_supports => "uac",
+            _ => "uas",
+        };
+        let header = format!("{interval};refresher={refresher}");
+        self.session = SessionTimer::parse(&header, false, false, now_ms);
+        let mut extra = format!("Session-Expires: {header}\r\n");
+        if uac_supports {
+            extra.push_str("Require: timer\r\n");
+        }
+        extra
     }
 
     /// Answers a call ringing here: 200 with our SDP answer (or offer, when the INVITE
@@ -976,20 +1220,22 @@ impl Call {
         }
         let Some(invite) = self.server.as_ref().map(|s| s.request.clone()) else { return vec![] };
         let mut out = Vec::new();
+        // RFC 4028: the caller asked for a session timer (or supports one): agree.
+        let timer_extra = self.accept_session_timer(&invite, now_ms);
         if invite.body.is_empty() {
             let offer = self.sdp.offer(Direction::SendRecv);
-            out.extend(self.final_response(now_ms, &invite, 200, "OK", Some(("application/sdp", &offer))));
+            out.extend(self.final_response(now_ms, &invite, 200, "OK", Some(("application/sdp", &offer)), &timer_extra));
             if let Some(s) = self.server.as_mut() {
                 s.offered = true;
             }
         } else {
             match self.sdp.answer(&invite.body, Direction::SendRecv) {
                 Ok((answer, n)) => {
-                    out.extend(self.final_response(now_ms, &invite, 200, "OK", Some(("application/sdp", &answer))));
+                    out.extend(self.final_response(now_ms, &invite, 200, "OK", Some(("application/sdp", &answer)), &timer_extra));
                     out.push(CallOutput::Media(n));
                 }
                 Err(e) => {
-                    out.extend(self.final_response(now_ms, &invite, 488, "Not Acceptable Here", None));
+                    out.extend(self.final_response(now_ms, &invite, 488, "Not Acceptable Here", None, ""));
                     out.extend(self.end(format!("the caller's media cannot be used: {e}"), Some(488)));
                     return out;
                 }
@@ -1007,7 +1253,7 @@ impl Call {
         }
         let Some(invite) = self.server.as_ref().map(|s| s.request.clone()) else { return vec![] };
         let reason = if code == 603 { "Decline" } else { "Busy Here" };
-        let mut out = self.final_response(now_ms, &invite, code, reason, None);
+        let mut out = self.final_response(now_ms, &invite, code, reason, None, "");
         out.extend(self.end(if code == 603 { "declined" } else { "busy" }, Some(code)));
         out
     }
@@ -1016,7 +1262,9 @@ impl Call {
 
     pub fn next_wakeup(&self) -> Option<i64> {
         let server = self.server.as_ref().and_then(|s| s.final_code.map(|_| s.next_resend_at.map_or(s.give_up_at, |n| n.min(s.give_up_at))));
-        [self.invite.as_ref().and_then(ClientTransaction::next_wakeup), server, self.retry_hold.map(|(at, _)| at)]
+        let reliable = self.server.as_ref().and_then(|s| s.reliable.as_ref()).map(|r| r.next_at.min(r.give_up_at));
+        let session = self.session.filter(|_| self.state.is_answered()).map(|t| t.due_at);
+        [self.invite.as_ref().and_then(ClientTransaction::next_wakeup), server, reliable, session, self.retry_hold.map(|(at, _)| at)]
             .into_iter()
             .chain(self.pending.iter().map(|p| p.tx.next_wakeup()))
             .flatten()
@@ -1057,6 +1305,45 @@ impl Call {
                 }
             }
         }
+        if let Some(s) = self.server.as_mut() {
+            if let Some(r) = s.reliable.as_mut() {
+                if now_ms >= r.give_up_at {
+                    // Never PRACKed (RFC 3262 §3): stop resending; the call still rings.
+                    s.reliable = None;
+                } else if now_ms >= r.next_at {
+                    r.interval = (r.interval * 2).min(T2_MS);
+                    r.next_at = now_ms + r.interval;
+                    out.push(CallOutput::Send(r.bytes.clone()));
+                }
+            }
+        }
+        if let Some(t) = self.session.filter(|t| self.state.is_answered() && now_ms >= t.due_at) {
+            if t.we_refresh {
+                if self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_) | Purpose::Refresh)) || self.server.is_some() {
+                    // An offer/answer in progress refreshes the session anyway.
+                    if let Some(t) = self.session.as_mut() {
+                        t.due_at = now_ms + 1_000;
+                    }
+                } else {
+                    if let Some(t) = self.session.as_mut() {
+                        t.restart(now_ms);
+                    }
+                    let direction = if self.held { Direction::SendOnly } else { Direction::SendRecv };
+                    let offer = self.sdp.offer(direction);
+                    let extra = format!(
+                        "Contact: {}\r\nSupported: {SUPPORTED}\r\nSession-Expires: {};refresher=uac\r\n{}",
+                        self.contact(),
+                        t.interval_secs,
+                        Self::user_agent()
+                    );
+                    out.extend(self.send_in_dialog(now_ms, "INVITE", Purpose::Refresh, &extra, Some(("application/sdp", &offer))));
+                }
+            } else {
+                self.session = None;
+                out.extend(self.bye(now_ms));
+                out.extend(self.end("the far end stopped refreshing the session (RFC 4028 timer expired)", Some(408)));
+            }
+        }
         if let Some((at, on)) = self.retry_hold {
             if now_ms >= at {
                 self.retry_hold = None;
@@ -1066,7 +1353,7 @@ impl Call {
         let mut i = 0;
         while i < self.pending.len() {
             let provisional = self.pending[i].provisional;
-            let is_invite = matches!(self.pending[i].purpose, Purpose::Hold(_));
+            let is_invite = matches!(self.pending[i].purpose, Purpose::Hold(_) | Purpose::Refresh);
             if let Some(bytes) = self.pending[i].tx.on_timer(now_ms) {
                 if !(is_invite && provisional) {
                     out.push(CallOutput::Send(bytes.to_vec()));
@@ -1076,10 +1363,11 @@ impl Call {
                 let p = self.pending.remove(i);
                 match p.purpose {
                     Purpose::Bye => out.extend(self.end("hung up (the other side did not confirm)", None)),
-                    Purpose::Hold(_) => {
+                    Purpose::Hold(_) | Purpose::Refresh => {
                         out.extend(self.bye(now_ms));
                         out.extend(self.end("the far end stopped answering", Some(408)));
                     }
+                    Purpose::Prack => {}
                     Purpose::Info => out.push(CallOutput::Notice("the far end did not confirm the keypad digit".into())),
                     Purpose::Refer => {
                         self.transfer = None;
@@ -1252,7 +1540,7 @@ mod tests {
         let out = call.on_timer(1_030);
         let again = &sent(&out)[0];
         assert!(again.starts_with("INVITE ") && again.contains("CSeq: 2 INVITE"), "{again}");
-        let text = format!("SIP/2.0 488 Not Acceptable Here\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKid3\r\nFrom: <sip:alice@ringside.test>;tag=id1\r\nTo: <sip:bob@ringside.test>;tag=b1\r\nCall-ID: c1\r\nCSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n");
+        let text = "SIP/2.0 488 Not Acceptable Here\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKid3\r\nFrom: <sip:alice@ringside.test>;tag=id1\r\nTo: <sip:bob@ringside.test>;tag=b1\r\nCall-ID: c1\r\nCSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n";
         let out = call.on_message(1_100, &super::super::parse_datagram(text.as_bytes()).unwrap());
         assert!(out.iter().any(|o| matches!(o, CallOutput::Notice(n) if n.contains("refused to go on hold"))), "{out:?}");
         assert_eq!(call.state(), &CallState::Answered { held: false, remote_held: false });
@@ -1299,5 +1587,76 @@ mod tests {
         let out = call.on_message(50, &request("INFO", 7, "z9hG4bKi2", "", ""));
         assert!(sent(&out)[0].starts_with("SIP/2.0 481 "));
         assert!(call.finished());
+    }
+
+    fn ok_for(req: &str, extra: &str, body: &str) -> Message {
+        let m = super::super::parse_datagram(req.as_bytes()).unwrap();
+        let text = format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={}\r\nFrom: {}\r\nTo: {};tag=far\r\nCall-ID: {}\r\nCSeq: {} {}\r\nContact: <sip:bob@127.0.0.2:5070>\r\n{extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            m.via[0].branch().unwrap(),
+            m.header("From").unwrap(),
+            m.header("To").unwrap().split(";tag=").next().unwrap(),
+            m.call_id,
+            m.cseq.seq,
+            m.cseq.method,
+            body.len()
+        );
+        super::super::parse_datagram(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_session_timer_we_refresh_sends_a_reinvite_at_half_time_and_theirs_ends_a_silent_call() {
+        let mut call = Call::outgoing(account(), "127.0.0.1:5062".parse().unwrap(), "sip:bob@ringside.test".into(), agent(), ids(), Box::new(|| 0.5));
+        let ours = sent(&call.start(0))[0].clone();
+        assert!(ours.contains("Supported: replaces, timer, 100rel\r\n"), "{ours}");
+        call.on_message(100, &ok_for(&ours, "Session-Expires: 120;refresher=uac\r\n", OFFER));
+        assert!(call.state().is_answered());
+        assert_eq!(call.next_wakeup(), Some(60_100), "the refresher refreshes at half the interval");
+        let out = call.on_timer(60_100);
+        let refresh = &sent(&out)[0];
+        assert!(refresh.starts_with("INVITE sip:bob@127.0.0.2:5070") && refresh.contains("Session-Expires: 120;refresher=uac"), "{refresh}");
+        let out = call.on_message(60_200, &ok_for(refresh, "Session-Expires: 120;refresher=uac\r\n", OFFER));
+        assert!(sent(&out)[0].starts_with("ACK "));
+        assert_eq!(call.next_wakeup(), Some(120_200), "and again half an interval after the refresh");
+
+        // As the callee, with the caller refreshing: nothing heard for the interval
+        // minus a third (32 s at most) ends the call.
+        let mut call = incoming();
+        let mut with_timer = invite(1, OFFER, None, "z9hG4bKa");
+        with_timer.headers.push(super::super::Header { name: "Session-Expires".into(), value: "90;refresher=uac".into() });
+        with_timer.headers.push(super::super::Header { name: "Supported".into(), value: "timer".into() });
+        call.server.as_mut().unwrap().request = with_timer;
+        let ok = &sent(&call.answer(0))[0];
+        assert!(ok.contains("Session-Expires: 90;refresher=uac\r\nRequire: timer\r\n"), "{ok}");
+        call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+        assert_eq!(call.next_wakeup(), Some(60_000), "90 s − 30 s");
+        let out = call.on_timer(60_000);
+        assert!(sent(&out)[0].starts_with("BYE "));
+        assert!(matches!(call.state(), CallState::Ended { code: Some(408), .. }));
+    }
+
+    #[test]
+    fn reliable_ringing_is_pracked_once_and_an_unknown_required_extension_is_refused() {
+        let mut call = Call::outgoing(account(), "127.0.0.1:5062".parse().unwrap(), "sip:bob@ringside.test".into(), agent(), ids(), Box::new(|| 0.5));
+        let ours = sent(&call.start(0))[0].clone();
+        let m = super::super::parse_datagram(ours.as_bytes()).unwrap();
+        let ringing = format!(
+            "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={}\r\nFrom: {}\r\nTo: <sip:bob@ringside.test>;tag=far\r\nCall-ID: {}\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@127.0.0.2:5070>\r\nRequire: 100rel\r\nRSeq: 4\r\nContent-Length: 0\r\n\r\n",
+            m.via[0].branch().unwrap(),
+            m.header("From").unwrap(),
+            m.call_id
+        );
+        let ringing = super::super::parse_datagram(ringing.as_bytes()).unwrap();
+        let out = call.on_message(10, &ringing);
+        let prack = sent(&out).into_iter().find(|m| m.starts_with("PRACK ")).expect("a PRACK");
+        assert!(prack.starts_with("PRACK sip:bob@127.0.0.2:5070 ") && prack.contains("RAck: 4 1 INVITE\r\n") && prack.contains("To: <sip:bob@ringside.test>;tag=far"), "{prack}");
+        assert!(sent(&call.on_message(20, &ringing)).is_empty(), "a retransmitted 180 is not PRACKed again");
+
+        let mut needs = invite(1, OFFER, None, "z9hG4bKa");
+        needs.headers.push(super::super::Header { name: "Require".into(), value: "precondition".into() });
+        let (call, out) = Call::incoming(account(), "127.0.0.1:5062".parse().unwrap(), &needs, agent(), ids(), Box::new(|| 0.5), 0);
+        let refusal = &sent(&out)[0];
+        assert!(refusal.starts_with("SIP/2.0 420 Bad Extension") && refusal.contains("Unsupported: precondition"), "{refusal}");
+        assert!(matches!(call.state(), CallState::Ended { code: Some(420), .. }));
     }
 }

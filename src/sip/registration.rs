@@ -60,6 +60,9 @@ pub enum Output {
 pub struct Registration {
     account: Account,
     local: SocketAddr,
+    /// Our address as the registrar sees it (`received`/`rport` of its answer, RFC
+    /// 3581), when that differs from the socket's: a NAT is in between.
+    public: Option<SocketAddr>,
     transport: Transport,
     call_id: String,
     from_tag: String,
@@ -96,6 +99,7 @@ impl Registration {
             expires_asked: account.expires,
             account,
             local,
+            public: None,
             transport: Transport::Udp,
             cseq: 0,
             challenge: None,
@@ -145,7 +149,12 @@ impl Registration {
     }
 
     fn contact_uri(&self) -> String {
-        format!("sip:{}@{};transport={}", self.account.user, self.local, self.transport.uri_param())
+        format!("sip:{}@{};transport={}", self.account.user, self.public.unwrap_or(self.local), self.transport.uri_param())
+    }
+
+    /// Our address as the registrar sees it (behind a NAT), once it told us.
+    pub fn public_address(&self) -> Option<SocketAddr> {
+        self.public
     }
 
     fn send_register(&mut self, now_ms: i64, mut out: Vec<Output>) -> Vec<Output> {
@@ -261,6 +270,20 @@ impl Registration {
         if self.unregistering {
             self.next_action_at = None;
             return self.set(RegistrationState::Unregistered);
+        }
+        // RFC 3581: the registrar says where our REGISTER came from. Behind a NAT that
+        // is not our socket's address, and calls for us must go there: register again
+        // with it (once; the binding of the private address lapses on its own).
+        if let Some(via) = msg.via.first() {
+            let seen_ip = via.param("received").flatten().and_then(|r| r.parse::<std::net::IpAddr>().ok());
+            let seen_port = via.param("rport").flatten().and_then(|p| p.parse::<u16>().ok());
+            let current = self.public.unwrap_or(self.local);
+            let seen = SocketAddr::new(seen_ip.unwrap_or(current.ip()), seen_port.unwrap_or(current.port()));
+            if seen != current && self.public.is_none() && !self.transport.reliable() {
+                tracing::info!(%seen, local = %self.local, "behind a NAT: registering the address the registrar sees");
+                self.public = Some(seen);
+                return self.send_register(now_ms, vec![]);
+            }
         }
         // The granted time is our contact's expires, else the Expires header.
         let ours = self.contact_uri();
@@ -472,5 +495,21 @@ mod tests {
         assert_eq!(bye.expires, Some(0));
         let out = r.on_response(3, &answer(&bye, "200 OK", ""));
         assert_eq!(out, vec![Output::State(RegistrationState::Unregistered)]);
+    }
+
+    #[test]
+    fn behind_a_nat_the_address_the_registrar_saw_is_registered() {
+        let mut r = reg();
+        let first = sent(&r.start(0));
+        let text = format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch={};received=203.0.113.9;rport=40001\r\nFrom: <sip:alice@ringside.test>;tag=id2\r\nTo: <sip:alice@ringside.test>;tag=srv\r\nCall-ID: {}\r\nCSeq: {} REGISTER\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n",
+            first.via[0].branch().unwrap(),
+            first.call_id,
+            first.cseq.seq
+        );
+        let again = sent(&r.on_response(10, &parse_datagram(text.as_bytes()).unwrap()));
+        let contact = again.header("Contact").unwrap();
+        assert!(contact.contains("sip:alice@203.0.113.9:40001;transport=udp"), "{contact}");
+        assert_eq!(r.public_address(), Some("203.0.113.9:40001".parse().unwrap()));
     }
 }

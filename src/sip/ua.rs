@@ -81,6 +81,9 @@ pub enum UaEvent {
     Notice { id: u32, message: String },
 }
 
+/// A dialog as its far end names it: Call-ID, to-tag, from-tag (RFC 3891).
+type ReplacesId = (String, String, String);
+
 #[derive(Debug)]
 enum CallCommand {
     Answer,
@@ -89,13 +92,13 @@ enum CallCommand {
     Hold(bool),
     Mute(bool),
     Digits(String),
-    Transfer { target: String, replaces: Option<(String, String, String)> },
+    Transfer { target: String, replaces: Option<ReplacesId> },
     /// The far end's URI and this dialog's Replaces identifiers.
-    Describe(oneshot::Sender<(String, Option<(String, String, String)>)>),
+    Describe(oneshot::Sender<(String, Option<ReplacesId>)>),
 }
 
 enum CallInput {
-    Message(Message, Instant),
+    Message(Box<Message>, Instant),
     Command(CallCommand),
 }
 
@@ -329,6 +332,9 @@ async fn run(
     let mut outputs = if config.register { reg.start(clock.now_ms()) } else { vec![] };
     let mut stopping_until: Option<tokio::time::Instant> = None;
     let mut commands_open = true;
+    // NAT keepalive: an OPTIONS to the registrar every 25 s keeps the binding of a NAT
+    // in between open for calls to reach us (UDP bindings often last 30 s).
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
     loop {
         for o in outputs.drain(..) {
             match o {
@@ -358,7 +364,7 @@ async fn run(
                         Ok(msg) => {
                             if let Some(id) = by_call_id.get(&msg.call_id) {
                                 if let Some(r) = routes.get(id) {
-                                    let _ = r.inbox.send(CallInput::Message(msg, at));
+                                    let _ = r.inbox.send(CallInput::Message(Box::new(msg), at));
                                 }
                             } else if msg.is_request() {
                                 if stopping_until.is_none() {
@@ -383,6 +389,12 @@ async fn run(
                 }
             },
             _ = tokio::time::sleep(wait) => outputs = reg.on_timer(clock.now_ms()),
+            _ = keepalive.tick(), if config.register && matches!(reg.state(), RegistrationState::Registered { .. }) => {
+                let ping = keepalive_options(&shared);
+                if let Err(e) = socket.send(&ping).await {
+                    tracing::debug!(%e, "keepalive not sent");
+                }
+            }
             Some(id) = finished_rx.recv() => {
                 if let Some(r) = routes.remove(&id) {
                     by_call_id.remove(&r.call_id);
@@ -498,6 +510,24 @@ async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u32, busy: bo
             None
         }
     }
+}
+
+const KEEPALIVE: Duration = Duration::from_secs(25);
+
+/// An OPTIONS to the registrar's domain; its answer is not waited for (any answer, or
+/// none, is fine: the point is the packet on the way out).
+fn keepalive_options(shared: &Shared) -> Vec<u8> {
+    let a = &shared.account;
+    format!(
+        "OPTIONS sip:{domain} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{b};rport\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{domain}>;tag={t}\r\nTo: <sip:{domain}>\r\nCall-ID: {c}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        domain = a.domain,
+        user = a.user,
+        local = shared.local,
+        b = token(),
+        t = token(),
+        c = token()
+    )
+    .into_bytes()
 }
 
 /// A response without a transaction (OPTIONS probes, requests for unknown dialogs).

@@ -119,8 +119,9 @@ fn sipp(scenario: &str) -> Option<(Daemon, std::net::SocketAddr)> {
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("sipp")
         .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s"])
-        .current_dir(dir.path())
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-trace_msg"])
+        // SIPP_DEBUG_DIR keeps SIPp's message and error logs for a failing test.
+        .current_dir(std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -178,4 +179,46 @@ async fn a_call_nobody_answers_is_cancelled_when_the_caller_gives_up() {
     // SIPp ends with status 0 only when its whole scenario (CANCEL, 200, 487, ACK) ran.
     let status = sipp.wait_for_exit(Duration::from_secs(5));
     assert_eq!(status, Some(0), "the far end saw the whole CANCEL exchange");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirected_call_follows_the_contact_of_the_302() {
+    let Some((mut sipp, addr)) = sipp("redirect.xml") else { return };
+    let report = ringside::sip::udp::call(account("alice", "unused", 600), addr, format!("sip:service@{addr}"), Duration::from_millis(300), Duration::from_secs(10), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    assert!(report.states.iter().any(CallState::is_answered), "{:?}", report.states);
+    assert!(report.call.unwrap().remote_uri.starts_with("sip:service@"), "the call keeps the number the rep dialled");
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "the 302 was ACKed and the second INVITE went to carol");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_is_answered_with_credentials_the_far_end_checks() {
+    let Some((mut sipp, addr)) = sipp("challenge.xml") else { return };
+    let report = ringside::sip::udp::call(account("alice", "alice-secret", 600), addr, format!("sip:service@{addr}"), Duration::from_millis(300), Duration::from_secs(10), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    assert!(report.states.iter().any(CallState::is_answered), "SIPp verified our Digest response (else 403): {:?}", report.states);
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_answer_to_a_forked_call_is_acked_and_ended_and_the_first_kept() {
+    let Some((mut sipp, addr)) = sipp("forked.xml") else { return };
+    let report = ringside::sip::udp::call(account("alice", "unused", 600), addr, format!("sip:service@{addr}"), Duration::from_secs(1), Duration::from_secs(10), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    assert_eq!(report.states.iter().filter(|s| s.is_answered()).count(), 1, "one answered call: {:?}", report.states);
+    assert_eq!(report.states.last(), Some(&CallState::Ended { reason: "hung up".into(), code: None }));
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "BYE to the second phone at once, to the first after the talk");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ringing_that_requires_100rel_is_pracked_before_the_answer() {
+    let Some((mut sipp, addr)) = sipp("prack.xml") else { return };
+    let report = ringside::sip::udp::call(account("alice", "unused", 600), addr, format!("sip:service@{addr}"), Duration::from_millis(300), Duration::from_secs(10), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    assert!(report.states.contains(&CallState::Ringing) && report.states.iter().any(CallState::is_answered), "{:?}", report.states);
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "our INVITE said Supported: 100rel and the PRACK's RAck named RSeq 7");
 }

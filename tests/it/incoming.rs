@@ -91,6 +91,20 @@ async fn a_caller_who_hangs_up_first_leaves_a_missed_call_and_do_not_disturb_ans
     assert_eq!(ended.answered_at, None);
     assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "200 for the CANCEL, 487 for the INVITE");
 
+    // A caller requiring reliable ringing: 180 with RSeq, resent until its PRACK.
+    let Some(mut sipp) = sipp_calls("call-us-100rel.xml", &k, "alice") else { return };
+    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ua.answer(ringing.id).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "PRACK answered 200, then the call");
+
+    // A caller who ends the early dialog with BYE: 200, then 487 for the INVITE.
+    let Some(mut sipp) = sipp_calls("call-us-early-bye.xml", &k, "alice") else { return };
+    let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.state.is_ended()).await;
+    assert_eq!(ended.state, CallState::Ended { reason: "missed: the caller hung up".into(), code: Some(487) });
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "200 for the BYE, 487 for the INVITE");
+
     ua.set_dnd(true);
     let Some(mut sipp) = sipp_calls("call-us-busy.xml", &k, "alice") else { return };
     let refused = wait_call(&mut events, Duration::from_secs(10), |c| c.state.is_ended()).await;
