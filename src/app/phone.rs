@@ -21,11 +21,10 @@ pub fn password_item(user: &str, domain: &str) -> String {
     format!("sip:{user}@{domain}")
 }
 
-/// The running phone: the full user agent over UDP; over TCP, registration only for
-/// now (calls need the UDP transport).
+/// The running phone: the user agent (over UDP or TCP). An enum so that other kinds of
+/// phone (a WebRTC gateway) have their place.
 pub(crate) enum Phone {
     Agent(UserAgent),
-    RegistrationOnly(crate::sip::udp::RegistrationHandle),
 }
 
 /// What the engine keeps of a call in progress beyond its SIP state.
@@ -119,11 +118,11 @@ impl Engine {
             password: Sensitive::new(password.expose().clone()),
             expires: 600,
         };
-        let started = if settings.sip_transport == "tcp" {
-            crate::sip::tcp::register(account, server, self.clock.clone()).await.map(Phone::RegistrationOnly)
-        } else {
-            UserAgent::start(UaConfig::new(account, server, true), self.clock.clone()).await.map(Phone::Agent)
-        };
+        let mut config = UaConfig::new(account, server, true);
+        if settings.sip_transport == "tcp" {
+            config.transport = crate::sip::transaction::Transport::Tcp;
+        }
+        let started = UserAgent::start(config, self.clock.clone()).await.map(Phone::Agent);
         let phone = match started {
             Ok(p) => p,
             Err(e) => {
@@ -131,11 +130,9 @@ impl Engine {
                 return self.registration();
             }
         };
-        let mut states = match &phone {
-            Phone::Agent(ua) => ua.registration.clone(),
-            Phone::RegistrationOnly(h) => h.states.clone(),
-        };
-        if let Phone::Agent(ua) = &phone {
+        let Phone::Agent(ua) = &phone;
+        let mut states = ua.registration.clone();
+        {
             ua.set_dnd(self.lock().do_not_disturb);
             let mut events = ua.subscribe();
             let engine = Arc::clone(self);
@@ -175,7 +172,6 @@ impl Engine {
         let phone = self.phone.lock().await.take();
         let last = match phone {
             Some(Phone::Agent(ua)) => Some(ua.stop().await),
-            Some(Phone::RegistrationOnly(h)) => Some(h.stop().await),
             None => None,
         };
         if let Some(last) = last {
@@ -274,7 +270,6 @@ impl Engine {
         let phone = self.phone.lock().await;
         match phone.as_ref() {
             Some(Phone::Agent(ua)) => Ok(f(ua).await?),
-            Some(Phone::RegistrationOnly(_)) => Err(AppError::new(ErrorCode::Unavailable, "Calls need the UDP transport for now: choose UDP in Settings → Phone.")),
             None => Err(AppError::new(ErrorCode::Unavailable, "The phone is not set up: enter the SIP account in Settings → Phone.")),
         }
     }

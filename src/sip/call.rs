@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::digest::{Answering, Challenge};
 use super::message::{canonical_name, Contact, Message, StartLine};
 use super::registration::Account;
-use super::transaction::{ClientTransaction, TxOutcome, T1_MS, T2_MS};
+use super::transaction::{ClientTransaction, Transport, TxOutcome, T1_MS, T2_MS};
 use crate::media::sdp::{Direction, Negotiated, SdpAgent};
 
 /// A call's state; `Ended` says why.
@@ -178,6 +178,7 @@ pub struct Call {
     direction: CallDirection,
     account: Account,
     local: SocketAddr,
+    transport: Transport,
     call_id: String,
     /// Our From (as UAC) or To (as UAS) header value, with our tag.
     local_party: String,
@@ -283,6 +284,7 @@ impl Call {
         let tag = ids();
         Call {
             direction: CallDirection::Outgoing,
+            transport: Transport::Udp,
             local_party: format!("<sip:{}@{}>;tag={tag}", account.user, account.domain),
             remote_party: format!("<{target}>"),
             request_uri: target.clone(),
@@ -319,8 +321,7 @@ impl Call {
         }
     }
 
-    /// A call for us: `invite` is the INVITE that arrived. Returns the call and what to
-    /// send (180 Ringing) — or the refusal when the INVITE cannot start a call.
+    /// A call for us: `invite` is the INVITE that arrived. Nothing is sent before `ring`.
     pub fn incoming(
         account: Account,
         local: SocketAddr,
@@ -329,7 +330,7 @@ impl Call {
         mut ids: Box<dyn FnMut() -> String + Send>,
         random: Box<dyn FnMut() -> f64 + Send>,
         now_ms: i64,
-    ) -> (Call, Vec<CallOutput>) {
+    ) -> Call {
         let tag = ids();
         let to = invite.header("To").unwrap_or_default().to_string();
         let remote_target = invite
@@ -341,8 +342,9 @@ impl Call {
             })
             .unwrap_or_else(|| invite.from.uri.to_string());
         let branch = invite.via.first().and_then(|v| v.branch()).unwrap_or_default().to_string();
-        let mut call = Call {
+        let call = Call {
             direction: CallDirection::Incoming,
+            transport: Transport::Udp,
             local_party: if invite.to.tag().is_some() { to } else { format!("{to};tag={tag}") },
             remote_party: invite.header("From").unwrap_or_default().to_string(),
             request_uri: invite.from.uri.to_string(),
@@ -388,6 +390,15 @@ impl Call {
             ids,
             random,
         };
+        call
+    }
+
+    /// Rings: 180 Ringing (reliable when the caller requires 100rel) — or 420 when the
+    /// INVITE requires an extension we do not support.
+    pub fn ring(&mut self, now_ms: i64) -> Vec<CallOutput> {
+        let Some(invite) = self.server.as_ref().map(|s| s.request.clone()) else { return vec![] };
+        let invite = &invite;
+        let call = self;
         let unsupported: Vec<String> = invite
             .header_values("Require")
             .flat_map(|v| v.split(','))
@@ -397,7 +408,7 @@ impl Call {
         if !unsupported.is_empty() {
             let mut out = call.final_response(now_ms, invite, 420, "Bad Extension", None, &format!("Unsupported: {}\r\n", unsupported.join(", ")));
             out.extend(call.end(format!("the caller requires what Ringside does not support: {}", unsupported.join(", ")), Some(420)));
-            return (call, out);
+            return out;
         }
         let reliable = lists(invite, "Require", "100rel");
         let extra = if reliable { "Require: 100rel\r\nRSeq: 1\r\n" } else { "" };
@@ -408,7 +419,14 @@ impl Call {
                 s.reliable = Some(Reliable { bytes: ringing.clone(), next_at: now_ms + T1_MS, interval: T1_MS, give_up_at: now_ms + 64 * T1_MS });
             }
         }
-        (call, vec![CallOutput::Send(ringing), CallOutput::State(CallState::Incoming)])
+        vec![CallOutput::Send(ringing), CallOutput::State(CallState::Incoming)]
+    }
+
+    /// Over TCP: Via and Contact say so, and requests are not resent. (The messages
+    /// built before this — an incoming call's 180 — are the driver's to send as they are.)
+    pub fn with_transport(mut self, transport: Transport) -> Call {
+        self.transport = transport;
+        self
     }
 
     pub fn state(&self) -> &CallState {
@@ -434,7 +452,7 @@ impl Call {
     }
 
     fn contact(&self) -> String {
-        format!("<sip:{}@{};transport=udp>", self.account.user, self.local)
+        format!("<sip:{}@{};transport={}>", self.account.user, self.local, self.transport.uri_param())
     }
 
     fn set(&mut self, state: CallState) -> Vec<CallOutput> {
@@ -468,7 +486,7 @@ impl Call {
     /// a failure) go to the request URI without a route; the rest follow the dialog.
     fn request(&self, method: &str, branch: &str, cseq: u32, in_dialog: bool, extra: &str, body: Option<(&str, &[u8])>) -> Vec<u8> {
         let target = if in_dialog { &self.remote_target } else { &self.request_uri };
-        let mut msg = format!("{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch={branch};rport\r\nMax-Forwards: 70\r\n", self.local);
+        let mut msg = format!("{method} {target} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\n", self.transport.via_name(), self.local);
         if in_dialog {
             for r in &self.route {
                 msg.push_str(&format!("Route: {r}\r\n"));
@@ -546,7 +564,7 @@ impl Call {
         }
         let offer = self.offer.clone();
         let bytes = self.request("INVITE", &self.invite_branch, self.local_cseq, false, &extra, Some(("application/sdp", &offer)));
-        self.invite = Some(ClientTransaction::new(self.invite_branch.clone(), bytes.clone(), false, now_ms));
+        self.invite = Some(ClientTransaction::new(self.invite_branch.clone(), bytes.clone(), self.transport.reliable(), now_ms));
         self.provisional = false;
         vec![CallOutput::Send(bytes)]
     }
@@ -555,7 +573,7 @@ impl Call {
     /// the response (RFC 3261 §17.1.1.3).
     fn ack_failure(&self, msg: &Message, branch: &str, in_dialog: bool) -> Vec<u8> {
         let target = if in_dialog { &self.remote_target } else { &self.request_uri };
-        let mut ack = format!("ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch={branch};rport\r\nMax-Forwards: 70\r\n", self.local);
+        let mut ack = format!("ACK {target} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\n", self.transport.via_name(), self.local);
         if in_dialog {
             for r in &self.route {
                 ack.push_str(&format!("Route: {r}\r\n"));
@@ -707,8 +725,8 @@ impl Call {
         for (method, cseq) in [("ACK", msg.cseq.seq), ("BYE", msg.cseq.seq + 1)] {
             let branch = self.branch();
             let text = format!(
-                "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch={branch};rport\r\nMax-Forwards: 70\r\n{routes}From: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n",
-                self.local, self.local_party, self.call_id
+                "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\n{routes}From: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n",
+                self.transport.via_name(), self.local, self.local_party, self.call_id
             );
             out.push(CallOutput::Send(Self::finish(text, None)));
         }
@@ -788,7 +806,7 @@ impl Call {
         self.local_cseq += 1;
         let branch = self.branch();
         let bytes = self.request(method, &branch, self.local_cseq, true, extra, body);
-        self.pending.push(Pending { purpose, cseq: self.local_cseq, tx: ClientTransaction::new(branch, bytes.clone(), false, now_ms), provisional: false });
+        self.pending.push(Pending { purpose, cseq: self.local_cseq, tx: ClientTransaction::new(branch, bytes.clone(), self.transport.reliable(), now_ms), provisional: false });
         vec![CallOutput::Send(bytes)]
     }
 
@@ -1436,8 +1454,8 @@ mod tests {
     }
 
     fn incoming() -> Call {
-        let (call, out) = Call::incoming(account(), "127.0.0.1:5062".parse().unwrap(), &invite(1, OFFER, None, "z9hG4bKa"), agent(), ids(), Box::new(|| 0.5), 0);
-        let s = sent(&out);
+        let mut call = Call::incoming(account(), "127.0.0.1:5062".parse().unwrap(), &invite(1, OFFER, None, "z9hG4bKa"), agent(), ids(), Box::new(|| 0.5), 0);
+        let s = sent(&call.ring(0));
         assert!(s[0].starts_with("SIP/2.0 180 Ringing\r\n"), "{}", s[0]);
         assert!(s[0].contains("To: <sip:alice@ringside.test>;tag=id1\r\n") && s[0].contains("Record-Route: <sip:127.0.0.1:5060;lr>"), "{}", s[0]);
         call
@@ -1654,8 +1672,8 @@ mod tests {
 
         let mut needs = invite(1, OFFER, None, "z9hG4bKa");
         needs.headers.push(super::super::Header { name: "Require".into(), value: "precondition".into() });
-        let (call, out) = Call::incoming(account(), "127.0.0.1:5062".parse().unwrap(), &needs, agent(), ids(), Box::new(|| 0.5), 0);
-        let refusal = &sent(&out)[0];
+        let mut call = Call::incoming(account(), "127.0.0.1:5062".parse().unwrap(), &needs, agent(), ids(), Box::new(|| 0.5), 0);
+        let refusal = &sent(&call.ring(0))[0];
         assert!(refusal.starts_with("SIP/2.0 420 Bad Extension") && refusal.contains("Unsupported: precondition"), "{refusal}");
         assert!(matches!(call.state(), CallState::Ended { code: Some(420), .. }));
     }

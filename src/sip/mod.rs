@@ -14,6 +14,7 @@ pub mod text;
 pub mod transaction;
 pub mod ua;
 pub mod udp;
+mod wire;
 pub mod uri;
 
 /// The methods Ringside's user agent accepts (the `Allow` header field).

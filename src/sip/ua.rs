@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::call::{Call, CallDirection, CallOutput, CallState, TransferProgress};
 use super::registration::{Account, Output, Registration, RegistrationState};
-use super::udp::{connected_socket, next_wait, token, MAX_DATAGRAM, STOP_GRACE};
+use super::transaction::Transport;
+use super::udp::{next_wait, token, STOP_GRACE};
+use super::wire::{Wire, WireEvent};
 use super::{Message, StartLine};
 use crate::clock::Clock;
 use crate::media::sdp::{SdpAgent, PCMA, PCMU};
@@ -35,11 +36,13 @@ pub struct UaConfig {
     pub register: bool,
     /// Calls at once ([`MAX_CALLS`] for a rep; load tests take more).
     pub max_calls: usize,
+    pub transport: Transport,
 }
 
 impl UaConfig {
+    /// Over UDP, [`MAX_CALLS`] calls at once.
     pub fn new(account: Account, server: SocketAddr, register: bool) -> UaConfig {
-        UaConfig { account, server, register, max_calls: MAX_CALLS }
+        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp }
     }
 }
 
@@ -136,7 +139,8 @@ struct Route {
 /// What the socket task shares with every call task.
 #[derive(Clone)]
 struct Shared {
-    socket: Arc<UdpSocket>,
+    wire: mpsc::UnboundedSender<Vec<u8>>,
+    transport: Transport,
     local: SocketAddr,
     account: Account,
     events: broadcast::Sender<UaEvent>,
@@ -172,16 +176,16 @@ fn percent_decode(s: &str) -> String {
 impl UserAgent {
     /// Binds the socket and starts the user agent (and the registration, if asked).
     pub async fn start(config: UaConfig, clock: Arc<dyn Clock>) -> std::io::Result<UserAgent> {
-        let (socket, local) = connected_socket(config.server).await?;
-        let socket = Arc::new(socket);
+        let wire = super::wire::open(config.transport, config.server).await?;
+        let local = wire.local;
         let (events, _) = broadcast::channel(256);
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (state_tx, registration) = watch::channel(RegistrationState::Unregistered);
         let (stop, stop_rx) = oneshot::channel();
         let (finished, finished_rx) = mpsc::unbounded_channel();
         let domain = config.account.domain.clone();
-        let shared = Shared { socket, local, account: config.account.clone(), events: events.clone(), finished, clock };
-        let task = tokio::spawn(run(config, shared, command_rx, state_tx, stop_rx, finished_rx));
+        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, account: config.account.clone(), events: events.clone(), finished, clock };
+        let task = tokio::spawn(run(config, shared, wire, command_rx, state_tx, stop_rx, finished_rx));
         Ok(UserAgent { commands, events, registration, local, domain, stop: Some(stop), task: Some(task) })
     }
 
@@ -315,20 +319,20 @@ pub fn target_uri(target: &str, domain: &str) -> Result<String, String> {
 
 async fn run(
     config: UaConfig,
-    shared: Shared,
+    mut shared: Shared,
+    mut wire: Wire,
     mut commands: mpsc::UnboundedReceiver<Command>,
     state_tx: watch::Sender<RegistrationState>,
     mut stop_rx: oneshot::Receiver<()>,
     mut finished_rx: mpsc::UnboundedReceiver<u32>,
 ) {
     let clock = shared.clock.clone();
-    let socket = shared.socket.clone();
-    let mut reg = Registration::new(config.account.clone(), shared.local, Box::new(token), Box::new(rand::random::<f64>));
+    let new_registration = |local: SocketAddr| Registration::new(config.account.clone(), local, Box::new(token), Box::new(rand::random::<f64>)).with_transport(config.transport);
+    let mut reg = new_registration(shared.local);
     let mut routes: HashMap<u32, Route> = HashMap::new();
     let mut by_call_id: HashMap<String, u32> = HashMap::new();
     let mut next_id: u32 = 1;
     let mut dnd = false;
-    let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut outputs = if config.register { reg.start(clock.now_ms()) } else { vec![] };
     let mut stopping_until: Option<tokio::time::Instant> = None;
     let mut commands_open = true;
@@ -339,9 +343,7 @@ async fn run(
         for o in outputs.drain(..) {
             match o {
                 Output::Send(bytes) => {
-                    if let Err(e) = socket.send(&bytes).await {
-                        tracing::warn!(%e, "REGISTER not sent");
-                    }
+                    let _ = wire.send.send(bytes);
                 }
                 Output::State(s) => {
                     tracing::info!(state = ?s, "registration");
@@ -357,43 +359,45 @@ async fn run(
         }
         let wait = next_wait(&reg, clock.as_ref(), stopping_until);
         tokio::select! {
-            received = socket.recv(&mut buf) => match received {
-                Ok(n) => {
-                    let at = Instant::now();
-                    match super::parse_datagram(&buf[..n]) {
-                        Ok(msg) => {
-                            if let Some(id) = by_call_id.get(&msg.call_id) {
-                                if let Some(r) = routes.get(id) {
-                                    let _ = r.inbox.send(CallInput::Message(Box::new(msg), at));
-                                }
-                            } else if msg.is_request() {
-                                if stopping_until.is_none() {
-                                    if let Some((id, route)) = new_request(&shared, &msg, &mut next_id, dnd || routes.len() >= config.max_calls).await {
-                                        by_call_id.insert(route.call_id.clone(), id);
-                                        routes.insert(id, route);
-                                    }
-                                }
-                            } else {
-                                outputs = reg.on_response(clock.now_ms(), &msg);
+            received = wire.events.recv() => match received {
+                Some(WireEvent::Message(msg, at)) => {
+                    if let Some(id) = by_call_id.get(&msg.call_id) {
+                        if let Some(r) = routes.get(id) {
+                            let _ = r.inbox.send(CallInput::Message(msg, at));
+                        }
+                    } else if msg.is_request() {
+                        if stopping_until.is_none() {
+                            if let Some((id, route)) = new_request(&shared, &msg, &mut next_id, dnd || routes.len() >= config.max_calls).await {
+                                by_call_id.insert(route.call_id.clone(), id);
+                                routes.insert(id, route);
                             }
                         }
-                        // A datagram we cannot read: nothing can be answered to it.
-                        Err(e) => tracing::warn!(%e, bytes = n, "malformed SIP datagram dropped"),
+                    } else {
+                        outputs = reg.on_response(clock.now_ms(), &msg);
                     }
                 }
-                // ICMP port unreachable surfaces here on a connected socket; the
-                // transactions' timers decide what it means.
-                Err(e) => {
-                    tracing::debug!(%e, "receive failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                Some(WireEvent::Connected(local)) => {
+                    // A new connection has a new address: register it afresh.
+                    shared.local = local;
+                    reg = new_registration(local);
+                    if config.register && stopping_until.is_none() {
+                        outputs = reg.start(clock.now_ms());
+                    }
                 }
+                Some(WireEvent::Lost(reason)) => {
+                    if config.register {
+                        let retry_at = (clock.now_ms() + 2_000).div_euclid(1_000);
+                        let _ = state_tx.send(RegistrationState::Retrying { reason, retry_at });
+                    }
+                    if stopping_until.is_some() {
+                        break;
+                    }
+                }
+                None => break,
             },
             _ = tokio::time::sleep(wait) => outputs = reg.on_timer(clock.now_ms()),
-            _ = keepalive.tick(), if config.register && matches!(reg.state(), RegistrationState::Registered { .. }) => {
-                let ping = keepalive_options(&shared);
-                if let Err(e) = socket.send(&ping).await {
-                    tracing::debug!(%e, "keepalive not sent");
-                }
+            _ = keepalive.tick(), if config.register && config.transport == Transport::Udp && matches!(reg.state(), RegistrationState::Registered { .. }) => {
+                let _ = wire.send.send(keepalive_options(&shared));
             }
             Some(id) = finished_rx.recv() => {
                 if let Some(r) = routes.remove(&id) {
@@ -466,7 +470,7 @@ async fn new_media(shared: &Shared) -> std::io::Result<(ToneMedia, SdpAgent)> {
 
 async fn dial(shared: &Shared, target: String, id: u32) -> std::io::Result<Route> {
     let (media, agent) = new_media(shared).await?;
-    let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>));
+    let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>)).with_transport(shared.transport);
     let outputs = call.start(shared.clock.now_ms());
     Ok(spawn_call(shared, id, call, Box::new(media), outputs, None))
 }
@@ -481,12 +485,13 @@ async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u32, busy: bo
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(%e, "no port for an incoming call's media");
-                    let _ = shared.socket.send(&stateless(msg, 503, "Service Unavailable")).await;
+                    let _ = shared.wire.send(stateless(msg, 503, "Service Unavailable"));
                     return None;
                 }
             };
             let now = shared.clock.now_ms();
-            let (mut call, mut outputs) = Call::incoming(shared.account.clone(), shared.local, msg, agent, Box::new(token), Box::new(rand::random::<f64>), now);
+            let mut call = Call::incoming(shared.account.clone(), shared.local, msg, agent, Box::new(token), Box::new(rand::random::<f64>), now).with_transport(shared.transport);
+            let mut outputs = call.ring(now);
             let remote_name = msg.from.display.clone().map(|d| d.trim_matches('"').to_string()).filter(|d| !d.is_empty());
             if busy {
                 tracing::info!(from = %msg.from.uri, "busy: call refused");
@@ -498,15 +503,15 @@ async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u32, busy: bo
         }
         "ACK" => None,
         "OPTIONS" => {
-            let _ = shared.socket.send(&stateless(msg, 200, "OK")).await;
+            let _ = shared.wire.send(stateless(msg, 200, "OK"));
             None
         }
         _ if msg.to.tag().is_some() => {
-            let _ = shared.socket.send(&stateless(msg, 481, "Call/Transaction Does Not Exist")).await;
+            let _ = shared.wire.send(stateless(msg, 481, "Call/Transaction Does Not Exist"));
             None
         }
         _ => {
-            let _ = shared.socket.send(&stateless(msg, 405, "Method Not Allowed")).await;
+            let _ = shared.wire.send(stateless(msg, 405, "Method Not Allowed"));
             None
         }
     }
@@ -519,10 +524,11 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 fn keepalive_options(shared: &Shared) -> Vec<u8> {
     let a = &shared.account;
     format!(
-        "OPTIONS sip:{domain} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{b};rport\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{domain}>;tag={t}\r\nTo: <sip:{domain}>\r\nCall-ID: {c}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS sip:{domain} SIP/2.0\r\nVia: SIP/2.0/{via} {local};branch=z9hG4bK{b};rport\r\nMax-Forwards: 70\r\nFrom: <sip:{user}@{domain}>;tag={t}\r\nTo: <sip:{domain}>\r\nCall-ID: {c}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
         domain = a.domain,
         user = a.user,
         local = shared.local,
+        via = shared.transport.via_name(),
         b = token(),
         t = token(),
         c = token()
@@ -574,8 +580,8 @@ async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn MediaBacken
         for o in std::mem::take(&mut outputs) {
             match o {
                 CallOutput::Send(bytes) => {
-                    if let Err(e) = shared.socket.send(&bytes).await {
-                        tracing::warn!(%e, call = info.id, "SIP message not sent");
+                    if shared.wire.send(bytes).is_err() {
+                        tracing::warn!(call = info.id, "SIP message not sent: the transport is gone");
                     }
                 }
                 CallOutput::Media(n) => {

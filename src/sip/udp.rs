@@ -1,6 +1,5 @@
-//! The UDP driver of a registration: one task owns the socket and the timers, feeds
-//! datagrams and time to [`Registration`], sends what it returns, and publishes its
-//! state on a watch channel. Malformed datagrams are logged and dropped.
+//! UDP helpers and two small drivers over the user agent: `register` (a registration
+//! with its state on a watch channel) and `call` (one call, for the CLI and the tests).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,9 +13,6 @@ use super::call::CallState;
 use super::registration::{Account, Registration, RegistrationState};
 use crate::clock::Clock;
 
-/// A datagram larger than this is not SIP we can use (RFC 3261 §18.1.1 keeps UDP
-/// requests under the path MTU; responses with many contacts can be larger).
-pub(super) const MAX_DATAGRAM: usize = 65_535;
 /// How long unregistering may take before the task gives up and ends.
 pub(super) const STOP_GRACE: Duration = Duration::from_secs(5);
 

@@ -368,3 +368,30 @@ async fn a_call_from_a_contacts_number_pops_her_record_and_her_log_names_her() {
     assert_eq!((who.object.as_str(), who.name.as_str()), ("Contact", "Marie Dubois"));
     engine.stop_phone().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_go_both_ways_over_tcp() {
+    let Some(k) = kamailio(&[]) else { return };
+    let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
+    let mut config = UaConfig::new(account("alice", "alice-secret", 600), k.tcp, true);
+    config.transport = ringside::sip::transaction::Transport::Tcp;
+    let mut ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
+    let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
+    assert!(matches!(state, RegistrationState::Registered { .. }), "{state:?}");
+    let mut events = ua.subscribe();
+    // Out: to baresip, through Kamailio over our TCP connection.
+    let id = ua.dial("bob").await.unwrap();
+    let answered = wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
+    assert_eq!(answered.codec.as_deref().map(|c| c == "PCMU" || c == "PCMA"), Some(true));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ua.hang_up(id).await.unwrap();
+    let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
+    assert!(ended.media.received > 0, "baresip's tone came back");
+    // In: SIPp calls over UDP; Kamailio reaches us on the connection we registered from.
+    let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
+    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
+    ua.answer(ringing.id).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    ua.stop().await;
+}

@@ -1,0 +1,234 @@
+//! The transports under the user agent: a `Wire` takes bytes to send and gives back
+//! parsed messages, whatever carries them. UDP: one socket connected to the registrar
+//! or proxy (so only it can reach us); malformed datagrams are logged and dropped.
+//! TCP: one connection framed with [`parse_stream`](super::parse_stream) (a refused
+//! message whose framing holds is skipped with `frame_length`; broken framing closes
+//! the connection), a double-CRLF keepalive every 30 s (RFC 5626 §4.4.1), and a new
+//! connection after a loss, with a backoff of 2 s doubling to 5 min; the user agent
+//! hears `Connected` with the new local address and registers again.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use super::transaction::Transport;
+use super::{Message, ParseError};
+
+const KEEPALIVE: Duration = Duration::from_secs(30);
+const RECONNECT_MIN: Duration = Duration::from_secs(2);
+const RECONNECT_MAX: Duration = Duration::from_secs(300);
+/// A peer that sends this much without completing a message is not a SIP server.
+const MAX_BUFFER: usize = 256 * 1024;
+/// A datagram larger than this is not SIP we can use (RFC 3261 §18.1.1 keeps UDP
+/// requests under the path MTU; responses with many contacts can be larger).
+const MAX_DATAGRAM: usize = 65_535;
+
+pub(super) enum WireEvent {
+    Message(Box<Message>, Instant),
+    /// A new connection (after a loss), from this local address.
+    Connected(SocketAddr),
+    /// The connection was lost; a new one is being made.
+    Lost(String),
+}
+
+pub(super) struct Wire {
+    pub send: mpsc::UnboundedSender<Vec<u8>>,
+    pub events: mpsc::UnboundedReceiver<WireEvent>,
+    pub local: SocketAddr,
+    pub transport: Transport,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub(super) async fn open(transport: Transport, server: SocketAddr) -> std::io::Result<Wire> {
+    match transport {
+        Transport::Udp => udp(server).await,
+        Transport::Tcp => tcp(server).await,
+    }
+}
+
+async fn udp(server: SocketAddr) -> std::io::Result<Wire> {
+    let (socket, local) = super::udp::connected_socket(server).await?;
+    let (send, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        loop {
+            tokio::select! {
+                bytes = outgoing.recv() => match bytes {
+                    Some(b) => {
+                        if let Err(e) = socket.send(&b).await {
+                            tracing::warn!(%e, %server, "SIP datagram not sent");
+                        }
+                    }
+                    None => break,
+                },
+                received = socket.recv(&mut buf) => match received {
+                    Ok(n) => {
+                        let at = Instant::now();
+                        match super::parse_datagram(&buf[..n]) {
+                            Ok(msg) => {
+                                if events_tx.send(WireEvent::Message(Box::new(msg), at)).is_err() {
+                                    break;
+                                }
+                            }
+                            // A datagram we cannot read: nothing can be answered to it.
+                            Err(e) => tracing::warn!(%e, bytes = n, "malformed SIP datagram dropped"),
+                        }
+                    }
+                    // ICMP port unreachable surfaces here on a connected socket; the
+                    // transactions' timers decide what it means.
+                    Err(e) => {
+                        tracing::debug!(%e, "receive failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+            }
+        }
+    });
+    Ok(Wire { send, events, local, transport: Transport::Udp, task })
+}
+
+async fn tcp(server: SocketAddr) -> std::io::Result<Wire> {
+    // The first connection is made here so a refused one is the caller's error.
+    let first = TcpStream::connect(server).await?;
+    let local = first.local_addr()?;
+    let (send, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let mut next = Some(first);
+        let mut wait = RECONNECT_MIN;
+        loop {
+            let conn = match next.take() {
+                Some(c) => c,
+                None => match TcpStream::connect(server).await {
+                    Ok(c) => {
+                        let Ok(local) = c.local_addr() else { continue };
+                        if events_tx.send(WireEvent::Connected(local)).is_err() {
+                            return;
+                        }
+                        c
+                    }
+                    Err(e) => {
+                        if events_tx.send(WireEvent::Lost(format!("the registrar refused the TCP connection ({e})"))).is_err() {
+                            return;
+                        }
+                        if !discard_for(wait, &mut outgoing).await {
+                            return;
+                        }
+                        wait = (wait * 2).min(RECONNECT_MAX);
+                        continue;
+                    }
+                },
+            };
+            let _ = conn.set_nodelay(true);
+            let started = Instant::now();
+            let reason = match run_stream(conn, &mut outgoing, &events_tx).await {
+                Some(reason) => reason,
+                None => return,
+            };
+            tracing::warn!(%reason, "TCP connection to the registrar lost");
+            if events_tx.send(WireEvent::Lost(reason)).is_err() {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                wait = RECONNECT_MIN;
+            }
+            if !discard_for(wait, &mut outgoing).await {
+                return;
+            }
+            wait = (wait * 2).min(RECONNECT_MAX);
+        }
+    });
+    Ok(Wire { send, events, local, transport: Transport::Tcp, task })
+}
+
+/// Waits `wait`, dropping what the user agent sends meanwhile (it registers again on
+/// the next connection). False when the user agent is gone.
+async fn discard_for(wait: Duration, outgoing: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return true,
+            bytes = outgoing.recv() => if bytes.is_none() { return false },
+        }
+    }
+}
+
+/// Runs one connection until it is lost (Some(reason)) or the user agent is gone (None).
+async fn run_stream<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: S,
+    outgoing: &mut mpsc::UnboundedReceiver<Vec<u8>>,
+    events: &mpsc::UnboundedSender<WireEvent>,
+) -> Option<String> {
+    let (mut rd, mut wr) = tokio::io::split(conn);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+    loop {
+        tokio::select! {
+            bytes = outgoing.recv() => match bytes {
+                Some(b) => {
+                    if let Err(e) = wr.write_all(&b).await {
+                        return Some(format!("sending to the registrar failed ({e})"));
+                    }
+                }
+                None => return None,
+            },
+            read = rd.read(&mut chunk) => match read {
+                Ok(0) => return Some("the registrar closed the TCP connection".into()),
+                Ok(n) => {
+                    let at = Instant::now();
+                    buf.extend_from_slice(&chunk[..n]);
+                    loop {
+                        match super::parse_stream(&buf) {
+                            Ok((msg, used)) => {
+                                buf.drain(..used);
+                                if events.send(WireEvent::Message(Box::new(msg), at)).is_err() {
+                                    return None;
+                                }
+                            }
+                            Err(ParseError::Incomplete) => {
+                                // Keepalive answers (a lone CRLF pair) are not messages.
+                                if buf.iter().all(|b| *b == b'\r' || *b == b'\n') {
+                                    buf.clear();
+                                }
+                                break;
+                            }
+                            Err(ParseError::Malformed { reason, fatal_for_stream, .. }) => {
+                                tracing::warn!(%reason, "malformed message on the TCP connection");
+                                if fatal_for_stream {
+                                    return Some(format!("the registrar sent a message whose framing is broken ({reason})"));
+                                }
+                                // The framing held: skip to the next message.
+                                match super::message::frame_length(&buf) {
+                                    Some(n) => {
+                                        buf.drain(..n);
+                                    }
+                                    None => return Some(reason.clone()),
+                                }
+                            }
+                        }
+                    }
+                    if buf.len() > MAX_BUFFER {
+                        return Some("the registrar sent more than 256 KiB without a complete message".into());
+                    }
+                }
+                Err(e) => return Some(format!("reading from the registrar failed ({e})")),
+            },
+            _ = keepalive.tick() => {
+                if let Err(e) = wr.write_all(b"\r\n\r\n").await {
+                    return Some(format!("the keepalive could not be sent ({e})"));
+                }
+            }
+        }
+    }
+}
