@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins alsa-utils \
   gnome-keyring dbus dbus-x11 libdbus-1-dev libsecret-tools \
   webkit2gtk-driver xvfb xauth imagemagick x11-utils \
-  kamailio sip-tester baresip-core \
+  kamailio kamailio-tls-modules sip-tester baresip-core openssl \
   fonts-noto-core fonts-noto-cjk
 
 .PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip bench-calls fuzz sandbox
@@ -82,4 +82,4 @@ fuzz: $(TOOLS)/bin/cargo-fuzz
 
 # Sandbox Salesforce org for manual runs against http://127.0.0.1:8787 (tests/sforg/README.md).
 sandbox:
-	$(CARGO) run -p ringside-sforg --release -- --port 8787
+	tests/scripts/sandbox

@@ -82,8 +82,11 @@ pub struct Settings {
     pub sip_user: String,
     pub sip_domain: String,
     pub sip_proxy: String,
-    /// `udp` (the default) or `tcp`.
+    /// `udp` (the default), `tcp` or `tls`.
     pub sip_transport: String,
+    /// Over TLS: a PEM file of a CA to trust besides the system's (a PBX with its own
+    /// CA); empty: the system's roots only.
+    pub sip_tls_ca: String,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -99,11 +102,12 @@ pub enum SettingChange {
     SipDomain(String),
     SipProxy(String),
     SipTransport(String),
+    SipTlsCa(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -130,6 +134,7 @@ const KEY_SIP_USER: &str = "sipUser";
 const KEY_SIP_DOMAIN: &str = "sipDomain";
 const KEY_SIP_PROXY: &str = "sipProxy";
 const KEY_SIP_TRANSPORT: &str = "sipTransport";
+const KEY_SIP_TLS_CA: &str = "sipTlsCa";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -146,6 +151,7 @@ impl SettingChange {
             KEY_SIP_DOMAIN => Ok(SettingChange::SipDomain(value.to_string())),
             KEY_SIP_PROXY => Ok(SettingChange::SipProxy(value.to_string())),
             KEY_SIP_TRANSPORT => Ok(SettingChange::SipTransport(value.to_string())),
+            KEY_SIP_TLS_CA => Ok(SettingChange::SipTlsCa(value.to_string())),
             other => Err(SettingsError::UnknownKey(other.to_string())),
         }
     }
@@ -186,6 +192,7 @@ impl Settings {
             sip_domain: read(&table, KEY_SIP_DOMAIN)?.unwrap_or_default(),
             sip_proxy: read(&table, KEY_SIP_PROXY)?.unwrap_or_default(),
             sip_transport: read(&table, KEY_SIP_TRANSPORT)?.unwrap_or_else(|| "udp".to_string()),
+            sip_tls_ca: read(&table, KEY_SIP_TLS_CA)?.unwrap_or_default(),
         })
     }
 }
@@ -241,10 +248,21 @@ pub fn apply(
         SettingChange::SipDomain(raw) => put_or_clear(store, KEY_SIP_DOMAIN, raw.trim(), host_ok, "A SIP domain is a host name or address, such as pbx.example.com.")?,
         SettingChange::SipTransport(raw) => {
             let t = raw.trim().to_ascii_lowercase();
-            if t != "udp" && t != "tcp" {
-                return Err(SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: the SIP transport is udp or tcp (TLS and WebSocket are not available yet).")));
+            if !matches!(t.as_str(), "udp" | "tcp" | "tls") {
+                return Err(SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: the SIP transport is udp, tcp or tls (WebSocket is not available yet).")));
             }
             store.settings().put(KEY_SIP_TRANSPORT, &json(&t))?
+        }
+        SettingChange::SipTlsCa(raw) => {
+            let path = raw.trim();
+            if path.is_empty() {
+                store.settings().delete(KEY_SIP_TLS_CA)?
+            } else {
+                let pem = std::fs::read(path).map_err(|e| SettingsError::BadSip(format!("\u{201c}{path}\u{201d} cannot be read: {e}")))?;
+                let options = crate::sip::wire::TlsOptions { server_name: "localhost".into(), extra_ca_pem: Some(pem) };
+                crate::sip::wire::tls_connector(&options).map_err(|e| SettingsError::BadSip(format!("\u{201c}{path}\u{201d}: {e}")))?;
+                store.settings().put(KEY_SIP_TLS_CA, &json(&path))?
+            }
         }
         SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is host:port, such as pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }

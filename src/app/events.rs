@@ -41,6 +41,8 @@ pub enum Event {
     CallProblem { id: u32, message: String },
     /// Do not disturb was switched on or off.
     DoNotDisturbChanged { on: bool },
+    /// The voicemail box changed (the PBX's message-waiting NOTIFY).
+    VoicemailChanged { voicemail: crate::sip::mwi::Voicemail },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]

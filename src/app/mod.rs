@@ -84,6 +84,8 @@ pub struct AppStatus {
     pub calls: Vec<crate::sip::ua::CallInfo>,
     /// New calls are answered busy.
     pub do_not_disturb: bool,
+    /// The voicemail box, once the PBX said.
+    pub voicemail: Option<crate::sip::mwi::Voicemail>,
     pub data_dir: String,
     pub log_file: String,
 }
@@ -106,6 +108,7 @@ struct State {
     /// Calls in progress by id, and what the phone knows of each beyond the SIP side.
     calls: std::collections::BTreeMap<u32, phone::CallExtra>,
     do_not_disturb: bool,
+    voicemail: Option<crate::sip::mwi::Voicemail>,
 }
 
 pub struct Engine {
@@ -167,6 +170,7 @@ impl Engine {
                 registration: crate::sip::registration::RegistrationState::Unregistered,
                 calls: Default::default(),
                 do_not_disturb: false,
+                voicemail: None,
             }),
             events,
             salesforce,
@@ -222,6 +226,7 @@ impl Engine {
             registration: state.registration.clone(),
             calls: state.calls.values().map(|c| c.info.clone()).collect(),
             do_not_disturb: state.do_not_disturb,
+            voicemail: state.voicemail,
             data_dir: self.config.data_dir.display().to_string(),
             log_file: self.config.log_dir.as_ref().map(|d| d.display().to_string()).unwrap_or_default(),
         }
@@ -423,6 +428,7 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         sip_domain: String::new(),
         sip_proxy: String::new(),
         sip_transport: "udp".into(),
+        sip_tls_ca: String::new(),
     }
 }
 

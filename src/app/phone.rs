@@ -119,8 +119,23 @@ impl Engine {
             expires: 600,
         };
         let mut config = UaConfig::new(account, server, true);
-        if settings.sip_transport == "tcp" {
-            config.transport = crate::sip::transaction::Transport::Tcp;
+        match settings.sip_transport.as_str() {
+            "tcp" => config.transport = crate::sip::transaction::Transport::Tcp,
+            "tls" => {
+                config.transport = crate::sip::transaction::Transport::Tls;
+                // The certificate must name the proxy as the rep wrote it.
+                config.tls.server_name = settings.sip_proxy.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']']).to_string()).unwrap_or_default();
+                if !settings.sip_tls_ca.is_empty() {
+                    match std::fs::read(&settings.sip_tls_ca) {
+                        Ok(pem) => config.tls.extra_ca_pem = Some(pem),
+                        Err(e) => {
+                            self.set_registration(RegistrationState::Failed { reason: format!("The CA file {} cannot be read ({e}): check Settings → Phone.", settings.sip_tls_ca) });
+                            return self.registration();
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
         let started = UserAgent::start(config, self.clock.clone()).await.map(Phone::Agent);
         let phone = match started {
@@ -186,6 +201,17 @@ impl Engine {
             UaEvent::Transfer { id, progress } => self.emit(Event::TransferChanged { id, progress }),
             UaEvent::Notice { id, message } => self.emit(Event::CallProblem { id, message }),
             UaEvent::Dtmf { id, digit } => tracing::info!(call = id, %digit, "digit from the far end"),
+            UaEvent::Voicemail(voicemail) => {
+                let changed = {
+                    let mut s = self.lock();
+                    let changed = s.voicemail != Some(voicemail);
+                    s.voicemail = Some(voicemail);
+                    changed
+                };
+                if changed {
+                    self.emit(Event::VoicemailChanged { voicemail });
+                }
+            }
         }
     }
 

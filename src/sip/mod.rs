@@ -8,13 +8,14 @@ pub mod digest;
 pub mod call;
 pub mod header;
 pub mod message;
+pub mod mwi;
 pub mod registration;
 pub mod tcp;
 pub mod text;
 pub mod transaction;
 pub mod ua;
 pub mod udp;
-mod wire;
+pub mod wire;
 pub mod uri;
 
 /// The methods Ringside's user agent accepts (the `Allow` header field).

@@ -37,12 +37,14 @@ pub struct UaConfig {
     /// Calls at once ([`MAX_CALLS`] for a rep; load tests take more).
     pub max_calls: usize,
     pub transport: Transport,
+    /// How TLS checks the proxy (used with `Transport::Tls`).
+    pub tls: super::wire::TlsOptions,
 }
 
 impl UaConfig {
     /// Over UDP, [`MAX_CALLS`] calls at once.
     pub fn new(account: Account, server: SocketAddr, register: bool) -> UaConfig {
-        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp }
+        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp, tls: Default::default() }
     }
 }
 
@@ -82,6 +84,8 @@ pub enum UaEvent {
     Transfer { id: u32, progress: TransferProgress },
     Dtmf { id: u32, digit: char },
     Notice { id: u32, message: String },
+    /// What the voicemail box holds (RFC 3842 NOTIFY).
+    Voicemail(super::mwi::Voicemail),
 }
 
 /// A dialog as its far end names it: Call-ID, to-tag, from-tag (RFC 3891).
@@ -176,7 +180,11 @@ fn percent_decode(s: &str) -> String {
 impl UserAgent {
     /// Binds the socket and starts the user agent (and the registration, if asked).
     pub async fn start(config: UaConfig, clock: Arc<dyn Clock>) -> std::io::Result<UserAgent> {
-        let wire = super::wire::open(config.transport, config.server).await?;
+        let mut tls = config.tls.clone();
+        if tls.server_name.is_empty() {
+            tls.server_name = config.account.domain.clone();
+        }
+        let wire = super::wire::open(config.transport, config.server, &tls).await?;
         let local = wire.local;
         let (events, _) = broadcast::channel(256);
         let (commands, command_rx) = mpsc::unbounded_channel();
@@ -329,6 +337,11 @@ async fn run(
     let clock = shared.clock.clone();
     let new_registration = |local: SocketAddr| Registration::new(config.account.clone(), local, Box::new(token), Box::new(rand::random::<f64>)).with_transport(config.transport);
     let mut reg = new_registration(shared.local);
+    let new_subscription = |local: SocketAddr| super::mwi::Subscription::new(config.account.clone(), local, config.transport, Box::new(token));
+    let mut mwi = new_subscription(shared.local);
+    // Voicemail is asked for once the PBX knows us (after the first registration).
+    let mut mwi_started = false;
+    let mut mwi_outputs: Vec<super::mwi::MwiOutput> = vec![];
     let mut routes: HashMap<u32, Route> = HashMap::new();
     let mut by_call_id: HashMap<String, u32> = HashMap::new();
     let mut next_id: u32 = 1;
@@ -347,7 +360,21 @@ async fn run(
                 }
                 Output::State(s) => {
                     tracing::info!(state = ?s, "registration");
+                    if matches!(s, RegistrationState::Registered { .. }) && !mwi_started && stopping_until.is_none() {
+                        mwi_started = true;
+                        mwi_outputs = mwi.start(clock.now_ms());
+                    }
                     let _ = state_tx.send(s);
+                }
+            }
+        }
+        for o in mwi_outputs.drain(..) {
+            match o {
+                super::mwi::MwiOutput::Send(bytes) => {
+                    let _ = wire.send.send(bytes);
+                }
+                super::mwi::MwiOutput::Voicemail(vm) => {
+                    let _ = shared.events.send(UaEvent::Voicemail(vm));
                 }
             }
         }
@@ -357,13 +384,22 @@ async fn run(
                 break;
             }
         }
-        let wait = next_wait(&reg, clock.as_ref(), stopping_until);
+        let mwi_wait = mwi.next_wakeup().map(|at| Duration::from_millis((at - clock.now_ms()).max(0) as u64)).unwrap_or(Duration::from_secs(3_600));
+        let wait = next_wait(&reg, clock.as_ref(), stopping_until).min(mwi_wait);
         tokio::select! {
             received = wire.events.recv() => match received {
                 Some(WireEvent::Message(msg, at)) => {
                     if let Some(id) = by_call_id.get(&msg.call_id) {
                         if let Some(r) = routes.get(id) {
                             let _ = r.inbox.send(CallInput::Message(msg, at));
+                        }
+                    } else if msg.method() == Some("NOTIFY") && (msg.call_id == mwi.call_id() || msg.header("Event").is_some_and(|e| e.to_ascii_lowercase().starts_with("message-summary"))) {
+                        let (code, vm) = mwi.on_notify(&msg);
+                        let reason = match code { 200 => "OK", 489 => "Bad Event", _ => "Bad Request" };
+                        let _ = wire.send.send(stateless(&msg, code, reason));
+                        if let Some(vm) = vm {
+                            tracing::info!(?vm, "voicemail");
+                            let _ = shared.events.send(UaEvent::Voicemail(vm));
                         }
                     } else if msg.is_request() {
                         if stopping_until.is_none() {
@@ -372,14 +408,18 @@ async fn run(
                                 routes.insert(id, route);
                             }
                         }
+                    } else if msg.call_id == mwi.call_id() {
+                        mwi_outputs = mwi.on_response(clock.now_ms(), &msg);
                     } else {
                         outputs = reg.on_response(clock.now_ms(), &msg);
                     }
                 }
                 Some(WireEvent::Connected(local)) => {
-                    // A new connection has a new address: register it afresh.
+                    // A new connection has a new address: register (and subscribe) afresh.
                     shared.local = local;
                     reg = new_registration(local);
+                    mwi = new_subscription(local);
+                    mwi_started = false;
                     if config.register && stopping_until.is_none() {
                         outputs = reg.start(clock.now_ms());
                     }
@@ -395,7 +435,10 @@ async fn run(
                 }
                 None => break,
             },
-            _ = tokio::time::sleep(wait) => outputs = reg.on_timer(clock.now_ms()),
+            _ = tokio::time::sleep(wait) => {
+                outputs = reg.on_timer(clock.now_ms());
+                mwi_outputs = mwi.on_timer(clock.now_ms());
+            }
             _ = keepalive.tick(), if config.register && config.transport == Transport::Udp && matches!(reg.state(), RegistrationState::Registered { .. }) => {
                 let _ = wire.send.send(keepalive_options(&shared));
             }
@@ -457,6 +500,7 @@ async fn run(
                     let _ = r.inbox.send(CallInput::Command(CallCommand::HangUp));
                 }
                 outputs = if config.register { reg.stop(clock.now_ms()) } else { vec![] };
+                mwi_outputs = mwi.stop(clock.now_ms());
             }
         }
     }

@@ -5,13 +5,17 @@
 //! message whose framing holds is skipped with `frame_length`; broken framing closes
 //! the connection), a double-CRLF keepalive every 30 s (RFC 5626 §4.4.1), and a new
 //! connection after a loss, with a backoff of 2 s doubling to 5 min; the user agent
-//! hears `Connected` with the new local address and registers again.
+//! hears `Connected` with the new local address and registers again. TLS: the same
+//! over rustls, the certificate checked against the system's roots (plus a CA the
+//! account names) for the proxy's host name; a certificate that does not check out
+//! is the connection's error, named.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+
 use tokio::sync::mpsc;
 
 use super::transaction::Transport;
@@ -48,10 +52,82 @@ impl Drop for Wire {
     }
 }
 
-pub(super) async fn open(transport: Transport, server: SocketAddr) -> std::io::Result<Wire> {
+/// How a TLS connection checks the proxy's certificate.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// The name the certificate must carry (the proxy's host name or IP address);
+    /// empty: the account's domain.
+    pub server_name: String,
+    /// PEM certificates of CAs to trust besides the system's (a company PBX's own CA).
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+/// A byte stream: TCP, or TLS over TCP.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// What opens a stream connection (again, after a loss).
+#[derive(Clone)]
+struct Connector {
+    server: SocketAddr,
+    tls: Option<(tokio_rustls::TlsConnector, tokio_rustls::rustls::pki_types::ServerName<'static>)>,
+}
+
+fn io_error(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// The TLS client configuration: system roots plus the account's CA, TLS 1.2+.
+pub fn tls_connector(options: &TlsOptions) -> std::io::Result<(tokio_rustls::TlsConnector, tokio_rustls::rustls::pki_types::ServerName<'static>)> {
+    use tokio_rustls::rustls::{self, pki_types::pem::PemObject, pki_types::CertificateDer, pki_types::ServerName, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(added, "system CA certificates loaded");
+    if let Some(pem) = &options.extra_ca_pem {
+        let mut n = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| io_error(format!("the CA file is not PEM certificates ({e})")))?;
+            roots.add(cert).map_err(|e| io_error(format!("the CA certificate cannot be used ({e})")))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(io_error("the CA file holds no certificate"));
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io_error)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from(options.server_name.clone()).map_err(|e| io_error(format!("{} is not a server name ({e})", options.server_name)))?;
+    Ok((tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)), name))
+}
+
+impl Connector {
+    async fn connect(&self) -> std::io::Result<(Box<dyn Stream>, SocketAddr)> {
+        let tcp = TcpStream::connect(self.server).await?;
+        let _ = tcp.set_nodelay(true);
+        let local = tcp.local_addr()?;
+        match &self.tls {
+            None => Ok((Box::new(tcp), local)),
+            Some((connector, name)) => {
+                let tls = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| io_error(format!("TLS with {} failed: {e}", self.server)))?;
+                Ok((Box::new(tls), local))
+            }
+        }
+    }
+}
+
+pub(super) async fn open(transport: Transport, server: SocketAddr, tls: &TlsOptions) -> std::io::Result<Wire> {
     match transport {
         Transport::Udp => udp(server).await,
-        Transport::Tcp => tcp(server).await,
+        Transport::Tcp => stream(Connector { server, tls: None }, Transport::Tcp).await,
+        Transport::Tls => stream(Connector { server, tls: Some(tls_connector(tls)?) }, Transport::Tls).await,
     }
 }
 
@@ -97,28 +173,27 @@ async fn udp(server: SocketAddr) -> std::io::Result<Wire> {
     Ok(Wire { send, events, local, transport: Transport::Udp, task })
 }
 
-async fn tcp(server: SocketAddr) -> std::io::Result<Wire> {
+async fn stream(connector: Connector, transport: Transport) -> std::io::Result<Wire> {
     // The first connection is made here so a refused one is the caller's error.
-    let first = TcpStream::connect(server).await?;
-    let local = first.local_addr()?;
+    let (first, local) = connector.connect().await?;
     let (send, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
     let (events_tx, events) = mpsc::unbounded_channel();
+    let name = transport.via_name();
     let task = tokio::spawn(async move {
         let mut next = Some(first);
         let mut wait = RECONNECT_MIN;
         loop {
             let conn = match next.take() {
                 Some(c) => c,
-                None => match TcpStream::connect(server).await {
-                    Ok(c) => {
-                        let Ok(local) = c.local_addr() else { continue };
+                None => match connector.connect().await {
+                    Ok((c, local)) => {
                         if events_tx.send(WireEvent::Connected(local)).is_err() {
                             return;
                         }
                         c
                     }
                     Err(e) => {
-                        if events_tx.send(WireEvent::Lost(format!("the registrar refused the TCP connection ({e})"))).is_err() {
+                        if events_tx.send(WireEvent::Lost(format!("the registrar cannot be reached over {name} ({e})"))).is_err() {
                             return;
                         }
                         if !discard_for(wait, &mut outgoing).await {
@@ -129,13 +204,12 @@ async fn tcp(server: SocketAddr) -> std::io::Result<Wire> {
                     }
                 },
             };
-            let _ = conn.set_nodelay(true);
             let started = Instant::now();
             let reason = match run_stream(conn, &mut outgoing, &events_tx).await {
                 Some(reason) => reason,
                 None => return,
             };
-            tracing::warn!(%reason, "TCP connection to the registrar lost");
+            tracing::warn!(%reason, transport = name, "connection to the registrar lost");
             if events_tx.send(WireEvent::Lost(reason)).is_err() {
                 return;
             }
@@ -148,7 +222,7 @@ async fn tcp(server: SocketAddr) -> std::io::Result<Wire> {
             wait = (wait * 2).min(RECONNECT_MAX);
         }
     });
-    Ok(Wire { send, events, local, transport: Transport::Tcp, task })
+    Ok(Wire { send, events, local, transport, task })
 }
 
 /// Waits `wait`, dropping what the user agent sends meanwhile (it registers again on
@@ -164,8 +238,8 @@ async fn discard_for(wait: Duration, outgoing: &mut mpsc::UnboundedReceiver<Vec<
 }
 
 /// Runs one connection until it is lost (Some(reason)) or the user agent is gone (None).
-async fn run_stream<S: AsyncRead + AsyncWrite + Unpin>(
-    conn: S,
+async fn run_stream(
+    conn: Box<dyn Stream>,
     outgoing: &mut mpsc::UnboundedReceiver<Vec<u8>>,
     events: &mpsc::UnboundedSender<WireEvent>,
 ) -> Option<String> {
@@ -184,7 +258,7 @@ async fn run_stream<S: AsyncRead + AsyncWrite + Unpin>(
                 None => return None,
             },
             read = rd.read(&mut chunk) => match read {
-                Ok(0) => return Some("the registrar closed the TCP connection".into()),
+                Ok(0) => return Some("the registrar closed the connection".into()),
                 Ok(n) => {
                     let at = Instant::now();
                     buf.extend_from_slice(&chunk[..n]);
@@ -204,7 +278,7 @@ async fn run_stream<S: AsyncRead + AsyncWrite + Unpin>(
                                 break;
                             }
                             Err(ParseError::Malformed { reason, fatal_for_stream, .. }) => {
-                                tracing::warn!(%reason, "malformed message on the TCP connection");
+                                tracing::warn!(%reason, "malformed message on the connection");
                                 if fatal_for_stream {
                                     return Some(format!("the registrar sent a message whose framing is broken ({reason})"));
                                 }

@@ -316,7 +316,7 @@ async fn load(phases: &[(u32, u32)]) -> Vec<Result<Phase, String>> {
                 Command::new("sipp")
                     .arg(&target)
                     .args(["-sf", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/sipp/call-us.xml")])
-                    .args(["-s", "bench", "-key", "caller", "+14155550123", "-i", "127.0.0.1", "-p", &sipp_port.to_string()])
+                    .args(["-s", "bench", "-key", "caller", "+14155550123", "-d", "1000", "-i", "127.0.0.1", "-p", &sipp_port.to_string()])
                     .args(["-r", &rate.to_string(), "-m", &calls.to_string(), "-nostdin", "-timeout", &format!("{}s", seconds + 60), "-trace_stat", "-fd", "5"])
                     .current_dir(dir)
                     .stdout(Stdio::null())

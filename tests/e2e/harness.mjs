@@ -1,6 +1,6 @@
 // Shared by the end-to-end test files: tauri-driver on free ports, the app session,
 // and helpers that find elements by data-testid and take settled screenshots.
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { join } from "node:path";
 import net from "node:net";
 import { remote } from "webdriverio";
@@ -100,4 +100,32 @@ export function ui(b, outDir) {
       }
     },
   };
+}
+
+/**
+ * Starts the test org (`sforg`) on a free port and signs the CLI in to it (the app
+ * shares the keyring and the settings): a French rep, the sandbox connected app.
+ * `extraArgs` go to sforg. Resolves to { org, orgUrl }.
+ */
+export async function startOrgAndSignIn({ sforg, cli, env, extraArgs = [] }) {
+  const orgPort = await freePort();
+  const callbackPort = await freePort();
+  const orgUrl = `http://127.0.0.1:${orgPort}`;
+  const org = spawn(sforg, [
+    "--port", String(orgPort), "--auto-approve", ...extraArgs,
+    "--redirect-uri", `http://127.0.0.1:${callbackPort}/oauth/callback`,
+  ], { stdio: "ignore" });
+  await waitForPort(orgPort, 30000);
+  const run = (...args) => execFileSync(cli, args, { env }).toString();
+  run("settings", "set", "defaultRegion", "FR"); // a French rep: national numbers are French
+  run("settings", "set", "salesforceLogin", orgUrl);
+  run("settings", "set", "salesforceClientId", "3MVG9RingsideSandboxConsumerKey");
+  run("settings", "set", "salesforceCallbackPort", String(callbackPort));
+  const login = spawn(cli, ["--json", "salesforce", "login"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const firstLine = await new Promise((resolve) => login.stdout.once("data", (d) => resolve(d.toString().split("\n")[0])));
+  const { open } = JSON.parse(firstLine);
+  await fetch(open);
+  const code = await new Promise((resolve) => login.once("exit", resolve));
+  if (code !== 0) throw new Error(`the CLI sign-in ended with ${code}`);
+  return { org, orgUrl };
 }

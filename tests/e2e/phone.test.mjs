@@ -2,7 +2,8 @@
 // with the CLI (password into the keyring the app shares), the app registers at start
 // and says so in the header; a wrong password typed in Settings → Phone is reported.
 // Then calls with baresip as the far-end phone (bob, auto-answer, commands on a TCP
-// port): one placed from the dialer (hold, mute, hang up, History), one from bob.
+// port): one placed from the dialer (hold, mute, hang up, History), one from bob; and
+// a call from a test-org contact's number (SIPp through Kamailio) that pops her record.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -15,12 +16,15 @@ import * as harness from "./harness.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.RINGSIDE_APP;
 const CLI = process.env.RINGSIDE_CLI;
+const SFORG = process.env.RINGSIDE_SFORG;
 const OUT = join(here, "out");
 const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-phone-"));
 const kamDir = mkdtempSync(join(tmpdir(), "ringside-e2e-kamailio-"));
 const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
 
 let kamailio;
+let kamailioPort;
+let org;
 let baresip;
 let ctrlPort;
 let driver;
@@ -35,6 +39,7 @@ before(async () => {
   assert.ok(APP && CLI, "RINGSIDE_APP and RINGSIDE_CLI name the built binaries");
   mkdirSync(OUT, { recursive: true });
   const udp = await harness.freePort();
+  kamailioPort = udp;
   const tcp = await harness.freePort();
   kamailio = spawn(join(here, "../testbed/kamailio/start"), [String(udp), String(tcp)], {
     env: { ...process.env, TESTBED_DIR: kamDir }, stdio: "ignore",
@@ -53,6 +58,8 @@ before(async () => {
       if (String(d).includes("200 OK")) { clearTimeout(timer); resolve(); }
     });
   });
+  // Signed in to the test org too, so a caller's record pops in the incoming card.
+  ({ org } = await harness.startOrgAndSignIn({ sforg: SFORG, cli: CLI, env }));
   cli(["settings", "set", "sipUser", "alice"]);
   cli(["settings", "set", "sipDomain", "ringside.test"]);
   cli(["settings", "set", "sipProxy", `127.0.0.1:${udp}`]);
@@ -66,6 +73,7 @@ after(async () => {
   await harness.closeApp(browser);
   await harness.stopDriver(driver);
   baresip?.kill("SIGTERM");
+  org?.kill("SIGTERM");
   kamailio?.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -132,4 +140,28 @@ test("a call from the far-end phone rings in the app, is answered, and ends when
   await shot("25-incoming-answered");
   bob("hangup");
   await browser.waitUntil(async () => /hung up/i.test(await browser.$("body").getText()), { timeout: 10000, timeoutMsg: "the end is shown with its reason" });
+});
+
+test("a call from a contact's number rings with her Salesforce record in the card", async () => {
+  await (await byId("nav-phone")).click();
+  const sipp = spawn("sipp", [
+    `127.0.0.1:${kamailioPort}`, "-sf", join(here, "../testbed/sipp/call-us.xml"), "-s", "alice",
+    "-key", "caller", "+33123456789", "-d", "2000", "-i", "127.0.0.1", "-p", String(await harness.freePort()),
+    "-m", "1", "-nostdin", "-timeout", "60s",
+  ], { cwd: tmpdir(), stdio: "ignore" });
+  const exited = new Promise((resolve) => sipp.once("exit", resolve));
+  await (await byId("incoming-call")).waitForDisplayed({ timeout: 15000, timeoutMsg: "the call rings" });
+  await browser.waitUntil(async () => /Marie Dubois/.test(await text("incoming-call")), {
+    timeout: 15000, timeoutMsg: "Marie Dubois pops in the incoming card",
+  });
+  assert.match(await text("incoming-call"), /Carol Caller|\+33/, "the caller's name or number shows too");
+  await shot("26-incoming-call-pop");
+  await (await byId("incoming-answer")).click();
+  await browser.waitUntil(async () => /talking/i.test(await text("call-state")), { timeout: 10000, timeoutMsg: "answered" });
+  assert.equal(await exited, 0, "SIPp saw the answer and hung up after its 2 s");
+  await (await byId("nav-history")).click();
+  await browser.waitUntil(async () => /Marie Dubois/.test(await browser.$("body").getText()), {
+    timeout: 15000, timeoutMsg: "the call's History entry names her",
+  });
+  await shot("27-history-call-from-contact");
 });

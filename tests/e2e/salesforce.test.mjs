@@ -49,25 +49,7 @@ async function lookUp(number) {
 before(async () => {
   assert.ok(APP && CLI && SFORG, "RINGSIDE_APP, RINGSIDE_CLI and RINGSIDE_SFORG name the built binaries");
   mkdirSync(OUT, { recursive: true });
-  const orgPort = await harness.freePort();
-  const callbackPort = await harness.freePort();
-  orgUrl = `http://127.0.0.1:${orgPort}`;
-  org = spawn(SFORG, [
-    "--port", String(orgPort), "--auto-approve", "--search-delay-secs", "600",
-    "--redirect-uri", `http://127.0.0.1:${callbackPort}/oauth/callback`,
-  ], { stdio: "ignore" });
-  await harness.waitForPort(orgPort, 30000);
-  cli("settings", "set", "defaultRegion", "FR"); // a French rep: national numbers are French
-  cli("settings", "set", "salesforceLogin", orgUrl);
-  cli("settings", "set", "salesforceClientId", "3MVG9RingsideSandboxConsumerKey");
-  cli("settings", "set", "salesforceCallbackPort", String(callbackPort));
-  // Sign in as a rep would, the browser's part played by fetch (the org approves at once).
-  const login = spawn(CLI, ["--json", "salesforce", "login"], { env, stdio: ["ignore", "pipe", "inherit"] });
-  const firstLine = await new Promise((resolve) => login.stdout.once("data", (d) => resolve(d.toString().split("\n")[0])));
-  const { open } = JSON.parse(firstLine);
-  await fetch(open);
-  const code = await new Promise((resolve) => login.once("exit", resolve));
-  assert.equal(code, 0, "the CLI sign-in completes");
+  ({ org, orgUrl } = await harness.startOrgAndSignIn({ sforg: SFORG, cli: CLI, env, extraArgs: ["--search-delay-secs", "600"] }));
   driver = await harness.startDriver(env);
   browser = await harness.openApp(driver, APP);
   ({ byId, text, shot } = harness.ui(browser, OUT));

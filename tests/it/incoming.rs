@@ -36,7 +36,7 @@ pub(crate) fn sipp_calls_from(scenario: &str, k: &Kamailio, service: &str, calle
     let child = Command::new("sipp")
         .arg(k.addr.to_string())
         .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
-        .args(["-key", "caller", caller])
+        .args(["-key", "caller", caller, "-d", "1000"])
         .args(["-s", service, "-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-trace_msg"])
         .current_dir(std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf()))
         .stdout(Stdio::null())
@@ -393,5 +393,71 @@ async fn calls_go_both_ways_over_tcp() {
     ua.answer(ringing.id).await.unwrap();
     wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
     assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    ua.stop().await;
+}
+
+/// Kamailio with a TLS listener too.
+fn kamailio_tls() -> Option<Kamailio> {
+    let port = crate::registration::free_tcp_port().to_string();
+    kamailio(&[("TESTBED_TLS_PORT", port.as_str())])
+}
+
+fn tls_config(k: &Kamailio, trust_testbed_ca: bool) -> UaConfig {
+    let (addr, ca) = k.tls.clone().unwrap();
+    let mut config = UaConfig::new(account("alice", "alice-secret", 600), addr, true);
+    config.transport = ringside::sip::transaction::Transport::Tls;
+    config.tls.server_name = "127.0.0.1".into();
+    if trust_testbed_ca {
+        config.tls.extra_ca_pem = Some(std::fs::read(ca).unwrap());
+    }
+    config
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tls_the_proxy_certificate_is_checked_and_calls_go_both_ways() {
+    let Some(k) = kamailio_tls() else { return };
+    // The testbed's CA is nobody's root: the certificate is refused, and says why.
+    let refused = UserAgent::start(tls_config(&k, false), Arc::new(SystemClock)).await.err().expect("an unknown CA is refused");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    let mut wrong_name = tls_config(&k, true);
+    wrong_name.tls.server_name = "pbx.example.com".into();
+    let refused = UserAgent::start(wrong_name, Arc::new(SystemClock)).await.err().expect("a certificate for another name is refused");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+
+    let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
+    let mut ua = UserAgent::start(tls_config(&k, true), Arc::new(SystemClock)).await.unwrap();
+    let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
+    assert!(matches!(state, RegistrationState::Registered { .. }), "{state:?}");
+    let mut events = ua.subscribe();
+    let id = ua.dial("bob").await.unwrap();
+    wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
+    ua.hang_up(id).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
+    let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
+    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
+    ua.answer(ringing.id).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "Kamailio reached us on our TLS connection");
+    assert!(matches!(ua.stop().await, RegistrationState::Unregistered));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_voicemail_server_says_messages_wait_and_the_agent_reports_the_counts() {
+    use ringside::sip::mwi::Voicemail;
+    let Some(k) = kamailio(&[]) else { return };
+    let ua = registered(&k, "alice", "alice-secret").await;
+    let mut events = ua.subscribe();
+    let Some(mut sipp) = sipp_calls("notify-mwi.xml", &k, "alice") else { return };
+    let vm = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(UaEvent::Voicemail(vm)) = events.recv().await {
+                return vm;
+            }
+        }
+    })
+    .await
+    .expect("the NOTIFY is read");
+    assert_eq!(vm, Voicemail { waiting: true, new_messages: 2, old_messages: 8 });
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "the NOTIFY got its 200");
     ua.stop().await;
 }

@@ -49,13 +49,15 @@ pub(crate) struct Kamailio {
     _daemon: Daemon,
     pub addr: SocketAddr,
     pub tcp: SocketAddr,
+    /// With `TESTBED_TLS_PORT`: the TLS listener and the CA that signed its certificate.
+    pub tls: Option<(SocketAddr, std::path::PathBuf)>,
 }
 
 fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn free_tcp_port() -> u16 {
+pub(crate) fn free_tcp_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -77,7 +79,8 @@ pub(crate) fn kamailio(env: &[(&str, &str)]) -> Option<Kamailio> {
     let log = std::fs::File::create(std::env::temp_dir().join(format!("ringside-kamailio-{udp}.log"))).unwrap();
     let child = cmd.stdout(Stdio::null()).stderr(log).spawn().expect("the testbed script runs");
     let addr: SocketAddr = format!("127.0.0.1:{udp}").parse().unwrap();
-    let k = Kamailio { _daemon: Daemon::new(child, dir), addr, tcp: format!("127.0.0.1:{tcp}").parse().unwrap() };
+    let tls = env.iter().find(|(k, _)| *k == "TESTBED_TLS_PORT").map(|(_, p)| (format!("127.0.0.1:{p}").parse().unwrap(), dir.path().join("ca.pem")));
+    let k = Kamailio { _daemon: Daemon::new(child, dir), addr, tcp: format!("127.0.0.1:{tcp}").parse().unwrap(), tls };
     let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
     probe.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
     let options = format!(

@@ -71,6 +71,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     sipDomain: "",
     sipProxy: "",
     sipTransport: "udp",
+    sipTlsCa: "",
     ...overrides,
   };
 }
@@ -84,6 +85,7 @@ export function appStatus(overrides: Partial<AppStatus> = {}): AppStatus {
     registration: { state: "unregistered" },
     calls: [],
     doNotDisturb: false,
+    voicemail: null,
     dataDir: "/home/rep/.local/share/ringside",
     logFile: "/home/rep/.local/share/ringside/logs/ringside.log",
     ...overrides,

@@ -63,4 +63,39 @@ describe("Settings → Phone", () => {
     await vi.waitFor(() => expect(screen.getByTestId("phone-state")).toHaveTextContent("refused the password"));
     expect(screen.getByTestId("chip-phone")).toHaveTextContent("Phone: error");
   });
+
+  it("offers TLS with a CA file, and saves the CA path the core accepted", async () => {
+    let current = settings();
+    const core = fakeCore({
+      change_setting: (args) => {
+        const change = args.change as SettingChange;
+        if (change.key === "sipTlsCa" && change.value === "/nope.pem") {
+          throw { code: "invalidInput", message: "“/nope.pem” cannot be read: No such file or directory (os error 2)" };
+        }
+        current = { ...current, [change.key]: change.value };
+        return appStatus({ settings: current });
+      },
+    });
+    await renderApp(core);
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    expect(screen.queryByTestId("input-sipTlsCa")).toBeNull();
+    await fireEvent.change(screen.getByTestId("select-sipTransport"), { target: { value: "tls" } });
+    const ca = await screen.findByTestId("input-sipTlsCa");
+    await fireEvent.input(ca, { target: { value: "/nope.pem" } });
+    await fireEvent.change(ca);
+    await screen.findByText(/cannot be read/);
+    await fireEvent.input(ca, { target: { value: "/etc/ssl/company-ca.pem" } });
+    await fireEvent.change(ca);
+    await vi.waitFor(() => expect(current.sipTlsCa).toBe("/etc/ssl/company-ca.pem"));
+  });
+
+  it("shows waiting voicemail in the header once the PBX says so", async () => {
+    const core = fakeCore({});
+    await renderApp(core);
+    expect(screen.queryByTestId("chip-voicemail")).toBeNull();
+    await emitCoreEvent({ type: "voicemailChanged", voicemail: { waiting: true, newMessages: 2, oldMessages: 8 } });
+    await vi.waitFor(() => expect(screen.getByTestId("chip-voicemail")).toHaveTextContent("Voicemail: 2 new"));
+    await emitCoreEvent({ type: "voicemailChanged", voicemail: { waiting: false, newMessages: 0, oldMessages: 10 } });
+    await vi.waitFor(() => expect(screen.queryByTestId("chip-voicemail")).toBeNull());
+  });
 });

@@ -92,6 +92,8 @@ export type AppStatus = {
 	calls: CallInfo[],
 	/**  New calls are answered busy. */
 	doNotDisturb: boolean,
+	/**  The voicemail box, once the PBX said. */
+	voicemail: Voicemail | null,
 	dataDir: string,
 	logFile: string,
 };
@@ -295,7 +297,9 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  Something about call `id` the rep should know (a refused hold, a digit not sent). */
 { type: "callProblem"; id: number; message: string } | 
 /**  Do not disturb was switched on or off. */
-{ type: "doNotDisturbChanged"; on: boolean };
+{ type: "doNotDisturbChanged"; on: boolean } | 
+/**  The voicemail box changed (the PBX's message-waiting NOTIFY). */
+{ type: "voicemailChanged"; voicemail: Voicemail };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
 export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
@@ -502,7 +506,7 @@ export type SaveOutcome = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -521,8 +525,13 @@ export type Settings = {
 	sipUser: string,
 	sipDomain: string,
 	sipProxy: string,
-	/**  `udp` (the default) or `tcp`. */
+	/**  `udp` (the default), `tcp` or `tls`. */
 	sipTransport: string,
+	/**
+	 *  Over TLS: a PEM file of a CA to trust besides the system's (a PBX with its own
+	 *  CA); empty: the system's roots only.
+	 */
+	sipTlsCa: string,
 };
 
 /**  How far a log has got on its way to Salesforce. */
@@ -567,6 +576,14 @@ export type TransferProgress =
 { state: "succeeded" } | 
 /**  The transfer did not happen; the call goes on. */
 { state: "failed"; reason: string };
+
+/**  What the voicemail box holds, as the last NOTIFY said. */
+export type Voicemail = {
+	waiting: boolean,
+	/**  New and old voice messages (`Voice-Message: 2/8`), when the PBX counts them. */
+	newMessages: number,
+	oldMessages: number,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -141,6 +141,9 @@ export class AppState {
       case "doNotDisturbChanged":
         this.calls.applyDoNotDisturb(event.on);
         break;
+      case "voicemailChanged":
+        if (this.status) this.status.voicemail = event.voicemail;
+        break;
     }
   }
 
