@@ -296,7 +296,11 @@ impl Engine {
         let phone = self.phone.lock().await;
         match phone.as_ref() {
             Some(Phone::Agent(ua)) => Ok(f(ua).await?),
-            None => Err(AppError::new(ErrorCode::Unavailable, "The phone is not set up: enter the SIP account in Settings → Phone.")),
+            None => match self.registration() {
+                // The phone could not start (a refused certificate, an unknown host): say why.
+                RegistrationState::Failed { reason } => Err(AppError::new(ErrorCode::Unavailable, reason)),
+                _ => Err(AppError::new(ErrorCode::Unavailable, "The phone is not set up: enter the SIP account in Settings → Phone.")),
+            },
         }
     }
 

@@ -113,10 +113,19 @@ impl Connector {
         match &self.tls {
             None => Ok((Box::new(tcp), local)),
             Some((connector, name)) => {
-                let tls = connector
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| io_error(format!("TLS with {} failed: {e}", self.server)))?;
+                let tls = connector.connect(name.clone(), tcp).await.map_err(|e| {
+                    let text = e.to_string();
+                    let hint = if text.contains("UnknownIssuer") {
+                        " — the certificate is not from a CA this computer trusts: add the PBX's CA in Settings → Phone"
+                    } else if text.contains("NotValidForName") {
+                        " — the certificate does not name the registrar as written in Settings → Phone"
+                    } else if text.contains("Expired") {
+                        " — the PBX's certificate has expired"
+                    } else {
+                        ""
+                    };
+                    io_error(format!("TLS with {} failed: {text}{hint}", self.server))
+                })?;
                 Ok((Box::new(tls), local))
             }
         }
