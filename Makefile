@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins alsa-utils \
   gnome-keyring dbus dbus-x11 libdbus-1-dev libsecret-tools \
   webkit2gtk-driver xvfb xauth imagemagick x11-utils \
-  kamailio kamailio-tls-modules sip-tester baresip-core openssl \
+  kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester baresip-core openssl \
   fonts-noto-core fonts-noto-cjk
 
 .PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip bench-calls fuzz sandbox

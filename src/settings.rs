@@ -82,9 +82,9 @@ pub struct Settings {
     pub sip_user: String,
     pub sip_domain: String,
     pub sip_proxy: String,
-    /// `udp` (the default), `tcp` or `tls`.
+    /// `udp` (the default), `tcp`, `tls`, `ws` or `wss` (SIP over WebSocket, RFC 7118).
     pub sip_transport: String,
-    /// Over TLS: a PEM file of a CA to trust besides the system's (a PBX with its own
+    /// Over TLS and WSS: a PEM file of a CA to trust besides the system's (a PBX with its own
     /// CA); empty: the system's roots only.
     pub sip_tls_ca: String,
 }
@@ -248,8 +248,8 @@ pub fn apply(
         SettingChange::SipDomain(raw) => put_or_clear(store, KEY_SIP_DOMAIN, raw.trim(), host_ok, "A SIP domain is a host name or address, such as pbx.example.com.")?,
         SettingChange::SipTransport(raw) => {
             let t = raw.trim().to_ascii_lowercase();
-            if !matches!(t.as_str(), "udp" | "tcp" | "tls") {
-                return Err(SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: the SIP transport is udp, tcp or tls (WebSocket is not available yet).")));
+            if !matches!(t.as_str(), "udp" | "tcp" | "tls" | "ws" | "wss") {
+                return Err(SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: the SIP transport is udp, tcp, tls, ws or wss.")));
             }
             store.settings().put(KEY_SIP_TRANSPORT, &json(&t))?
         }

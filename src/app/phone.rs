@@ -119,11 +119,17 @@ impl Engine {
             expires: 600,
         };
         let mut config = UaConfig::new(account, server, true);
-        match settings.sip_transport.as_str() {
-            "tcp" => config.transport = crate::sip::transaction::Transport::Tcp,
-            "tls" => {
-                config.transport = crate::sip::transaction::Transport::Tls;
-                // The certificate must name the proxy as the rep wrote it.
+        use crate::sip::transaction::Transport;
+        config.transport = match settings.sip_transport.as_str() {
+            "tcp" => Transport::Tcp,
+            "tls" => Transport::Tls,
+            "ws" => Transport::Ws,
+            "wss" => Transport::Wss,
+            _ => Transport::Udp,
+        };
+        match config.transport {
+            Transport::Tls | Transport::Ws | Transport::Wss => {
+                // The certificate (and the WebSocket URL) name the proxy as the rep wrote it.
                 config.tls.server_name = settings.sip_proxy.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']']).to_string()).unwrap_or_default();
                 if !settings.sip_tls_ca.is_empty() {
                     match std::fs::read(&settings.sip_tls_ca) {

@@ -11,6 +11,9 @@ pub enum Transport {
     Udp,
     Tcp,
     Tls,
+    /// SIP over WebSocket (RFC 7118), on TCP or on TLS (`Wss`).
+    Ws,
+    Wss,
 }
 
 impl Transport {
@@ -20,6 +23,8 @@ impl Transport {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
             Transport::Tls => "TLS",
+            Transport::Ws => "WS",
+            Transport::Wss => "WSS",
         }
     }
 
@@ -29,6 +34,8 @@ impl Transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
+            // RFC 7118 §5.2: one URI parameter for both; WSS is said by the Via.
+            Transport::Ws | Transport::Wss => "ws",
         }
     }
 

@@ -8,7 +8,9 @@
 //! hears `Connected` with the new local address and registers again. TLS: the same
 //! over rustls, the certificate checked against the system's roots (plus a CA the
 //! account names) for the proxy's host name; a certificate that does not check out
-//! is the connection's error, named.
+//! is the connection's error, named. WebSocket (RFC 7118): the same connection (TCP
+//! or TLS) upgraded with `Sec-WebSocket-Protocol: sip` at the proxy's URL; one SIP
+//! message per text frame, WebSocket pings as the keepalive.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -71,6 +73,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 struct Connector {
     server: SocketAddr,
     tls: Option<(tokio_rustls::TlsConnector, tokio_rustls::rustls::pki_types::ServerName<'static>)>,
+    /// WebSocket: the URL of the upgrade request (`ws://host:port/`).
+    websocket: Option<String>,
 }
 
 fn io_error(e: impl std::fmt::Display) -> std::io::Error {
@@ -135,8 +139,15 @@ impl Connector {
 pub(super) async fn open(transport: Transport, server: SocketAddr, tls: &TlsOptions) -> std::io::Result<Wire> {
     match transport {
         Transport::Udp => udp(server).await,
-        Transport::Tcp => stream(Connector { server, tls: None }, Transport::Tcp).await,
-        Transport::Tls => stream(Connector { server, tls: Some(tls_connector(tls)?) }, Transport::Tls).await,
+        Transport::Tcp => stream(Connector { server, tls: None, websocket: None }, transport).await,
+        Transport::Tls => stream(Connector { server, tls: Some(tls_connector(tls)?), websocket: None }, transport).await,
+        Transport::Ws | Transport::Wss => {
+            let secure = transport == Transport::Wss;
+            let host = if tls.server_name.is_empty() { server.ip().to_string() } else { tls.server_name.clone() };
+            let url = format!("{}://{}:{}/", if secure { "wss" } else { "ws" }, host, server.port());
+            let tls = if secure { Some(tls_connector(tls)?) } else { None };
+            stream(Connector { server, tls, websocket: Some(url) }, transport).await
+        }
     }
 }
 
@@ -214,7 +225,11 @@ async fn stream(connector: Connector, transport: Transport) -> std::io::Result<W
                 },
             };
             let started = Instant::now();
-            let reason = match run_stream(conn, &mut outgoing, &events_tx).await {
+            let run = match &connector.websocket {
+                Some(url) => run_websocket(conn, url, &mut outgoing, &events_tx).await,
+                None => run_stream(conn, &mut outgoing, &events_tx).await,
+            };
+            let reason = match run {
                 Some(reason) => reason,
                 None => return,
             };
@@ -312,6 +327,78 @@ async fn run_stream(
                     return Some(format!("the keepalive could not be sent ({e})"));
                 }
             }
+        }
+    }
+}
+
+/// Runs one WebSocket connection (after its upgrade) until it is lost (Some(reason))
+/// or the user agent is gone (None).
+async fn run_websocket(
+    conn: Box<dyn Stream>,
+    url: &str,
+    outgoing: &mut mpsc::UnboundedReceiver<Vec<u8>>,
+    events: &mpsc::UnboundedSender<WireEvent>,
+) -> Option<String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message as Frame};
+    let mut request = match url.into_client_request() {
+        Ok(r) => r,
+        Err(e) => return Some(format!("{url} is not a WebSocket URL ({e})")),
+    };
+    request.headers_mut().insert("Sec-WebSocket-Protocol", tokio_tungstenite::tungstenite::http::HeaderValue::from_static("sip"));
+    let (mut ws, response) = match tokio_tungstenite::client_async(request, conn).await {
+        Ok(done) => done,
+        Err(e) => return Some(format!("the WebSocket upgrade at {url} failed ({e})")),
+    };
+    let agreed = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !agreed.eq_ignore_ascii_case("sip") {
+        return Some(format!("the server at {url} did not agree to carry SIP (subprotocol \u{201c}{agreed}\u{201d})"));
+    }
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+    loop {
+        tokio::select! {
+            bytes = outgoing.recv() => match bytes {
+                Some(b) => {
+                    // SIP text goes in text frames (RFC 7118 §5.2); a message that is
+                    // not UTF-8 (a binary body) goes as a binary frame.
+                    let frame = match String::from_utf8(b) {
+                        Ok(text) => Frame::text(text),
+                        Err(e) => Frame::binary(e.into_bytes()),
+                    };
+                    if let Err(e) = ws.send(frame).await {
+                        return Some(format!("sending to the registrar failed ({e})"));
+                    }
+                }
+                None => {
+                    let _ = ws.close(None).await;
+                    return None;
+                }
+            },
+            frame = ws.next() => match frame {
+                Some(Ok(Frame::Text(text))) => deliver(text.as_bytes(), events)?,
+                Some(Ok(Frame::Binary(bytes))) => deliver(&bytes, events)?,
+                Some(Ok(Frame::Close(_))) | None => return Some("the registrar closed the WebSocket".into()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Some(format!("the WebSocket failed ({e})")),
+            },
+            _ = keepalive.tick() => {
+                if let Err(e) = ws.send(Frame::Ping(Default::default())).await {
+                    return Some(format!("the keepalive could not be sent ({e})"));
+                }
+            }
+        }
+    }
+}
+
+/// One frame, one message. `None` when the user agent is gone; a malformed message is
+/// logged and dropped (the frame kept the stream's framing).
+fn deliver(bytes: &[u8], events: &mpsc::UnboundedSender<WireEvent>) -> Option<()> {
+    let at = Instant::now();
+    match super::parse_datagram(bytes) {
+        Ok(msg) => events.send(WireEvent::Message(Box::new(msg), at)).ok(),
+        Err(e) => {
+            tracing::warn!(%e, bytes = bytes.len(), "malformed SIP message in a WebSocket frame dropped");
+            Some(())
         }
     }
 }

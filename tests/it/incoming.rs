@@ -461,3 +461,32 @@ async fn a_voicemail_server_says_messages_wait_and_the_agent_reports_the_counts(
     assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "the NOTIFY got its 200");
     ua.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_websocket_and_secure_websocket_calls_go_both_ways() {
+    use ringside::sip::transaction::Transport;
+    let tls_port = crate::registration::free_tcp_port().to_string();
+    let Some(k) = kamailio(&[("TESTBED_TLS_PORT", tls_port.as_str()), ("TESTBED_WS", "1")]) else { return };
+    let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
+    let (tls_addr, ca) = k.tls.clone().unwrap();
+    for (transport, server) in [(Transport::Ws, k.tcp), (Transport::Wss, tls_addr)] {
+        let mut config = UaConfig::new(account("alice", "alice-secret", 600), server, true);
+        config.transport = transport;
+        config.tls.server_name = "127.0.0.1".into();
+        config.tls.extra_ca_pem = Some(std::fs::read(&ca).unwrap());
+        let mut ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
+        let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
+        assert!(matches!(state, RegistrationState::Registered { .. }), "{transport:?}: {state:?}");
+        let mut events = ua.subscribe();
+        let id = ua.dial("bob").await.unwrap();
+        wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
+        ua.hang_up(id).await.unwrap();
+        wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
+        let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
+        let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
+        ua.answer(ringing.id).await.unwrap();
+        wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
+        assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "{transport:?}: Kamailio reached us on our WebSocket");
+        assert!(matches!(ua.stop().await, RegistrationState::Unregistered), "{transport:?}");
+    }
+}
