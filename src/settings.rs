@@ -264,7 +264,7 @@ pub fn apply(
                 store.settings().put(KEY_SIP_TLS_CA, &json(&path))?
             }
         }
-        SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is host:port, such as pbx.example.com:5060 or 192.0.2.10:5060.")?,
+        SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is a domain (looked up by DNS SRV), host:port or an address, such as pbx.example.com, pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }
     Ok(Settings::load(store, system)?)
 }
@@ -287,11 +287,14 @@ fn host_ok(v: &str) -> bool {
     v.len() <= 253 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') && !v.starts_with(['.', '-'])
 }
 
+/// `host:port`, an IP with or without a port, or a bare domain (looked up by SRV,
+/// RFC 3263). `host:` and `host:99999` are typos, not hosts.
 fn proxy_ok(v: &str) -> bool {
-    match v.rsplit_once(':') {
-        Some((host, port)) => (host_ok(host) || host.parse::<std::net::IpAddr>().is_ok()) && port.parse::<u16>().is_ok_and(|p| p > 0),
-        None => false,
+    let (host, port) = crate::sip::locate::split_host_port(v);
+    if port.is_none() && v.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+        return false;
     }
+    port != Some(0) && (host_ok(&host) || host.parse::<std::net::IpAddr>().is_ok())
 }
 
 fn json<T: Serialize>(value: &T) -> String {

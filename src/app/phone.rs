@@ -4,7 +4,6 @@
 //! event. A ringing call looks its caller up in Salesforce; every call that ends
 //! leaves a History entry (a draft log, or saved at once when the layout auto-saves).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::calllog::EndedCall;
@@ -98,19 +97,6 @@ impl Engine {
                 return self.registration();
             }
         };
-        let server: Option<SocketAddr> = match tokio::net::lookup_host(settings.sip_proxy.as_str()).await {
-            Ok(mut addrs) => addrs.next(),
-            Err(e) => {
-                tracing::warn!(%e, proxy = %settings.sip_proxy, "proxy not resolved");
-                None
-            }
-        };
-        let Some(server) = server else {
-            self.set_registration(RegistrationState::Failed {
-                reason: format!("{} cannot be found: check the registrar in Settings → Phone.", settings.sip_proxy),
-            });
-            return self.registration();
-        };
         let account = Account {
             user: settings.sip_user.clone(),
             auth_user: None,
@@ -118,19 +104,34 @@ impl Engine {
             password: Sensitive::new(password.expose().clone()),
             expires: 600,
         };
-        let mut config = UaConfig::new(account, server, true);
         use crate::sip::transaction::Transport;
-        config.transport = match settings.sip_transport.as_str() {
+        let transport = match settings.sip_transport.as_str() {
             "tcp" => Transport::Tcp,
             "tls" => Transport::Tls,
             "ws" => Transport::Ws,
             "wss" => Transport::Wss,
             _ => Transport::Udp,
         };
+        // RFC 3263: a bare domain is looked up by SRV, host:port by A/AAAA; every
+        // target found is a server to move on to.
+        let located = match crate::sip::locate::resolver(None) {
+            Ok(r) => crate::sip::locate::locate(&r, &settings.sip_proxy, Some(transport)).await,
+            Err(e) => Err(e),
+        };
+        let targets = match located {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(%e, proxy = %settings.sip_proxy, "proxy not resolved");
+                self.set_registration(RegistrationState::Failed { reason: format!("{e}: check the registrar in Settings → Phone.") });
+                return self.registration();
+            }
+        };
+        let Some(mut config) = UaConfig::with_targets(account, targets, true) else {
+            self.set_registration(RegistrationState::Failed { reason: format!("{} has no address: check the registrar in Settings → Phone.", settings.sip_proxy) });
+            return self.registration();
+        };
         match config.transport {
             Transport::Tls | Transport::Ws | Transport::Wss => {
-                // The certificate (and the WebSocket URL) name the proxy as the rep wrote it.
-                config.tls.server_name = settings.sip_proxy.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']']).to_string()).unwrap_or_default();
                 if !settings.sip_tls_ca.is_empty() {
                     match std::fs::read(&settings.sip_tls_ca) {
                         Ok(pem) => config.tls.extra_ca_pem = Some(pem),

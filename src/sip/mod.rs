@@ -7,6 +7,7 @@
 pub mod digest;
 pub mod call;
 pub mod header;
+pub mod locate;
 pub mod message;
 pub mod mwi;
 pub mod registration;

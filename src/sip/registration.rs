@@ -80,6 +80,9 @@ pub struct Registration {
     state: RegistrationState,
     next_action_at: Option<i64>,
     failures: u32,
+    /// The status of the last failed try (408 for no answer), for the user agent to
+    /// decide whether to try the next server (RFC 3263 §4.3).
+    last_failure: Option<u16>,
     /// Uniform in [0, 1): the jitter source, passed in.
     random: Box<dyn FnMut() -> f64 + Send>,
     ids: Box<dyn FnMut() -> String + Send>,
@@ -110,6 +113,7 @@ impl Registration {
             state: RegistrationState::Unregistered,
             next_action_at: None,
             failures: 0,
+            last_failure: None,
             random,
             ids,
         }
@@ -150,6 +154,12 @@ impl Registration {
 
     fn contact_uri(&self) -> String {
         format!("sip:{}@{};transport={}", self.account.user, self.public.unwrap_or(self.local), self.transport.uri_param())
+    }
+
+    /// Whether the last try failed in a way another server may not (no answer, 503):
+    /// RFC 3263 §4.3's reasons to move to the next target.
+    pub fn should_fail_over(&self) -> bool {
+        matches!(self.last_failure, Some(408) | Some(503))
     }
 
     /// Our address as the registrar sees it (behind a NAT), once it told us.
@@ -210,6 +220,7 @@ impl Registration {
             return vec![];
         }
         self.tx = None;
+        self.last_failure = (code >= 300).then_some(code);
         match code {
             200..=299 => self.registered(now_ms, msg),
             401 | 407 => {
@@ -345,6 +356,7 @@ impl Registration {
             }
             if tx.outcome() == Some(&TxOutcome::Timeout) {
                 self.tx = None;
+                self.last_failure = Some(408);
                 out.extend(self.retry(now_ms, format!("the registrar {} did not answer", self.account.domain)));
             }
         }

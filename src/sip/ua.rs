@@ -39,12 +39,25 @@ pub struct UaConfig {
     pub transport: Transport,
     /// How TLS checks the proxy (used with `Transport::Tls`).
     pub tls: super::wire::TlsOptions,
+    /// Servers to move to, in order, when `server` cannot be reached, does not answer
+    /// or answers 503 (RFC 3263 §4.3); the list wraps around.
+    pub alternatives: Vec<super::locate::Target>,
 }
 
 impl UaConfig {
     /// Over UDP, [`MAX_CALLS`] calls at once.
     pub fn new(account: Account, server: SocketAddr, register: bool) -> UaConfig {
-        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp, tls: Default::default() }
+        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp, tls: Default::default(), alternatives: vec![] }
+    }
+
+    /// The first reachable of `targets` (RFC 3263's order), the rest as alternatives.
+    pub fn with_targets(account: Account, targets: Vec<super::locate::Target>, register: bool) -> Option<UaConfig> {
+        let first = targets.first()?.clone();
+        let mut config = UaConfig::new(account, first.addr, register);
+        config.transport = first.transport;
+        config.tls.server_name = first.host.clone();
+        config.alternatives = targets.into_iter().skip(1).collect();
+        Some(config)
     }
 }
 
@@ -184,7 +197,20 @@ impl UserAgent {
         if tls.server_name.is_empty() {
             tls.server_name = config.account.domain.clone();
         }
-        let wire = super::wire::open(config.transport, config.server, &tls).await?;
+        // The first target that can be reached (a refused connection, a bad certificate
+        // moves on to the next); the error of the first when none can.
+        let mut wire = super::wire::open(config.transport, config.server, &tls).await;
+        let mut config = config;
+        while wire.is_err() && !config.alternatives.is_empty() {
+            let e = wire.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+            let next = config.alternatives.remove(0);
+            tracing::warn!(%e, next = %next.addr, "server not reachable; trying the next");
+            config.server = next.addr;
+            config.transport = next.transport;
+            tls.server_name = next.host.clone();
+            wire = super::wire::open(next.transport, next.addr, &tls).await;
+        }
+        let wire = wire?;
         let local = wire.local;
         let (events, _) = broadcast::channel(256);
         let (commands, command_rx) = mpsc::unbounded_channel();
@@ -335,10 +361,14 @@ async fn run(
     mut finished_rx: mpsc::UnboundedReceiver<u32>,
 ) {
     let clock = shared.clock.clone();
-    let new_registration = |local: SocketAddr| Registration::new(config.account.clone(), local, Box::new(token), Box::new(rand::random::<f64>)).with_transport(config.transport);
-    let mut reg = new_registration(shared.local);
-    let new_subscription = |local: SocketAddr| super::mwi::Subscription::new(config.account.clone(), local, config.transport, Box::new(token));
-    let mut mwi = new_subscription(shared.local);
+    let account = config.account.clone();
+    let new_registration = |local: SocketAddr, transport: Transport| Registration::new(account.clone(), local, Box::new(token), Box::new(rand::random::<f64>)).with_transport(transport);
+    let mut reg = new_registration(shared.local, shared.transport);
+    let new_subscription = |local: SocketAddr, transport: Transport| super::mwi::Subscription::new(account.clone(), local, transport, Box::new(token));
+    let mut mwi = new_subscription(shared.local, shared.transport);
+    let mut current_server = config.server;
+    let mut tls_name = config.tls.server_name.clone();
+    let mut config = config;
     // Voicemail is asked for once the PBX knows us (after the first registration).
     let mut mwi_started = false;
     let mut mwi_outputs: Vec<super::mwi::MwiOutput> = vec![];
@@ -352,11 +382,45 @@ async fn run(
     // NAT keepalive: an OPTIONS to the registrar every 25 s keeps the binding of a NAT
     // in between open for calls to reach us (UDP bindings often last 30 s).
     let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+    // A server to move to (failover, or the same one from a new local address).
+    let mut switch_to: Option<super::locate::Target> = None;
+    // Over UDP, a new network (another Wi-Fi, a VPN) changes the address the registrar
+    // must reach us at: checked every 10 s.
+    let mut netcheck = tokio::time::interval_at(tokio::time::Instant::now() + NETCHECK, NETCHECK);
     loop {
-        for o in outputs.drain(..) {
+        if let Some(target) = switch_to.take() {
+            let mut options = config.tls.clone();
+            options.server_name = target.host.clone();
+            match super::wire::open(target.transport, target.addr, &options).await {
+                Ok(w) => {
+                    wire = w;
+                    shared.local = wire.local;
+                    shared.transport = wire.transport;
+                    shared.wire = wire.send.clone();
+                    current_server = target.addr;
+                    tls_name = target.host;
+                    reg = new_registration(shared.local, shared.transport);
+                    mwi = new_subscription(shared.local, shared.transport);
+                    mwi_started = false;
+                    if config.register {
+                        outputs.extend(reg.start(clock.now_ms()));
+                    }
+                }
+                Err(e) => tracing::warn!(%e, server = %target.addr, "the server cannot be reached"),
+            }
+        }
+        for o in std::mem::take(&mut outputs) {
             match o {
                 Output::Send(bytes) => {
                     let _ = wire.send.send(bytes);
+                }
+                Output::State(s) if matches!(s, RegistrationState::Retrying { .. }) && reg.should_fail_over() && !config.alternatives.is_empty() && stopping_until.is_none() && routes.is_empty() => {
+                    // RFC 3263 §4.3: no answer or 503 — the next server, at once.
+                    let next = config.alternatives.remove(0);
+                    config.alternatives.push(super::locate::Target { transport: shared.transport, addr: current_server, host: tls_name.clone() });
+                    tracing::warn!(from = %current_server, to = %next.addr, "registrar failed; moving to the next server");
+                    switch_to = Some(next);
+                    let _ = state_tx.send(s);
                 }
                 Output::State(s) => {
                     tracing::info!(state = ?s, "registration");
@@ -417,8 +481,8 @@ async fn run(
                 Some(WireEvent::Connected(local)) => {
                     // A new connection has a new address: register (and subscribe) afresh.
                     shared.local = local;
-                    reg = new_registration(local);
-                    mwi = new_subscription(local);
+                    reg = new_registration(local, shared.transport);
+                    mwi = new_subscription(local, shared.transport);
                     mwi_started = false;
                     if config.register && stopping_until.is_none() {
                         outputs = reg.start(clock.now_ms());
@@ -439,7 +503,15 @@ async fn run(
                 outputs = reg.on_timer(clock.now_ms());
                 mwi_outputs = mwi.on_timer(clock.now_ms());
             }
-            _ = keepalive.tick(), if config.register && config.transport == Transport::Udp && matches!(reg.state(), RegistrationState::Registered { .. }) => {
+            _ = netcheck.tick(), if shared.transport == Transport::Udp && stopping_until.is_none() && routes.is_empty() => {
+                if let Ok((_, local)) = super::udp::connected_socket(current_server).await {
+                    if local.ip() != shared.local.ip() {
+                        tracing::info!(from = %shared.local, to = %local, "the network changed: registering from the new address");
+                        switch_to = Some(super::locate::Target { transport: shared.transport, addr: current_server, host: tls_name.clone() });
+                    }
+                }
+            }
+            _ = keepalive.tick(), if config.register && shared.transport == Transport::Udp && matches!(reg.state(), RegistrationState::Registered { .. }) => {
                 let _ = wire.send.send(keepalive_options(&shared));
             }
             Some(id) = finished_rx.recv() => {
@@ -562,6 +634,7 @@ async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u32, busy: bo
 }
 
 const KEEPALIVE: Duration = Duration::from_secs(25);
+const NETCHECK: Duration = Duration::from_secs(10);
 
 /// An OPTIONS to the registrar's domain; its answer is not waited for (any answer, or
 /// none, is fine: the point is the packet on the way out).

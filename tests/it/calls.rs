@@ -222,3 +222,37 @@ async fn a_ringing_that_requires_100rel_is_pracked_before_the_answer() {
     assert!(report.states.contains(&CallState::Ringing) && report.states.iter().any(CallState::is_answered), "{:?}", report.states);
     assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "our INVITE said Supported: 100rel and the PRACK's RAck named RSeq 7");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hold_refused_with_491_is_retried_after_the_rfc_wait_and_then_holds() {
+    use ringside::sip::ua::{UaConfig, UaEvent, UserAgent};
+    let Some((mut sipp, addr)) = sipp("glare.xml") else { return };
+    let ua = UserAgent::start(UaConfig::new(account("alice", "unused", 600), addr, false), Arc::new(SystemClock)).await.unwrap();
+    let mut events = ua.subscribe();
+    let id = ua.dial(&format!("sip:service@{addr}")).await.unwrap();
+    let until = |events: &mut tokio::sync::broadcast::Receiver<UaEvent>, done: fn(&CallState) -> bool, secs: u64| {
+        let mut events = events.resubscribe();
+        async move {
+            tokio::time::timeout(Duration::from_secs(secs), async {
+                loop {
+                    if let Ok(UaEvent::Call(c)) = events.recv().await {
+                        if done(&c.state) {
+                            return std::time::Instant::now();
+                        }
+                    }
+                }
+            })
+            .await
+            .expect("the call got there")
+        }
+    };
+    until(&mut events, CallState::is_answered, 10).await;
+    let asked = std::time::Instant::now();
+    let held = until(&mut events, |s| matches!(s, CallState::Answered { held: true, .. }), 6);
+    ua.hold(id, true).await.unwrap();
+    let at = held.await;
+    let waited = at - asked;
+    assert!(waited >= Duration::from_millis(2_000) && waited < Duration::from_millis(4_500), "the Call-ID's owner waits 2.1–4 s: {waited:?}");
+    ua.hang_up(id).await.unwrap();
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "491, ACK, the retry answered, BYE");
+}

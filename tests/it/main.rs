@@ -5,6 +5,7 @@ mod calls;
 mod incoming;
 mod cli;
 mod salesforce;
+mod dns;
 mod engine;
 mod registration;
 mod secrets;

@@ -175,7 +175,8 @@ async fn the_engine_registers_the_account_from_settings_and_the_keyring() {
         RegistrationState::Failed { reason } => assert!(reason.contains("No SIP password"), "{reason}"),
         other => panic!("without a password: {other:?}"),
     }
-    assert!(engine.change_setting(&SettingChange::SipProxy("pbx.example.com".into())).is_err(), "a proxy needs a port");
+    assert!(engine.change_setting(&SettingChange::SipProxy("pbx.example.com:99999".into())).is_err(), "a port is 1-65535");
+    assert!(engine.change_setting(&SettingChange::SipProxy("pbx.example.com:".into())).is_err(), "a colon without a port is a typo");
     engine.set_sip_password("alice-secret").unwrap();
     let mut events = engine.subscribe();
     engine.start_phone().await;

@@ -525,10 +525,10 @@ export type Settings = {
 	sipUser: string,
 	sipDomain: string,
 	sipProxy: string,
-	/**  `udp` (the default), `tcp` or `tls`. */
+	/**  `udp` (the default), `tcp`, `tls`, `ws` or `wss` (SIP over WebSocket, RFC 7118). */
 	sipTransport: string,
 	/**
-	 *  Over TLS: a PEM file of a CA to trust besides the system's (a PBX with its own
+	 *  Over TLS and WSS: a PEM file of a CA to trust besides the system's (a PBX with its own
 	 *  CA); empty: the system's roots only.
 	 */
 	sipTlsCa: string,
