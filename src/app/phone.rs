@@ -130,19 +130,14 @@ impl Engine {
             self.set_registration(RegistrationState::Failed { reason: format!("{} has no address: check the registrar in Settings → Phone.", settings.sip_proxy) });
             return self.registration();
         };
-        match config.transport {
-            Transport::Tls | Transport::Ws | Transport::Wss => {
-                if !settings.sip_tls_ca.is_empty() {
-                    match std::fs::read(&settings.sip_tls_ca) {
-                        Ok(pem) => config.tls.extra_ca_pem = Some(pem),
-                        Err(e) => {
-                            self.set_registration(RegistrationState::Failed { reason: format!("The CA file {} cannot be read ({e}): check Settings → Phone.", settings.sip_tls_ca) });
-                            return self.registration();
-                        }
-                    }
+        if matches!(config.transport, Transport::Tls | Transport::Ws | Transport::Wss) && !settings.sip_tls_ca.is_empty() {
+            match std::fs::read(&settings.sip_tls_ca) {
+                Ok(pem) => config.tls.extra_ca_pem = Some(pem),
+                Err(e) => {
+                    self.set_registration(RegistrationState::Failed { reason: format!("The CA file {} cannot be read ({e}): check Settings → Phone.", settings.sip_tls_ca) });
+                    return self.registration();
                 }
             }
-            _ => {}
         }
         let started = UserAgent::start(config, self.clock.clone()).await.map(Phone::Agent);
         let phone = match started {
