@@ -178,6 +178,7 @@ pub struct Call {
     direction: CallDirection,
     account: Account,
     local: SocketAddr,
+    contact_addr: Option<SocketAddr>,
     transport: Transport,
     call_id: String,
     /// Our From (as UAC) or To (as UAS) header value, with our tag.
@@ -270,25 +271,16 @@ fn sipfrag_code(body: &[u8]) -> Option<(u16, String)> {
 }
 
 impl Call {
-    /// A call we place to `target` (a SIP URI); nothing is sent before `start`.
-    pub fn outgoing(
-        account: Account,
-        local: SocketAddr,
-        target: String,
-        mut sdp: SdpAgent,
-        mut ids: Box<dyn FnMut() -> String + Send>,
-        random: Box<dyn FnMut() -> f64 + Send>,
-    ) -> Call {
-        let offer = sdp.offer(Direction::SendRecv);
-        let call_id = ids();
-        let tag = ids();
+    /// The parts every call starts with; the constructors set what differs.
+    fn base(direction: CallDirection, account: Account, local: SocketAddr, call_id: String, sdp: SdpAgent, ids: Box<dyn FnMut() -> String + Send>, random: Box<dyn FnMut() -> f64 + Send>) -> Call {
         Call {
-            direction: CallDirection::Outgoing,
+            direction,
             transport: Transport::Udp,
-            local_party: format!("<sip:{}@{}>;tag={tag}", account.user, account.domain),
-            remote_party: format!("<{target}>"),
-            request_uri: target.clone(),
-            remote_target: target,
+            contact_addr: None,
+            local_party: String::new(),
+            remote_party: String::new(),
+            request_uri: String::new(),
+            remote_target: String::new(),
             account,
             local,
             call_id,
@@ -296,7 +288,7 @@ impl Call {
             local_cseq: 0,
             remote_cseq: None,
             sdp,
-            offer,
+            offer: vec![],
             invite: None,
             invite_branch: String::new(),
             invite_cseq: 0,
@@ -315,10 +307,32 @@ impl Call {
             held: false,
             remote_held: false,
             transfer: None,
-            state: CallState::Dialling,
+            state: if direction == CallDirection::Outgoing { CallState::Dialling } else { CallState::Incoming },
             ids,
             random,
         }
+    }
+
+    /// A call we place to `target` (a SIP URI); nothing is sent before `start`.
+    pub fn outgoing(
+        account: Account,
+        local: SocketAddr,
+        target: String,
+        mut sdp: SdpAgent,
+        mut ids: Box<dyn FnMut() -> String + Send>,
+        random: Box<dyn FnMut() -> f64 + Send>,
+    ) -> Call {
+        let offer = sdp.offer(Direction::SendRecv);
+        let call_id = ids();
+        let tag = ids();
+        let local_party = format!("<sip:{}@{}>;tag={tag}", account.user, account.domain);
+        let mut call = Call::base(CallDirection::Outgoing, account, local, call_id, sdp, ids, random);
+        call.local_party = local_party;
+        call.remote_party = format!("<{target}>");
+        call.request_uri = target.clone();
+        call.remote_target = target;
+        call.offer = offer;
+        call
     }
 
     /// A call for us: `invite` is the INVITE that arrived. Nothing is sent before `ring`.
@@ -333,7 +347,11 @@ impl Call {
     ) -> Call {
         let tag = ids();
         let to = invite.header("To").unwrap_or_default().to_string();
-        let remote_target = invite
+        let mut call = Call::base(CallDirection::Incoming, account, local, invite.call_id.clone(), sdp, ids, random);
+        call.local_party = if invite.to.tag().is_some() { to } else { format!("{to};tag={tag}") };
+        call.remote_party = invite.header("From").unwrap_or_default().to_string();
+        call.request_uri = invite.from.uri.to_string();
+        call.remote_target = invite
             .contact
             .iter()
             .find_map(|c| match c {
@@ -341,55 +359,20 @@ impl Call {
                 Contact::Star(_) => None,
             })
             .unwrap_or_else(|| invite.from.uri.to_string());
-        let branch = invite.via.first().and_then(|v| v.branch()).unwrap_or_default().to_string();
-        let call = Call {
-            direction: CallDirection::Incoming,
-            transport: Transport::Udp,
-            local_party: if invite.to.tag().is_some() { to } else { format!("{to};tag={tag}") },
-            remote_party: invite.header("From").unwrap_or_default().to_string(),
-            request_uri: invite.from.uri.to_string(),
-            remote_target,
-            route: invite.record_route.iter().map(|r| format!("<{}>", r.uri)).collect(),
-            account,
-            local,
-            call_id: invite.call_id.clone(),
-            local_cseq: 0,
-            remote_cseq: Some(invite.cseq.seq),
-            sdp,
-            offer: vec![],
-            invite: None,
-            invite_branch: String::new(),
-            invite_cseq: 0,
-            challenge: None,
-            sent_credentials: false,
-            redirects: 0,
-            provisional: false,
-            cancel_pending: false,
-            last_ack: None,
-            last_answer: None,
-            server: Some(ServerInvite {
-                branch,
-                cseq: invite.cseq.seq,
-                request: invite.clone(),
-                last_response: None,
-                final_code: None,
-                next_resend_at: None,
-                interval: T1_MS,
-                give_up_at: now_ms + 64 * T1_MS,
-                offered: false,
-                reliable: None,
-            }),
-            pending: vec![],
-            retry_hold: None,
-            session: None,
-            prack_rseq: None,
-            held: false,
-            remote_held: false,
-            transfer: None,
-            state: CallState::Incoming,
-            ids,
-            random,
-        };
+        call.route = invite.record_route.iter().map(|r| format!("<{}>", r.uri)).collect();
+        call.remote_cseq = Some(invite.cseq.seq);
+        call.server = Some(ServerInvite {
+            branch: invite.via.first().and_then(|v| v.branch()).unwrap_or_default().to_string(),
+            cseq: invite.cseq.seq,
+            request: invite.clone(),
+            last_response: None,
+            final_code: None,
+            next_resend_at: None,
+            interval: T1_MS,
+            give_up_at: now_ms + 64 * T1_MS,
+            offered: false,
+            reliable: None,
+        });
         call
     }
 
@@ -452,7 +435,14 @@ impl Call {
     }
 
     fn contact(&self) -> String {
-        format!("<sip:{}@{};transport={}>", self.account.user, self.local, self.transport.uri_param())
+        format!("<sip:{}@{};transport={}>", self.account.user, self.contact_addr.unwrap_or(self.local), self.transport.uri_param())
+    }
+
+    /// Behind a NAT: the address the registrar saw (RFC 3581) goes in our Contact, so
+    /// the far end's requests in the dialog reach us; the Via keeps the socket's.
+    pub fn with_contact_address(mut self, public: Option<SocketAddr>) -> Call {
+        self.contact_addr = public;
+        self
     }
 
     fn set(&mut self, state: CallState) -> Vec<CallOutput> {
@@ -1676,5 +1666,14 @@ mod tests {
         let refusal = &sent(&call.ring(0))[0];
         assert!(refusal.starts_with("SIP/2.0 420 Bad Extension") && refusal.contains("Unsupported: precondition"), "{refusal}");
         assert!(matches!(call.state(), CallState::Ended { code: Some(420), .. }));
+    }
+
+    #[test]
+    fn behind_a_nat_the_contact_carries_the_public_address_and_the_via_the_socket() {
+        let public = Some("203.0.113.9:40001".parse().unwrap());
+        let mut call = Call::outgoing(account(), "127.0.0.1:5062".parse().unwrap(), "sip:bob@ringside.test".into(), agent(), ids(), Box::new(|| 0.5)).with_contact_address(public);
+        let invite = sent(&call.start(0))[0].clone();
+        assert!(invite.contains("Contact: <sip:alice@203.0.113.9:40001;transport=udp>"), "{invite}");
+        assert!(invite.contains("Via: SIP/2.0/UDP 127.0.0.1:5062;"), "{invite}");
     }
 }

@@ -159,6 +159,8 @@ struct Shared {
     wire: mpsc::UnboundedSender<Vec<u8>>,
     transport: Transport,
     local: SocketAddr,
+    /// Our address as the registrar sees it, when a NAT changes it.
+    public: Option<SocketAddr>,
     account: Account,
     events: broadcast::Sender<UaEvent>,
     finished: mpsc::UnboundedSender<u32>,
@@ -218,7 +220,7 @@ impl UserAgent {
         let (stop, stop_rx) = oneshot::channel();
         let (finished, finished_rx) = mpsc::unbounded_channel();
         let domain = config.account.domain.clone();
-        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, account: config.account.clone(), events: events.clone(), finished, clock };
+        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, public: None, account: config.account.clone(), events: events.clone(), finished, clock };
         let task = tokio::spawn(run(config, shared, wire, command_rx, state_tx, stop_rx, finished_rx));
         Ok(UserAgent { commands, events, registration, local, domain, stop: Some(stop), task: Some(task) })
     }
@@ -395,6 +397,7 @@ async fn run(
                 Ok(w) => {
                     wire = w;
                     shared.local = wire.local;
+                    shared.public = None;
                     shared.transport = wire.transport;
                     shared.wire = wire.send.clone();
                     current_server = target.addr;
@@ -424,6 +427,7 @@ async fn run(
                 }
                 Output::State(s) => {
                     tracing::info!(state = ?s, "registration");
+                    shared.public = reg.public_address();
                     if matches!(s, RegistrationState::Registered { .. }) && !mwi_started && stopping_until.is_none() {
                         mwi_started = true;
                         mwi_outputs = mwi.start(clock.now_ms());
@@ -481,6 +485,7 @@ async fn run(
                 Some(WireEvent::Connected(local)) => {
                     // A new connection has a new address: register (and subscribe) afresh.
                     shared.local = local;
+                    shared.public = None;
                     reg = new_registration(local, shared.transport);
                     mwi = new_subscription(local, shared.transport);
                     mwi_started = false;
@@ -586,7 +591,7 @@ async fn new_media(shared: &Shared) -> std::io::Result<(ToneMedia, SdpAgent)> {
 
 async fn dial(shared: &Shared, target: String, id: u32) -> std::io::Result<Route> {
     let (media, agent) = new_media(shared).await?;
-    let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>)).with_transport(shared.transport);
+    let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>)).with_transport(shared.transport).with_contact_address(shared.public);
     let outputs = call.start(shared.clock.now_ms());
     Ok(spawn_call(shared, id, call, Box::new(media), outputs, None))
 }
@@ -606,7 +611,7 @@ async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u32, busy: bo
                 }
             };
             let now = shared.clock.now_ms();
-            let mut call = Call::incoming(shared.account.clone(), shared.local, msg, agent, Box::new(token), Box::new(rand::random::<f64>), now).with_transport(shared.transport);
+            let mut call = Call::incoming(shared.account.clone(), shared.local, msg, agent, Box::new(token), Box::new(rand::random::<f64>), now).with_transport(shared.transport).with_contact_address(shared.public);
             let mut outputs = call.ring(now);
             let remote_name = msg.from.display.clone().map(|d| d.trim_matches('"').to_string()).filter(|d| !d.is_empty());
             if busy {

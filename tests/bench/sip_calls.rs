@@ -153,63 +153,9 @@ async fn ours(n: usize) -> Latency {
     out
 }
 
-/// baresip's command port, with its answers and events as JSON.
-struct Ctl {
-    stream: std::net::TcpStream,
-    rx: std::sync::mpsc::Receiver<serde_json::Value>,
-}
-
-impl Ctl {
-    fn connect(port: u16) -> Ctl {
-        let stream = (0..100)
-            .find_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok().or_else(|| {
-                std::thread::sleep(Duration::from_millis(50));
-                None
-            }))
-            .expect("baresip's ctrl_tcp listens");
-        // Small writes go out at once (Nagle's delay would be counted as baresip's).
-        stream.set_nodelay(true).unwrap();
-        let mut reader = stream.try_clone().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::Read;
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                while let Some(colon) = buf.iter().position(|b| *b == b':') {
-                    let Ok(len) = std::str::from_utf8(&buf[..colon]).unwrap_or("x").parse::<usize>() else { break };
-                    if buf.len() < colon + len + 2 {
-                        break;
-                    }
-                    if let Ok(v) = serde_json::from_slice(&buf[colon + 1..colon + 1 + len]) {
-                        let _ = tx.send(v);
-                    }
-                    buf.drain(..colon + 2 + len);
-                }
-            }
-        });
-        Ctl { stream, rx }
-    }
-
-    fn send(&mut self, command: &str, params: &str) {
-        use std::io::Write;
-        let body = serde_json::json!({ "command": command, "params": params, "token": "b" }).to_string();
-        write!(self.stream, "{}:{},", body.len(), body).unwrap();
-    }
-
-    fn wait(&self, kind: &str) {
-        loop {
-            let v = self.rx.recv_timeout(Duration::from_secs(10)).expect("a baresip event");
-            if v.get("type").and_then(|t| t.as_str()) == Some(kind) {
-                return;
-            }
-        }
-    }
-}
+#[path = "../support/baresip_ctl.rs"]
+mod baresip_ctl;
+use baresip_ctl::BaresipCtl;
 
 fn free_port() -> u16 {
     loop {
@@ -239,11 +185,11 @@ async fn baresip(n: usize) -> Option<Latency> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut ctl = Ctl::connect(ctrl);
+    let mut ctl = BaresipCtl::connect(ctrl);
     let mut out = Latency { dial_us: vec![], ack_us: vec![], answer_us: vec![] };
     for _ in 0..n {
         let t0 = Instant::now();
-        ctl.send("dial", "sip:far@bench.test");
+        ctl.command("dial", "sip:far@bench.test");
         let (invite, from, at) = recv_request(&srv, "INVITE").await;
         out.dial_us.push((at - t0).as_secs_f64() * 1e6);
         let contact = format!("Contact: <sip:far@{}>\r\n", srv.local_addr().unwrap());
@@ -252,11 +198,11 @@ async fn baresip(n: usize) -> Option<Latency> {
         srv.send_to(&ok, from).await.unwrap();
         let (_, _, acked) = recv_request(&srv, "ACK").await;
         out.ack_us.push((acked - t2).as_secs_f64() * 1e6);
-        ctl.wait("CALL_ESTABLISHED");
-        ctl.send("hangup", "");
+        ctl.event("CALL_ESTABLISHED", Duration::from_secs(10)).expect("baresip established the call");
+        ctl.command("hangup", "");
         let (bye, from, _) = recv_request(&srv, "BYE").await;
         srv.send_to(&answer(&bye, "200 OK", "", ""), from).await.unwrap();
-        ctl.wait("CALL_CLOSED");
+        ctl.event("CALL_CLOSED", Duration::from_secs(10)).expect("baresip closed the call");
     }
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let _ = child.wait();

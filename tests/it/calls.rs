@@ -109,23 +109,30 @@ async fn a_call_to_nobody_ends_with_the_reason_after_the_proxy_challenge() {
     }
 }
 
-/// SIPp running `scenario` once as the far end on a free port of 127.0.0.1.
-fn sipp(scenario: &str) -> Option<(Daemon, std::net::SocketAddr)> {
+/// SIPp running `scenario` once on `port` of 127.0.0.1, with `args` (the address to
+/// call, keys…). SIPP_DEBUG_DIR keeps its message and error logs for a failing test.
+pub(crate) fn spawn_sipp(scenario: &str, port: u16, args: &[&str]) -> Option<Daemon> {
     if Command::new("sipp").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         eprintln!("skipped: sipp is not installed");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("sipp")
+        .args(args)
         .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
         .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-trace_msg"])
-        // SIPP_DEBUG_DIR keeps SIPp's message and error logs for a failing test.
         .current_dir(std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("sipp starts");
+    Some(Daemon::new(child, dir))
+}
+
+/// SIPp running `scenario` once as the far end on a free port of 127.0.0.1.
+fn sipp(scenario: &str) -> Option<(Daemon, std::net::SocketAddr)> {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let daemon = spawn_sipp(scenario, port, &[])?;
     // SIPp binds at once; give it a moment to open the socket.
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     for _ in 0..50 {
@@ -134,7 +141,7 @@ fn sipp(scenario: &str) -> Option<(Daemon, std::net::SocketAddr)> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Some((Daemon::new(child, dir), addr))
+    Some((daemon, addr))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -228,10 +235,10 @@ async fn a_hold_refused_with_491_is_retried_after_the_rfc_wait_and_then_holds() 
     use ringside::sip::ua::{UaConfig, UaEvent, UserAgent};
     let Some((mut sipp, addr)) = sipp("glare.xml") else { return };
     let ua = UserAgent::start(UaConfig::new(account("alice", "unused", 600), addr, false), Arc::new(SystemClock)).await.unwrap();
-    let mut events = ua.subscribe();
+    let events = ua.subscribe();
     let id = ua.dial(&format!("sip:service@{addr}")).await.unwrap();
-    let until = |events: &mut tokio::sync::broadcast::Receiver<UaEvent>, done: fn(&CallState) -> bool, secs: u64| {
-        let mut events = events.resubscribe();
+    // Each wait reads from a receiver made before the change it waits for.
+    let until = |mut events: tokio::sync::broadcast::Receiver<UaEvent>, done: fn(&CallState) -> bool, secs: u64| {
         async move {
             tokio::time::timeout(Duration::from_secs(secs), async {
                 loop {
@@ -246,9 +253,10 @@ async fn a_hold_refused_with_491_is_retried_after_the_rfc_wait_and_then_holds() 
             .expect("the call got there")
         }
     };
-    until(&mut events, CallState::is_answered, 10).await;
+    let before_hold = events.resubscribe();
+    until(events, CallState::is_answered, 10).await;
     let asked = std::time::Instant::now();
-    let held = until(&mut events, |s| matches!(s, CallState::Answered { held: true, .. }), 6);
+    let held = until(before_hold, |s| matches!(s, CallState::Answered { held: true, .. }), 6);
     ua.hold(id, true).await.unwrap();
     let at = held.await;
     let waited = at - asked;

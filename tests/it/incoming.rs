@@ -2,7 +2,6 @@
 //! alice with Kamailio; SIPp scenarios (tests/testbed/sipp/call-us*.xml) call her
 //! through the proxy; baresip is the far-end phone for hold and keypad digits.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +11,8 @@ use ringside::sip::registration::RegistrationState;
 use ringside::sip::ua::{CallInfo, UaConfig, UaEvent, UserAgent};
 use tokio::sync::broadcast;
 
-use crate::registration::{account, kamailio, Daemon, Kamailio};
+use crate::baresip_ctl::BaresipCtl;
+use crate::registration::{account, free_tcp_port, kamailio, Daemon, Kamailio};
 
 pub(crate) async fn registered(k: &Kamailio, user: &str, password: &str) -> UserAgent {
     let mut ua = UserAgent::start(UaConfig::new(account(user, password, 600), k.addr, true), Arc::new(SystemClock)).await.unwrap();
@@ -27,23 +27,9 @@ fn sipp_calls(scenario: &str, k: &Kamailio, service: &str) -> Option<Daemon> {
 }
 
 pub(crate) fn sipp_calls_from(scenario: &str, k: &Kamailio, service: &str, caller: &str) -> Option<Daemon> {
-    if Command::new("sipp").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-        eprintln!("skipped: sipp is not installed");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("sipp")
-        .arg(k.addr.to_string())
-        .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
-        .args(["-key", "caller", caller, "-d", "1000"])
-        .args(["-s", service, "-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-trace_msg"])
-        .current_dir(std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp starts");
-    Some(Daemon::new(child, dir))
+    let proxy = k.addr.to_string();
+    crate::calls::spawn_sipp(scenario, port, &[proxy.as_str(), "-key", "caller", caller, "-d", "1000", "-s", service])
 }
 
 /// The next update of a call that satisfies `done`.
@@ -138,69 +124,6 @@ async fn a_blind_transfer_hands_the_caller_over_and_ends_our_leg() {
     ua.stop().await;
 }
 
-/// baresip's command port (ctrl_tcp): netstring JSON commands out, its events in.
-struct BaresipCtl {
-    stream: std::net::TcpStream,
-    events: std::sync::mpsc::Receiver<serde_json::Value>,
-}
-
-impl BaresipCtl {
-    fn connect(port: u16) -> BaresipCtl {
-        let stream = (0..50)
-            .find_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok().or_else(|| {
-                std::thread::sleep(Duration::from_millis(100));
-                None
-            }))
-            .expect("baresip's ctrl_tcp listens");
-        let mut reader = stream.try_clone().unwrap();
-        let (tx, events) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::Read;
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                // Netstrings: LEN ":" JSON ","
-                while let Some(colon) = buf.iter().position(|b| *b == b':') {
-                    let Ok(len) = std::str::from_utf8(&buf[..colon]).unwrap_or("x").parse::<usize>() else { break };
-                    if buf.len() < colon + 1 + len + 1 {
-                        break;
-                    }
-                    if let Ok(v) = serde_json::from_slice(&buf[colon + 1..colon + 1 + len]) {
-                        let _ = tx.send(v);
-                    }
-                    buf.drain(..colon + 2 + len);
-                }
-            }
-        });
-        BaresipCtl { stream, events }
-    }
-
-    fn command(&mut self, command: &str, params: &str) {
-        use std::io::Write;
-        let body = serde_json::json!({ "command": command, "params": params, "token": "t" }).to_string();
-        write!(self.stream, "{}:{},", body.len(), body).unwrap();
-    }
-
-    /// The next event of `kind` (its `param`), skipping others.
-    fn event(&self, kind: &str, timeout: Duration) -> Option<String> {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let left = deadline.checked_duration_since(std::time::Instant::now())?;
-            let v = self.events.recv_timeout(left).ok()?;
-            if v.get("type").and_then(|t| t.as_str()) == Some(kind) {
-                return Some(v.get("param").and_then(|p| p.as_str()).unwrap_or_default().to_string());
-            }
-        }
-    }
-}
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_far_end_phone_calls_us_we_hold_resume_send_digits_and_it_hangs_up() {
@@ -369,36 +292,43 @@ async fn a_call_from_a_contacts_number_pops_her_record_and_her_log_names_her() {
     engine.stop_phone().await;
 }
 
+
+/// Over the transport of `config`: registers alice, calls bob (baresip, auto-answer)
+/// and hears his tone, hangs up; then takes a call from SIPp (through Kamailio over
+/// UDP, reaching us on our connection); then unregisters.
+async fn calls_both_ways(config: UaConfig, k: &Kamailio) {
+    let label = format!("{:?}", config.transport);
+    let mut ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
+    let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
+    assert!(matches!(state, RegistrationState::Registered { .. }), "{label}: {state:?}");
+    let mut events = ua.subscribe();
+    let id = ua.dial("bob").await.unwrap();
+    let answered = wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
+    assert!(matches!(answered.codec.as_deref(), Some("PCMU" | "PCMA")), "{label}: {answered:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ua.hang_up(id).await.unwrap();
+    let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
+    assert!(ended.media.received > 0, "{label}: baresip's tone came back");
+    let Some(mut sipp) = sipp_calls("call-us.xml", k, "alice") else { return };
+    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
+    ua.answer(ringing.id).await.unwrap();
+    wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
+    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "{label}: Kamailio reached us on our connection");
+    assert!(matches!(ua.stop().await, RegistrationState::Unregistered), "{label}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn calls_go_both_ways_over_tcp() {
     let Some(k) = kamailio(&[]) else { return };
     let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
     let mut config = UaConfig::new(account("alice", "alice-secret", 600), k.tcp, true);
     config.transport = ringside::sip::transaction::Transport::Tcp;
-    let mut ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
-    let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
-    assert!(matches!(state, RegistrationState::Registered { .. }), "{state:?}");
-    let mut events = ua.subscribe();
-    // Out: to baresip, through Kamailio over our TCP connection.
-    let id = ua.dial("bob").await.unwrap();
-    let answered = wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
-    assert_eq!(answered.codec.as_deref().map(|c| c == "PCMU" || c == "PCMA"), Some(true));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    ua.hang_up(id).await.unwrap();
-    let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
-    assert!(ended.media.received > 0, "baresip's tone came back");
-    // In: SIPp calls over UDP; Kamailio reaches us on the connection we registered from.
-    let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
-    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
-    ua.answer(ringing.id).await.unwrap();
-    wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
-    ua.stop().await;
+    calls_both_ways(config, &k).await;
 }
 
 /// Kamailio with a TLS listener too.
 fn kamailio_tls() -> Option<Kamailio> {
-    let port = crate::registration::free_tcp_port().to_string();
+    let port = free_tcp_port().to_string();
     kamailio(&[("TESTBED_TLS_PORT", port.as_str())])
 }
 
@@ -425,20 +355,7 @@ async fn over_tls_the_proxy_certificate_is_checked_and_calls_go_both_ways() {
     assert!(refused.to_string().contains("certificate"), "{refused}");
 
     let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
-    let mut ua = UserAgent::start(tls_config(&k, true), Arc::new(SystemClock)).await.unwrap();
-    let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
-    assert!(matches!(state, RegistrationState::Registered { .. }), "{state:?}");
-    let mut events = ua.subscribe();
-    let id = ua.dial("bob").await.unwrap();
-    wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
-    ua.hang_up(id).await.unwrap();
-    wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
-    let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
-    let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
-    ua.answer(ringing.id).await.unwrap();
-    wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "Kamailio reached us on our TLS connection");
-    assert!(matches!(ua.stop().await, RegistrationState::Unregistered));
+    calls_both_ways(tls_config(&k, true), &k).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -465,7 +382,7 @@ async fn a_voicemail_server_says_messages_wait_and_the_agent_reports_the_counts(
 #[tokio::test(flavor = "multi_thread")]
 async fn over_websocket_and_secure_websocket_calls_go_both_ways() {
     use ringside::sip::transaction::Transport;
-    let tls_port = crate::registration::free_tcp_port().to_string();
+    let tls_port = free_tcp_port().to_string();
     let Some(k) = kamailio(&[("TESTBED_TLS_PORT", tls_port.as_str()), ("TESTBED_WS", "1")]) else { return };
     let Some(_bob) = crate::calls::baresip_with("bob", "bob-secret", k.addr.port(), None) else { return };
     let (tls_addr, ca) = k.tls.clone().unwrap();
@@ -474,19 +391,6 @@ async fn over_websocket_and_secure_websocket_calls_go_both_ways() {
         config.transport = transport;
         config.tls.server_name = "127.0.0.1".into();
         config.tls.extra_ca_pem = Some(std::fs::read(&ca).unwrap());
-        let mut ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
-        let state = ua.wait_registration(Duration::from_secs(10), |s| matches!(s, RegistrationState::Registered { .. })).await;
-        assert!(matches!(state, RegistrationState::Registered { .. }), "{transport:?}: {state:?}");
-        let mut events = ua.subscribe();
-        let id = ua.dial("bob").await.unwrap();
-        wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
-        ua.hang_up(id).await.unwrap();
-        wait_call(&mut events, Duration::from_secs(10), |c| c.id == id && c.state.is_ended()).await;
-        let Some(mut sipp) = sipp_calls("call-us.xml", &k, "alice") else { return };
-        let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
-        ua.answer(ringing.id).await.unwrap();
-        wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
-        assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "{transport:?}: Kamailio reached us on our WebSocket");
-        assert!(matches!(ua.stop().await, RegistrationState::Unregistered), "{transport:?}");
+        calls_both_ways(config, &k).await;
     }
 }

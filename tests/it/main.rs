@@ -1,5 +1,7 @@
 //! Ringside's integration tests: one binary, one module per area.
 
+#[path = "../support/baresip_ctl.rs"]
+mod baresip_ctl;
 mod calllog;
 mod calls;
 mod incoming;
