@@ -6,6 +6,7 @@
 //! card). Enumeration never panics and never blocks the caller for long.
 
 mod devices;
+pub mod io;
 
 pub use devices::{
     enumerate, resolve, AudioDevice, AudioDevices, AudioRole, DeviceList, DevicePreference,

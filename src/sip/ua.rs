@@ -19,8 +19,8 @@ use super::udp::{next_wait, token, STOP_GRACE};
 use super::wire::{Wire, WireEvent};
 use super::{Message, StartLine};
 use crate::clock::Clock;
-use crate::media::sdp::{SdpAgent, PCMA, PCMU};
-use crate::media::tone::ToneMedia;
+use crate::media::sdp::{SdpAgent, Security};
+use crate::media::session::AudioMedia;
 use crate::media::{MediaBackend, MediaStats};
 
 mod calls;
@@ -46,12 +46,14 @@ pub struct UaConfig {
     /// Servers to move to, in order, when `server` cannot be reached, does not answer
     /// or answers 503 (RFC 3263 §4.3); the list wraps around.
     pub alternatives: Vec<super::locate::Target>,
+    /// Codecs, SRTP and the sound of each call.
+    pub media: crate::media::MediaConfig,
 }
 
 impl UaConfig {
     /// Over UDP, [`MAX_CALLS`] calls at once.
     pub fn new(account: Account, server: SocketAddr, register: bool) -> UaConfig {
-        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp, tls: Default::default(), alternatives: vec![] }
+        UaConfig { account, server, register, max_calls: MAX_CALLS, transport: Transport::Udp, tls: Default::default(), alternatives: vec![], media: Default::default() }
     }
 
     /// The first reachable of `targets` (RFC 3263's order), the rest as alternatives.
@@ -169,6 +171,7 @@ struct Shared {
     events: broadcast::Sender<UaEvent>,
     finished: mpsc::UnboundedSender<u32>,
     clock: Arc<dyn Clock>,
+    media: crate::media::MediaConfig,
 }
 
 fn user_of(uri: &str) -> String {
@@ -224,7 +227,7 @@ impl UserAgent {
         let (stop, stop_rx) = oneshot::channel();
         let (finished, finished_rx) = mpsc::unbounded_channel();
         let domain = config.account.domain.clone();
-        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, public: None, account: config.account.clone(), events: events.clone(), finished, clock };
+        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, public: None, account: config.account.clone(), events: events.clone(), finished, clock, media: config.media.clone() };
         let task = tokio::spawn(run(config, shared, wire, command_rx, state_tx, stop_rx, finished_rx));
         Ok(UserAgent { commands, events, registration, local, domain, stop: Some(stop), task: Some(task) })
     }
@@ -269,7 +272,7 @@ impl UserAgent {
 
     /// Keypad digits (0-9 * # A-D): RFC 4733 events when the far end takes them, else INFO.
     pub async fn send_digits(&self, id: u32, digits: &str) -> Result<(), UaError> {
-        if let Some(bad) = digits.chars().find(|c| crate::media::tone::event_code(*c).is_none()) {
+        if let Some(bad) = digits.chars().find(|c| crate::media::session::event_code(*c).is_none()) {
             return Err(UaError::Refused(format!("{bad:?} is not a keypad key (0-9, *, #, A-D)")));
         }
         self.call_command(id, CallCommand::Digits(digits.to_string())).await

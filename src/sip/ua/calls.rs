@@ -4,9 +4,11 @@
 
 use super::*;
 
-pub(super) async fn new_media(shared: &Shared) -> std::io::Result<(ToneMedia, SdpAgent)> {
-    let media = ToneMedia::bind(shared.local.ip()).await?;
-    let agent = SdpAgent::new(shared.local.ip(), media.port(), rand::random::<u32>().into(), &[PCMU, PCMA]);
+pub(super) async fn new_media(shared: &Shared) -> std::io::Result<(AudioMedia, SdpAgent)> {
+    let config = &shared.media;
+    let media = AudioMedia::bind(shared.local.ip(), (config.audio)()).await?;
+    let security = Security { srtp: config.srtp, key: crate::media::srtp::new_key() };
+    let agent = SdpAgent::new(shared.local.ip(), media.port(), rand::random::<u32>().into(), &config.codecs).with_security(security);
     Ok((media, agent))
 }
 
