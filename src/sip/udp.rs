@@ -96,8 +96,13 @@ pub struct CallReport {
 /// sends a tone once it is answered, hangs up after `talk`, and reports. `give_up`
 /// bounds the wait for an answer: the call is then cancelled.
 pub async fn call(account: Account, server: SocketAddr, target: String, talk: Duration, give_up: Duration, clock: Arc<dyn Clock>) -> std::io::Result<CallReport> {
-    use super::ua::{UaConfig, UaEvent, UserAgent};
-    let ua = UserAgent::start(UaConfig::new(account, server, false), clock).await?;
+    call_with(super::ua::UaConfig::new(account, server, false), target, talk, give_up, clock).await
+}
+
+/// The same with a user agent configured by the caller (media, transport…).
+pub async fn call_with(config: super::ua::UaConfig, target: String, talk: Duration, give_up: Duration, clock: Arc<dyn Clock>) -> std::io::Result<CallReport> {
+    use super::ua::{UaEvent, UserAgent};
+    let ua = UserAgent::start(config, clock).await?;
     let mut events = ua.subscribe();
     let id = ua.dial(&target).await.map_err(std::io::Error::other)?;
     let mut report = CallReport { states: vec![], call: None };

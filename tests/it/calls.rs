@@ -30,6 +30,11 @@ fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Daemon> {
 
 /// The same, taking commands on `ctrl` (baresip's ctrl_tcp) when given.
 pub(crate) fn baresip_with(user: &str, password: &str, proxy_port: u16, ctrl: Option<u16>) -> Option<Daemon> {
+    baresip_env(user, password, proxy_port, &[("TESTBED_CTRL_PORT", ctrl.map(|p| p.to_string()).unwrap_or_default())])
+}
+
+/// The same with more of the start script's settings (`TESTBED_CODECS`…).
+pub(crate) fn baresip_env(user: &str, password: &str, proxy_port: u16, env: &[(&str, String)]) -> Option<Daemon> {
     if Command::new("baresip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
         eprintln!("skipped: baresip is not installed");
         return None;
@@ -38,7 +43,7 @@ pub(crate) fn baresip_with(user: &str, password: &str, proxy_port: u16, ctrl: Op
     let mut child = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testbed/baresip/start"))
         .args([user, password, &proxy_port.to_string(), &free_port_pair().to_string()])
         .env("TESTBED_DIR", dir.path())
-        .env("TESTBED_CTRL_PORT", ctrl.map(|p| p.to_string()).unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -47,6 +52,7 @@ pub(crate) fn baresip_with(user: &str, password: &str, proxy_port: u16, ctrl: Op
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if std::env::var_os("BARESIP_DEBUG").is_some() { eprintln!("baresip: {line}"); }
             if line.contains("200 OK") {
                 let _ = tx.send(());
             }

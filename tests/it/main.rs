@@ -1,5 +1,6 @@
 //! Ringside's integration tests: one binary, one module per area.
 
+mod audio;
 #[path = "../support/baresip_ctl.rs"]
 mod baresip_ctl;
 mod calllog;
