@@ -87,6 +87,9 @@ pub struct Settings {
     /// Over TLS and WSS: a PEM file of a CA to trust besides the system's (a PBX with its own
     /// CA); empty: the system's roots only.
     pub sip_tls_ca: String,
+    /// Encrypted media (SDES-SRTP): `off` (plain RTP offered, SRTP accepted when asked),
+    /// `optional` (offered, plain accepted) or `required` (calls without it refused).
+    pub sip_srtp: crate::media::srtp::SrtpMode,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -103,11 +106,12 @@ pub enum SettingChange {
     SipProxy(String),
     SipTransport(String),
     SipTlsCa(String),
+    SipSrtp(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -135,6 +139,7 @@ const KEY_SIP_DOMAIN: &str = "sipDomain";
 const KEY_SIP_PROXY: &str = "sipProxy";
 const KEY_SIP_TRANSPORT: &str = "sipTransport";
 const KEY_SIP_TLS_CA: &str = "sipTlsCa";
+const KEY_SIP_SRTP: &str = "sipSrtp";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -152,6 +157,7 @@ impl SettingChange {
             KEY_SIP_PROXY => Ok(SettingChange::SipProxy(value.to_string())),
             KEY_SIP_TRANSPORT => Ok(SettingChange::SipTransport(value.to_string())),
             KEY_SIP_TLS_CA => Ok(SettingChange::SipTlsCa(value.to_string())),
+            KEY_SIP_SRTP => Ok(SettingChange::SipSrtp(value.to_string())),
             other => Err(SettingsError::UnknownKey(other.to_string())),
         }
     }
@@ -193,6 +199,7 @@ impl Settings {
             sip_proxy: read(&table, KEY_SIP_PROXY)?.unwrap_or_default(),
             sip_transport: read(&table, KEY_SIP_TRANSPORT)?.unwrap_or_else(|| "udp".to_string()),
             sip_tls_ca: read(&table, KEY_SIP_TLS_CA)?.unwrap_or_default(),
+            sip_srtp: read(&table, KEY_SIP_SRTP)?.unwrap_or_default(),
         })
     }
 }
@@ -263,6 +270,10 @@ pub fn apply(
                 crate::sip::wire::tls_connector(&options).map_err(|e| SettingsError::BadSip(format!("\u{201c}{path}\u{201d}: {e}")))?;
                 store.settings().put(KEY_SIP_TLS_CA, &json(&path))?
             }
+        }
+        SettingChange::SipSrtp(raw) => {
+            let mode: crate::media::srtp::SrtpMode = raw.trim().to_ascii_lowercase().parse().map_err(|e: String| SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: {e}.")))?;
+            store.settings().put(KEY_SIP_SRTP, &json(&mode))?
         }
         SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is a domain (looked up by DNS SRV), host:port or an address, such as pbx.example.com, pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }

@@ -123,6 +123,8 @@ pub struct Engine {
     outbox_wake: tokio::sync::Notify,
     /// The running registration, when the phone is set up.
     phone: tokio::sync::Mutex<Option<phone::Phone>>,
+    /// The devices calls use: the remembered preferences, applied to live calls too.
+    audio: std::sync::Arc<crate::audio::stream::AudioHub>,
 }
 
 impl Engine {
@@ -153,7 +155,12 @@ impl Engine {
         let salesforce = std::sync::Arc::new(
             crate::crm::Salesforce::new(keyring.clone()).expect("the HTTP client starts"),
         );
+        let audio = crate::audio::stream::AudioHub::new();
+        for role in AudioRole::ALL {
+            audio.set_preference(role, settings::device_preference(&mut store, role.settings_key()).ok().flatten());
+        }
         Engine {
+            audio,
             config,
             keyring,
             state: Mutex::new(State {
@@ -324,6 +331,7 @@ impl Engine {
             settings::set_device_preference(&mut state.store, role.settings_key(), pref.as_ref())?;
         }
         tracing::info!(role = role.label(), device = ?pref.as_ref().map(|p| &p.name), "audio device selected");
+        self.audio.set_preference(role, pref.clone());
         Ok(self.apply_device_list(list))
     }
 
@@ -429,6 +437,7 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         sip_proxy: String::new(),
         sip_transport: "udp".into(),
         sip_tls_ca: String::new(),
+        sip_srtp: Default::default(),
     }
 }
 

@@ -139,6 +139,8 @@ impl Engine {
                 }
             }
         }
+        let hub = self.audio.clone();
+        config.media = crate::media::MediaConfig { codecs: crate::media::sdp::ALL_CODECS.to_vec(), srtp: settings.sip_srtp, audio: std::sync::Arc::new(move || hub.call_audio()) };
         let started = UserAgent::start(config, self.clock.clone()).await.map(Phone::Agent);
         let phone = match started {
             Ok(p) => p,

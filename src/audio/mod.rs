@@ -7,6 +7,7 @@
 
 mod devices;
 pub mod io;
+pub mod stream;
 
 pub use devices::{
     enumerate, resolve, AudioDevice, AudioDevices, AudioRole, DeviceList, DevicePreference,

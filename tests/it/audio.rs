@@ -3,17 +3,21 @@
 //! Each side's sound is checked for its pitch and level (Goertzel), per codec and
 //! with SDES-SRTP.
 
+use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ringside::audio::io::{CallAudio, Recorder, Recording, ToneSource};
+use ringside::audio::stream::AudioHub;
+use ringside::audio::{AudioRole, DevicePreference};
 use ringside::clock::SystemClock;
 use ringside::media::analysis::{goertzel_level, longest_silence_ms};
 use ringside::media::sdp::ALL_CODECS;
 use ringside::media::srtp::SrtpMode;
 use ringside::media::MediaConfig;
-use ringside::sip::ua::{CallInfo, UaConfig};
+use ringside::sip::ua::{CallInfo, UaConfig, UaEvent, UserAgent};
 
 use crate::calls::baresip_env;
 use crate::registration::{account, kamailio};
@@ -110,4 +114,146 @@ async fn sdes_srtp_carries_sound_and_is_refused_when_only_one_side_insists() {
     assert_eq!(heard.call.answered_at, None, "{:?}", heard.call);
     assert!(matches!(heard.call.state, ringside::sip::call::CallState::Ended { code: Some(c), .. } if c >= 400), "{:?}", heard.call.state);
     assert_eq!(heard.call.media.sent, 0);
+}
+
+/// A PulseAudio null sink made for one test, removed when dropped (if still there).
+struct Sink {
+    module: String,
+}
+
+impl Sink {
+    fn load(name: &str, description: &str) -> Option<Sink> {
+        let out = Command::new("pactl").args(["load-module", "module-null-sink", &format!("sink_name={name}"), &format!("sink_properties=device.description={description}")]).output().ok()?;
+        out.status.success().then(|| Sink { module: String::from_utf8_lossy(&out.stdout).trim().to_string() })
+    }
+
+    fn unload(&self) {
+        let _ = Command::new("pactl").args(["unload-module", &self.module]).status();
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = Command::new("pactl").args(["unload-module", &self.module]).stderr(Stdio::null()).status();
+    }
+}
+
+/// Plays `freq` into `sink` for `seconds` (a rep talking into the microphone).
+fn play_into(sink: &str, freq: f32, seconds: u32) -> std::process::Child {
+    let mut child = Command::new("pacat").args(["--playback", "-d", sink, "--format=s16le", "--rate=48000", "--channels=1", "--raw", "--latency-msec=20"]).stdin(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let tone: Vec<u8> = ringside::media::analysis::sine(freq, 48_000, 48_000 * seconds as usize, 0.3).iter().flat_map(|s| s.to_le_bytes()).collect();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&tone);
+    });
+    child
+}
+
+/// Records what `source` hears (a sink's monitor: what we played to it), with the
+/// time each 10 ms arrived.
+fn record_from(source: &str) -> (std::process::Child, Arc<Mutex<Vec<i16>>>) {
+    let mut child = Command::new("parec").args(["-d", source, "--format=s16le", "--rate=48000", "--channels=1", "--raw", "--latency-msec=20"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let k = kept.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 960];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut k = k.lock().unwrap();
+            k.extend(buf[..n].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
+        }
+    });
+    (child, kept)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_sound_goes_through_the_sound_server_and_a_lost_speaker_falls_back_to_the_default() {
+    if Command::new("pactl").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
+        eprintln!("skipped: no PulseAudio server (run under tests/scripts/with-session)");
+        return;
+    }
+    let Some(k) = kamailio(&[]) else { return };
+    let record = tempfile::tempdir().unwrap();
+    // baresip sends 523 Hz here, so no other test's 440 Hz on the default sink counts.
+    let env = [("TESTBED_CODECS", "opus/48000/2".to_string()), ("TESTBED_TONE", "523".to_string()), ("TESTBED_RECORD_DIR", record.path().display().to_string())];
+    let Some(bob) = baresip_env("bob", "bob-secret", k.addr.port(), &env) else { return };
+    let tag = format!("rs{}", std::process::id());
+    let (headset_name, feed_name) = (format!("{tag}_headset"), format!("{tag}_micfeed"));
+    let headset = Sink::load(&headset_name, "Test-Headset").expect("a null sink loads");
+    let _feed = Sink::load(&feed_name, "Mic-Feed").expect("a null sink loads");
+    let mut talker = play_into(&feed_name, 700.0, 15);
+    let (mut rec_headset, on_headset) = record_from(&format!("{headset_name}.monitor"));
+    let (mut rec_default, on_default) = record_from("nullsink.monitor");
+
+    let hub = AudioHub::new();
+    hub.set_preference(AudioRole::Microphone, Some(DevicePreference { id: format!("pulseaudio:{feed_name}.monitor"), name: "Monitor of Mic-Feed".into() }));
+    hub.set_preference(AudioRole::Speaker, Some(DevicePreference { id: format!("pulseaudio:{headset_name}"), name: "Test-Headset".into() }));
+    let mut config = UaConfig::new(account("alice", "alice-secret", 600), k.addr, false);
+    let h = hub.clone();
+    config.media = MediaConfig { audio: Arc::new(move || h.call_audio()), ..MediaConfig::tone() };
+    let ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
+    let mut events = ua.subscribe();
+    let id = ua.dial("sip:bob@ringside.test").await.unwrap();
+    let mut notices = Vec::new();
+    let mut last: Option<CallInfo> = None;
+    let mut lost_at = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut phase = 0;
+    loop {
+        let wait = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + Duration::from_millis(200)));
+        tokio::select! {
+            e = events.recv() => match e {
+                Ok(UaEvent::Call(info)) if info.id == id => {
+                    let ended = info.state.is_ended();
+                    last = Some(info);
+                    if ended { break }
+                }
+                Ok(UaEvent::Notice { id: n, message }) if n == id => notices.push(message),
+                _ => {}
+            },
+            _ = wait => {
+                let answered = last.as_ref().and_then(|c| c.answered_at);
+                let Some(at) = answered else { continue };
+                let talked = ringside::clock::Clock::now_ms(&SystemClock) - at;
+                if phase == 0 && talked > 2_500 {
+                    // The headset is unplugged mid-call.
+                    headset.unload();
+                    lost_at = Some(on_default.lock().unwrap().len());
+                    phase = 1;
+                } else if phase == 1 && talked > 5_500 {
+                    ua.hang_up(id).await.unwrap();
+                    phase = 2;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "the call went on too long: {last:?}");
+            }
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ua.stop().await;
+    drop(bob);
+    let _ = (talker.kill(), rec_headset.kill(), rec_default.kill());
+    let call = last.unwrap();
+    eprintln!("notices: {notices:?}\nmedia: {:?}", call.media);
+    assert_eq!(call.state, ringside::sip::call::CallState::Ended { reason: "hung up".into(), code: None }, "the call survived the loss");
+    // Before the loss, the headset played baresip's tone.
+    let headset = on_headset.lock().unwrap().clone();
+    assert!(headset.len() > 48_000 * 2, "{} samples on the headset", headset.len());
+    let level = goertzel_level(&headset[48_000..], 48_000, 523.0);
+    assert!(level > 0.02, "the headset played 523 Hz at {level}");
+    // After it, the default device did, and the rep was told.
+    let default = on_default.lock().unwrap().clone();
+    let after = &default[lost_at.unwrap() + 24_000..];
+    assert!(after.len() > 48_000, "{} samples on the default device after the loss", after.len());
+    let level = goertzel_level(after, 48_000, 523.0);
+    assert!(level > 0.02, "the default device took over at {level}");
+    assert!(notices.iter().any(|n| n.contains("speaker") && n.contains("Null-Output")), "{notices:?}");
+    // What the rep said into the microphone reached baresip.
+    let dec = std::fs::read_dir(record.path()).unwrap().filter_map(Result::ok).map(|e| e.path()).find(|p| p.to_string_lossy().contains("dec")).expect("baresip recorded");
+    let (rate, samples) = read_wav(&dec);
+    let tail = &samples[rate as usize..];
+    let level = goertzel_level(tail, rate, 700.0);
+    assert!(level > 0.1, "baresip heard the microphone's 700 Hz at {level}");
 }

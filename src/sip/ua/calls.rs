@@ -88,6 +88,10 @@ pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn 
     let clock = shared.clock.clone();
     let _ = shared.events.send(UaEvent::Call(info.clone()));
     let mut cause: Option<Instant> = None;
+    // Once a second: the media's quality for the UI's indicator, and what the rep
+    // should hear about the sound (a device gone).
+    let mut quality = tokio::time::interval(QUALITY_INTERVAL);
+    quality.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         for o in std::mem::take(&mut outputs) {
             match o {
@@ -178,10 +182,23 @@ pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn 
                 }
             },
             _ = tokio::time::sleep(wait) => outputs = call.on_timer(clock.now_ms()),
+            _ = quality.tick() => {
+                while let Some(message) = media.take_problem() {
+                    let _ = shared.events.send(UaEvent::Notice { id: info.id, message });
+                }
+                let stats = media.stats();
+                if info.state.is_answered() && stats != info.media {
+                    info.media = stats;
+                    let _ = shared.events.send(UaEvent::Call(info.clone()));
+                }
+            }
         }
     }
     let _ = shared.finished.send(info.id);
 }
+
+/// How often a live call's media quality is published.
+const QUALITY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The media of an ended call: its last counts, nothing sent.
 struct Stopped(MediaStats);
