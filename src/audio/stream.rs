@@ -24,11 +24,19 @@ use super::io::{AudioSink, AudioSource, CallAudio};
 
 /// How often the device thread looks for a preferred device that came back.
 const RECHECK: Duration = Duration::from_secs(2);
-/// The fill the rings are kept near, in ms: enough to cover a device period and the
-/// media task's scheduling, little enough not to add delay.
-const TARGET_FILL_MS: u32 = 30;
-/// Above this fill the oldest sound is skipped (clock drift, a stalled task).
-const MAX_FILL_MS: u32 = 80;
+/// The fill the rings are kept near at their lowest point over a second, in ms: a
+/// device that takes sound in bursts makes the fill swing, so only a floor that
+/// stays high means delay building up (clock drift, a stalled task).
+const TARGET_FILL_MS: u32 = 20;
+/// At most this much is skipped per second to give delay back, in ms.
+const MAX_SKIP_MS: u32 = 10;
+/// Frames (20 ms) between drift checks.
+const DRIFT_WINDOW: u32 = 50;
+/// Sound held back before playout starts (and again after running dry), in ms: a
+/// cushion against the media task's scheduling, so the device never plays a gap.
+const PRIME_MS: u32 = 30;
+/// The device buffer asked for, in ms.
+const DEVICE_BUFFER_MS: u32 = 40;
 
 /// Which device each role uses, shared by the app and every live call.
 #[derive(Default)]
@@ -82,8 +90,8 @@ impl AudioHub {
             calls.push(Arc::downgrade(&thread));
         }
         CallAudio {
-            source: Box::new(DeviceSource { thread: thread.clone(), ring: None, device_rate: 0, resampler: None, scratch: vec![vec![0.0; 8_192]], resampled: vec![vec![0.0; 2_048]] }),
-            sink: Box::new(DeviceSink { thread, ring: None, device_rate: 0, resampler: None, input: vec![vec![0.0; 2_048]], resampled: vec![vec![0.0; 8_192]] }),
+            source: Box::new(DeviceSource { thread: thread.clone(), ring: None, device_rate: 0, resampler: None, primed: false, drift: Drift::default(), scratch: vec![vec![0.0; 8_192]], resampled: vec![vec![0.0; 2_048]] }),
+            sink: Box::new(DeviceSink { thread, ring: None, device_rate: 0, resampler: None, drift: Drift::default(), input: vec![vec![0.0; 2_048]], resampled: vec![vec![0.0; 8_192]] }),
         }
     }
 }
@@ -266,10 +274,10 @@ impl Devices {
             let channels = usize::from(config.channels().max(1));
             let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
             let stream = match config.sample_format() {
-                cpal::SampleFormat::F32 => build_input::<f32>(device, &config.config(), channels, producer, on_error),
-                cpal::SampleFormat::I16 => build_input::<i16>(device, &config.config(), channels, producer, on_error),
-                cpal::SampleFormat::I32 => build_input::<i32>(device, &config.config(), channels, producer, on_error),
-                cpal::SampleFormat::U16 => build_input::<u16>(device, &config.config(), channels, producer, on_error),
+                cpal::SampleFormat::F32 => build_input::<f32>(device, &low_latency(&config), channels, producer, on_error),
+                cpal::SampleFormat::I16 => build_input::<i16>(device, &low_latency(&config), channels, producer, on_error),
+                cpal::SampleFormat::I32 => build_input::<i32>(device, &low_latency(&config), channels, producer, on_error),
+                cpal::SampleFormat::U16 => build_input::<u16>(device, &low_latency(&config), channels, producer, on_error),
                 other => return Err(format!("the microphone's sample format {other} is not supported")),
             }?;
             stream.play().map_err(|e| e.to_string())?;
@@ -282,10 +290,10 @@ impl Devices {
             let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
             let under = self.underruns.clone();
             let stream = match config.sample_format() {
-                cpal::SampleFormat::F32 => build_output::<f32>(device, &config.config(), channels, consumer, under, on_error),
-                cpal::SampleFormat::I16 => build_output::<i16>(device, &config.config(), channels, consumer, under, on_error),
-                cpal::SampleFormat::I32 => build_output::<i32>(device, &config.config(), channels, consumer, under, on_error),
-                cpal::SampleFormat::U16 => build_output::<u16>(device, &config.config(), channels, consumer, under, on_error),
+                cpal::SampleFormat::F32 => build_output::<f32>(device, &low_latency(&config), channels, consumer, under, on_error),
+                cpal::SampleFormat::I16 => build_output::<i16>(device, &low_latency(&config), channels, consumer, under, on_error),
+                cpal::SampleFormat::I32 => build_output::<i32>(device, &low_latency(&config), channels, consumer, under, on_error),
+                cpal::SampleFormat::U16 => build_output::<u16>(device, &low_latency(&config), channels, consumer, under, on_error),
                 other => return Err(format!("the speaker's sample format {other} is not supported")),
             }?;
             stream.play().map_err(|e| e.to_string())?;
@@ -294,6 +302,18 @@ impl Devices {
         }
         Ok(())
     }
+}
+
+/// A small device buffer (40 ms) for talk: a sound server's default is seconds of
+/// playback buffer, which a call would hear as delay and lost sound.
+fn low_latency(supported: &cpal::SupportedStreamConfig) -> cpal::StreamConfig {
+    let mut config = supported.config();
+    let want = supported.sample_rate() * DEVICE_BUFFER_MS / 1_000;
+    config.buffer_size = match *supported.buffer_size() {
+        cpal::SupportedBufferSize::Range { min, max } => cpal::BufferSize::Fixed(want.clamp(min, max)),
+        cpal::SupportedBufferSize::Unknown => cpal::BufferSize::Fixed(want),
+    };
+    config
 }
 
 fn find_device(host: &cpal::Host, id: &str, role: AudioRole) -> Option<cpal::Device> {
@@ -328,12 +348,21 @@ fn build_output<T>(device: &cpal::Device, config: &cpal::StreamConfig, channels:
 where
     T: cpal::SizedSample + cpal::FromSample<f32>,
 {
+    let prime = (config.sample_rate * PRIME_MS / 1_000) as usize;
+    let mut primed = false;
     device
         .build_output_stream::<T, _, _>(
             config.clone(),
             move |data: &mut [T], _| {
-                // Real-time: one mono sample per frame to every channel; silence when
-                // the ring is empty.
+                // Real-time: one mono sample per frame to every channel; silence until
+                // the ring holds its cushion, and when it runs dry.
+                if !primed && ring.slots() < prime + data.len() / channels {
+                    for out in data.iter_mut() {
+                        *out = T::EQUILIBRIUM;
+                    }
+                    return;
+                }
+                primed = true;
                 let mut missing = 0u32;
                 for frame in data.chunks_exact_mut(channels) {
                     let s = ring.pop().unwrap_or_else(|_| {
@@ -346,6 +375,7 @@ where
                     }
                 }
                 if missing > 0 {
+                    primed = false;
                     underruns.fetch_add(missing, Ordering::Relaxed);
                 }
             },
@@ -362,6 +392,9 @@ struct DeviceSource {
     device_rate: u32,
     /// (codec rate, resampler from the device's rate) when the two differ.
     resampler: Option<(u32, usize, FftFixedOut<f32>)>,
+    /// The ring held its cushion once; cleared when it runs dry.
+    primed: bool,
+    drift: Drift,
     scratch: Vec<Vec<f32>>,
     resampled: Vec<Vec<f32>>,
 }
@@ -384,20 +417,22 @@ impl AudioSource for DeviceSource {
             self.resampler = FftFixedOut::<f32>::new(self.device_rate as usize, rate as usize, out.len(), 2, 1).ok().map(|r| (rate, out.len(), r));
         }
         let need = if direct { out.len() } else { self.resampler.as_ref().map_or(out.len(), |r| r.2.input_frames_next()) };
-        // Drift: more than the ceiling waiting means we fell behind the card; skip
-        // down to the target so the delay does not grow.
-        let max = (self.device_rate * MAX_FILL_MS / 1_000) as usize + need;
+        // Drift: the lowest fill over a second above the target means the card
+        // delivers faster than we take; a few ms are skipped to give the delay back.
         let available = ring.slots();
-        if available > max {
-            let skip = available - need - (self.device_rate * TARGET_FILL_MS / 1_000) as usize;
-            if let Ok(chunk) = ring.read_chunk(skip) {
+        self.drift.observe(available.saturating_sub(need));
+        if let Some(skip) = self.drift.excess(self.device_rate) {
+            if let Ok(chunk) = ring.read_chunk(skip.min(available.saturating_sub(need))) {
                 chunk.commit_all();
             }
         }
-        if ring.slots() < need || need > self.scratch[0].len() {
+        let prime = (self.device_rate * PRIME_MS / 1_000) as usize;
+        if (!self.primed && ring.slots() < need + prime) || ring.slots() < need || need > self.scratch[0].len() {
+            self.primed = false;
             out.fill(0);
             return;
         }
+        self.primed = true;
         let Ok(chunk) = ring.read_chunk(need) else {
             out.fill(0);
             return;
@@ -440,6 +475,7 @@ struct DeviceSink {
     ring: Option<rtrb::Producer<f32>>,
     device_rate: u32,
     resampler: Option<(u32, usize, FftFixedIn<f32>)>,
+    drift: Drift,
     input: Vec<Vec<f32>>,
     resampled: Vec<Vec<f32>>,
 }
@@ -473,13 +509,12 @@ impl AudioSink for DeviceSink {
                 Err(_) => return,
             }
         };
-        // Drift: the card plays slower than the far end sends; above the ceiling,
-        // this frame is dropped rather than adding delay.
-        let capacity = ring.buffer().capacity();
-        let filled = capacity - ring.slots();
-        if filled > (self.device_rate * MAX_FILL_MS / 1_000) as usize {
-            return;
-        }
+        // Drift: the lowest fill over a second above the target means the card plays
+        // slower than the far end sends; a few ms of this frame are left out.
+        let filled = ring.buffer().capacity() - ring.slots();
+        self.drift.observe(filled);
+        let skip = self.drift.excess(self.device_rate).unwrap_or(0).min(samples.len());
+        let samples = &samples[skip..];
         if let Ok(chunk) = ring.write_chunk_uninit(samples.len().min(ring.slots())) {
             chunk.fill_from_iter(samples.iter().copied());
         }
@@ -487,6 +522,32 @@ impl AudioSink for DeviceSink {
 
     fn take_problem(&mut self) -> Option<String> {
         self.thread.take_problem()
+    }
+}
+
+/// The lowest fill of a ring over a window of frames, and how much of it is delay
+/// to give back.
+#[derive(Debug, Default)]
+struct Drift {
+    lowest: Option<usize>,
+    frames: u32,
+}
+
+impl Drift {
+    fn observe(&mut self, fill: usize) {
+        self.lowest = Some(self.lowest.map_or(fill, |l| l.min(fill)));
+        self.frames += 1;
+    }
+
+    /// At the end of a window: the samples to skip, if the floor stayed high.
+    fn excess(&mut self, rate: u32) -> Option<usize> {
+        if self.frames < DRIFT_WINDOW {
+            return None;
+        }
+        let lowest = self.lowest.take().unwrap_or(0);
+        self.frames = 0;
+        let target = (rate * (TARGET_FILL_MS + PRIME_MS) / 1_000) as usize;
+        (lowest > target).then(|| (lowest - target).min((rate * MAX_SKIP_MS / 1_000) as usize))
     }
 }
 

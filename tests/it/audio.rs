@@ -169,6 +169,11 @@ fn record_from(source: &str) -> (std::process::Child, Arc<Mutex<Vec<i16>>>) {
     (child, kept)
 }
 
+/// How long `freq` is clearly there (in 100 ms windows) in a 48 kHz recording.
+fn tone_ms(samples: &[i16], freq: f32) -> u32 {
+    samples.chunks_exact(4_800).filter(|w| goertzel_level(w, 48_000, freq) > 0.1).count() as u32 * 100
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn call_sound_goes_through_the_sound_server_and_a_lost_speaker_falls_back_to_the_default() {
     if Command::new("pactl").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
@@ -241,14 +246,15 @@ async fn call_sound_goes_through_the_sound_server_and_a_lost_speaker_falls_back_
     // Before the loss, the headset played baresip's tone.
     let headset = on_headset.lock().unwrap().clone();
     assert!(headset.len() > 48_000 * 2, "{} samples on the headset", headset.len());
-    let level = goertzel_level(&headset[48_000..], 48_000, 523.0);
-    assert!(level > 0.02, "the headset played 523 Hz at {level}");
+
+    let played = tone_ms(&headset, 523.0);
+    assert!(played >= 1_500, "the headset played 523 Hz for {played} ms");
     // After it, the default device did, and the rep was told.
     let default = on_default.lock().unwrap().clone();
     let after = &default[lost_at.unwrap() + 24_000..];
     assert!(after.len() > 48_000, "{} samples on the default device after the loss", after.len());
-    let level = goertzel_level(after, 48_000, 523.0);
-    assert!(level > 0.02, "the default device took over at {level}");
+    let played = tone_ms(after, 523.0);
+    assert!(played >= 1_500, "the default device took over: 523 Hz for {played} ms");
     assert!(notices.iter().any(|n| n.contains("speaker") && n.contains("Null-Output")), "{notices:?}");
     // What the rep said into the microphone reached baresip.
     let dec = std::fs::read_dir(record.path()).unwrap().filter_map(Result::ok).map(|e| e.path()).find(|p| p.to_string_lossy().contains("dec")).expect("baresip recorded");
