@@ -9,12 +9,14 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringside::audio::io::{CallAudio, Recorder, Recording, ToneSource};
+use ringside::audio::io::{CallAudio, Recorder, Recording, Silence, ToneSource};
 use ringside::audio::stream::AudioHub;
 use ringside::audio::{AudioRole, DevicePreference};
 use ringside::clock::SystemClock;
 use ringside::media::analysis::{goertzel_level, longest_silence_ms};
-use ringside::media::sdp::ALL_CODECS;
+use ringside::media::sdp::{Direction, Negotiated, ALL_CODECS};
+use ringside::media::session::AudioMedia;
+use ringside::media::MediaBackend;
 use ringside::media::srtp::SrtpMode;
 use ringside::media::MediaConfig;
 use ringside::sip::ua::{CallInfo, UaConfig, UaEvent, UserAgent};
@@ -262,4 +264,64 @@ async fn call_sound_goes_through_the_sound_server_and_a_lost_speaker_falls_back_
     let tail = &samples[rate as usize..];
     let level = goertzel_level(tail, rate, 700.0);
     assert!(level > 0.1, "baresip heard the microphone's 700 Hz at {level}");
+}
+
+/// Forwards RTP from `from` to `to` like a bad network: `loss` of the packets dropped,
+/// each delayed 20 ms plus up to `jitter` (so packets overtake each other).
+async fn impairing_relay(to: std::net::SocketAddr, loss: f64, jitter: Duration) -> std::net::SocketAddr {
+    use rand::{Rng, SeedableRng};
+    let socket = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4733);
+        let mut buf = vec![0u8; 2_048];
+        while let Ok((n, _)) = socket.recv_from(&mut buf).await {
+            if rng.random_bool(loss) {
+                continue;
+            }
+            let delay = Duration::from_millis(20) + jitter.mul_f64(rng.random::<f64>());
+            let (packet, s) = (buf[..n].to_vec(), socket.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = s.send_to(&packet, to).await;
+            });
+        }
+    });
+    addr
+}
+
+fn negotiated(codec: &str, pt: u8, rate: u32, fmtp: Option<&str>, remote: std::net::SocketAddr, rtcp: std::net::SocketAddr) -> Negotiated {
+    Negotiated { codec: codec.into(), payload_type: pt, rate, fmtp: fmtp.map(Into::into), telephone_event: Some(101), remote: Some(remote), remote_rtcp: Some(rtcp), rtcp_mux: false, direction: Direction::SendRecv, srtp: None }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn through_loss_jitter_and_reordering_the_sound_stays_continuous_and_the_loss_is_reported() {
+    let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    for (codec, pt, rate, fmtp) in [("opus", 111, 48_000, Some("useinbandfec=1")), ("PCMU", 0, 8_000, None)] {
+        let heard = Recorder::new(10);
+        let mut sender = AudioMedia::bind(ip, CallAudio { source: Box::new(ToneSource::new(OURS, 0.3)), sink: Box::new(Silence) }).await.unwrap();
+        let mut receiver = AudioMedia::bind(ip, CallAudio { source: Box::new(Silence), sink: Box::new(heard.clone()) }).await.unwrap();
+        let at = |port: u16| std::net::SocketAddr::new(ip, port);
+        // 5 % loss and 40 ms of jitter towards the receiver; its reports come back clean.
+        let relay = impairing_relay(at(receiver.port()), 0.05, Duration::from_millis(40)).await;
+        sender.apply(&negotiated(codec, pt, rate, fmtp, relay, at(receiver.port() + 1)));
+        receiver.apply(&negotiated(codec, pt, rate, fmtp, at(sender.port()), at(sender.port() + 1)));
+        tokio::time::sleep(Duration::from_millis(6_500)).await;
+        let (rx, tx) = (receiver.stats(), sender.stats());
+        eprintln!("{codec}: receiver {rx:?}\n{codec}: sender {tx:?}");
+        let rec = heard.recording();
+        assert_eq!(rec.rate, rate);
+        let tail = &rec.samples[rec.rate as usize..];
+        // Every gap is filled: no silence longer than a frame, the tone throughout.
+        let gap = longest_silence_ms(tail, rec.rate, 0.02);
+        assert!(gap <= 20, "{codec}: a gap of {gap} ms");
+        let level = goertzel_level(tail, rec.rate, OURS);
+        assert!(level > 0.2, "{codec}: the tone at {level}");
+        // The loss shows in the receiver's quality and, through RTCP, the sender's.
+        assert!(rx.lost >= 5 && rx.concealed_ms >= 100, "{codec}: {rx:?}");
+        assert!(rx.jitter_ms >= 5, "{codec}: jitter measured {rx:?}");
+        assert!(rx.buffer_ms >= 40, "{codec}: the buffer grew for the jitter: {rx:?}");
+        assert!(tx.far_loss_permille.is_some_and(|l| l > 10), "{codec}: the sender hears of the loss: {tx:?}");
+        assert!(tx.rtt_ms.is_some(), "{codec}: and the round trip: {tx:?}");
+    }
 }
