@@ -4,7 +4,7 @@ import App from "../src/App.svelte";
 import type { AppStatus, CallInfo } from "../src/lib/bindings";
 import { ENDED_SHOWN_MS } from "../src/lib/state/calls.svelte";
 import { PARSE_DELAY_MS } from "../src/lib/state/dialer.svelte";
-import { formatDuration } from "../src/lib/views/call/labels";
+import { callQuality, formatDuration } from "../src/lib/views/call/labels";
 import {
   answered,
   appStatus,
@@ -164,6 +164,33 @@ describe("incoming call", () => {
     await changed(callInfo());
     await fireEvent.click(await screen.findByRole("button", { name: "Answer" }));
     expect(await screen.findByTestId("incoming-problem")).toHaveTextContent("The phone is not running");
+  });
+});
+
+describe("line quality", () => {
+  const media = (m: Partial<CallInfo["media"]>): CallInfo["media"] => ({ ...callInfo().media, received: 100, ...m });
+
+  it("grades loss either way, jitter and round trip", () => {
+    expect(callQuality(media({ received: 0 })), "nothing measured yet").toBeNull();
+    expect(callQuality(media({}))).toBe("good");
+    expect(callQuality(media({ lossPermille: 20 }))).toBe("fair");
+    expect(callQuality(media({ farLossPermille: 80 })), "what the far end reports of our stream counts too").toBe("poor");
+    expect(callQuality(media({ jitterMs: 45 }))).toBe("fair");
+    expect(callQuality(media({ rttMs: 500 }))).toBe("poor");
+  });
+
+  it("shows the indicator, the lock and the levels while talking", async () => {
+    const call = talkingCall({ codec: "opus", media: media({ lossPermille: 70, jitterMs: 12, rttMs: 48, srtp: true, micLevel: 40 }) });
+    await renderApp({}, { calls: [call] });
+    const quality = await screen.findByTestId("call-quality");
+    expect(quality).toHaveAttribute("data-quality", "poor");
+    expect(within(quality).getByRole("img")).toHaveAccessibleName("Poor line: opus · loss 7.0 % · jitter 12 ms · round trip 48 ms");
+    expect(screen.getByTestId("call-encrypted")).toHaveTextContent("Encrypted (SRTP)");
+    expect(screen.getByTestId("call-mic-level")).toHaveAttribute("value", "40");
+    await changed({ ...call, muted: true, media: media({}) });
+    await vi.waitFor(() => expect(quality).toHaveAttribute("data-quality", "good"));
+    expect(screen.getByTestId("call-mic-level"), "a muted microphone shows no level").toHaveAttribute("value", "0");
+    expect(screen.queryByTestId("call-encrypted")).not.toBeInTheDocument();
   });
 });
 

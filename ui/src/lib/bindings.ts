@@ -388,12 +388,34 @@ export type MatchedRecord = {
 	confirmed: boolean,
 };
 
-/**  Counts of one call's media. */
+/**  Counts and quality of one call's media, as the UI's quality indicator shows them. */
 export type MediaStats = {
 	sent: number,
 	received: number,
+	/**  Datagrams on the media ports that were not usable RTP (garbage, from elsewhere). */
 	dropped: number,
 	eventsSent: number,
+	/**  Packets the far end sent that never came. */
+	lost: number,
+	/**  Packets that came after their time to play (or twice). */
+	late: number,
+	/**  Sound made up for missing packets. */
+	concealedMs: number,
+	jitterMs: number,
+	/**  From RTCP, once the far end has reported on our stream. */
+	rttMs: number | null,
+	/**  Loss of what we receive over the last report interval, ‰. */
+	lossPermille: number,
+	/**  Loss of what we send, as the far end reports it, ‰. */
+	farLossPermille: number | null,
+	srtp: boolean,
+	/**  Packets that failed SRTP authentication (dropped). */
+	srtpFailures: number,
+	/**  The jitter buffer's target delay. */
+	bufferMs: number,
+	/**  0–100, for level meters. */
+	micLevel: number,
+	speakerLevel: number,
 };
 
 /**  Something the rep should know that is not an answer to what they just did. */
@@ -506,7 +528,7 @@ export type SaveOutcome = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -532,7 +554,20 @@ export type Settings = {
 	 *  CA); empty: the system's roots only.
 	 */
 	sipTlsCa: string,
+	/**
+	 *  Encrypted media (SDES-SRTP): `off` (plain RTP offered, SRTP accepted when asked),
+	 *  `optional` (offered, plain accepted) or `required` (calls without it refused).
+	 */
+	sipSrtp: SrtpMode,
 };
+
+export type SrtpMode = 
+/**  Plain RTP offered; SRTP still accepted when the far end asks for it. */
+"off" | 
+/**  RTP/AVP offered with crypto lines: SRTP when the far end takes it, else plain. */
+"optional" | 
+/**  RTP/SAVP only: a call without SRTP is refused. */
+"required";
 
 /**  How far a log has got on its way to Salesforce. */
 export type SyncState = 

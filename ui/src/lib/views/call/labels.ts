@@ -1,6 +1,6 @@
 // How a call is named and described on screen. Presentation only: the states and
 // reasons are the core's.
-import type { CallInfo } from "../../bindings";
+import type { CallInfo, MediaStats } from "../../bindings";
 import { t } from "../../i18n/index.svelte";
 
 /** `mm:ss`, or `h:mm:ss` from the first hour on. Negative (clock skew) shows as 00:00. */
@@ -47,4 +47,33 @@ export function stateLabel(call: CallInfo): string {
     case "ended":
       return t("call.ended", { reason: state.reason });
   }
+}
+
+export type Quality = "good" | "fair" | "poor";
+
+/**
+ * The line's quality from what RTCP and the jitter buffer measure: loss either way,
+ * jitter and round trip. Thresholds follow common VoIP practice (ITU-T G.114 puts the
+ * one-way limit for conversation at 150 ms, so a 300 ms round trip is where talk
+ * starts to overlap). `null` until any media has arrived.
+ */
+export function callQuality(media: MediaStats): Quality | null {
+  if (media.received === 0) return null;
+  const loss = Math.max(media.lossPermille, media.farLossPermille ?? 0) / 10;
+  const rtt = media.rttMs ?? 0;
+  if (loss > 5 || media.jitterMs > 60 || rtt > 400) return "poor";
+  if (loss > 1 || media.jitterMs > 30 || rtt > 250) return "fair";
+  return "good";
+}
+
+/** Loss, jitter and round trip in words, for the indicator's tooltip. */
+export function qualityDetails(media: MediaStats, codec: string | null): string {
+  const loss = Math.max(media.lossPermille, media.farLossPermille ?? 0) / 10;
+  const parts = [
+    codec ?? "",
+    t("call.qualityLoss", { percent: loss.toFixed(1) }),
+    t("call.qualityJitter", { ms: String(media.jitterMs) }),
+  ];
+  if (media.rttMs !== null) parts.push(t("call.qualityRtt", { ms: String(media.rttMs) }));
+  return parts.filter(Boolean).join(" · ");
 }
