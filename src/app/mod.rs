@@ -109,6 +109,8 @@ struct State {
     calls: std::collections::BTreeMap<u32, phone::CallExtra>,
     do_not_disturb: bool,
     voicemail: Option<crate::sip::mwi::Voicemail>,
+    /// The ringtone, while a call rings here.
+    ringer: Option<crate::audio::tones::Ringer>,
 }
 
 pub struct Engine {
@@ -178,6 +180,7 @@ impl Engine {
                 calls: Default::default(),
                 do_not_disturb: false,
                 voicemail: None,
+                ringer: None,
             }),
             events,
             salesforce,

@@ -226,7 +226,15 @@ impl Engine {
             let extra = s.calls.entry(info.id).or_insert_with(|| CallExtra { info: info.clone(), who: None, internal: false, extension: None });
             let answered_now = !extra.info.state.is_answered() && info.state.is_answered() && extra.info.answered_at.is_none();
             extra.info = info.clone();
-            (first, if answered_now { extra.extension.take() } else { None })
+            let extension = if answered_now { extra.extension.take() } else { None };
+            // The ringtone plays while any call rings here, on the ringer device.
+            let ringing = s.calls.values().any(|c| c.info.state == CallState::Incoming);
+            if !ringing {
+                s.ringer = None;
+            } else if s.ringer.is_none() {
+                s.ringer = Some(crate::audio::tones::Ringer::start(self.audio.preference(crate::audio::AudioRole::Ringer)));
+            }
+            (first, extension)
         };
         if info.state.is_ended() {
             // The History entry first: whoever hears of the end finds it there.

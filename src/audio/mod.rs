@@ -8,6 +8,7 @@
 mod devices;
 pub mod io;
 pub mod stream;
+pub mod tones;
 
 pub use devices::{
     enumerate, resolve, AudioDevice, AudioDevices, AudioRole, DeviceList, DevicePreference,

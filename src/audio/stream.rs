@@ -306,7 +306,7 @@ impl Devices {
 
 /// A small device buffer (40 ms) for talk: a sound server's default is seconds of
 /// playback buffer, which a call would hear as delay and lost sound.
-fn low_latency(supported: &cpal::SupportedStreamConfig) -> cpal::StreamConfig {
+pub(crate) fn low_latency(supported: &cpal::SupportedStreamConfig) -> cpal::StreamConfig {
     let mut config = supported.config();
     let want = supported.sample_rate() * DEVICE_BUFFER_MS / 1_000;
     config.buffer_size = match *supported.buffer_size() {

@@ -55,6 +55,9 @@ pub trait MediaBackend: Send {
     /// telephone-event (the call then uses SIP INFO).
     fn send_dtmf(&mut self, digit: char) -> bool;
     fn stats(&self) -> MediaStats;
+    /// While our call rings at the far end: play the ringback tone locally until the
+    /// far end's own sound (early media) arrives.
+    fn set_ringback(&mut self, _on: bool) {}
     /// Something the rep should know about the sound (a device gone), once.
     fn take_problem(&mut self) -> Option<String> {
         None

@@ -66,6 +66,7 @@ const NONE: u32 = u32::MAX;
 struct Control {
     negotiated: Option<Negotiated>,
     muted: bool,
+    ringback: bool,
 }
 
 /// The real media backend of one call.
@@ -126,6 +127,10 @@ impl super::MediaBackend for AudioMedia {
 
     fn set_muted(&mut self, muted: bool) {
         self.control.send_modify(|c| c.muted = muted);
+    }
+
+    fn set_ringback(&mut self, on: bool) {
+        self.control.send_modify(|c| c.ringback = on);
     }
 
     fn send_dtmf(&mut self, digit: char) -> bool {
@@ -239,6 +244,9 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     let mut tx = Transmission { ssrc: out.ssrc, ..Default::default() };
     let mut current = Control::default();
     let mut ticks: u64 = 0;
+    let mut ringback = crate::audio::tones::Looped::new(crate::audio::tones::ringback());
+    let mut last_rtp: Option<Instant> = None;
+    let mut tone = [0i16; 160];
     let note = |problems: &Arc<std::sync::Mutex<Vec<String>>>, p: String| {
         tracing::warn!(problem = %p, "call audio");
         if let Ok(mut list) = problems.lock() {
@@ -249,8 +257,17 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
         tokio::select! {
             _ = tick.tick() => {
                 ticks += 1;
+                // Ringback while the far end rings and sends nothing of its own.
+                let early_media = last_rtp.is_some_and(|t| t.elapsed() < Duration::from_millis(300));
+                let ringing_here = current.ringback && !early_media;
+                if ringing_here {
+                    ringback.fill(8_000, &mut tone);
+                    sink.write(8_000, &tone);
+                } else {
+                    ringback.rewind();
+                }
                 let Some(n) = current.negotiated.clone() else {
-                    // Nothing agreed yet: keep the devices drained, play silence.
+                    // Nothing agreed yet: keep the devices drained.
                     source.read(8_000, &mut pcm[..160]);
                     continue;
                 };
@@ -296,7 +313,9 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                     }
                     Playout::Underrun | Playout::Waiting => played[..pf].fill(0),
                 }
-                sink.write(play_rate, &played[..pf]);
+                if !ringing_here {
+                    sink.write(play_rate, &played[..pf]);
+                }
                 counters.speaker_level.store(level(&played[..pf]), Ordering::Relaxed);
                 if let Some(p) = sink.take_problem() { note(&problems, p) }
                 if ticks % 50 == 0 {
@@ -403,6 +422,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 }
                 match jitter.insert(header.sequence_number, pt, body) {
                     Insert::Accepted => {
+                        last_rtp = Some(at);
                         counters.received.fetch_add(1, Ordering::Relaxed);
                         rx.on_rtp(header.ssrc, header.sequence_number, header.timestamp, at);
                     }

@@ -325,3 +325,35 @@ async fn through_loss_jitter_and_reordering_the_sound_stays_continuous_and_the_l
         assert!(tx.rtt_ms.is_some(), "{codec}: and the round trip: {tx:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ringtone_plays_on_the_ringer_device_until_stopped() {
+    if Command::new("pactl").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
+        eprintln!("skipped: no PulseAudio server (run under tests/scripts/with-session)");
+        return;
+    }
+    let name = format!("rs{}_ringer", std::process::id());
+    let _sink = Sink::load(&name, "Desk-Speaker").expect("a null sink loads");
+    let (mut rec, heard) = record_from(&format!("{name}.monitor"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ringer = ringside::audio::tones::Ringer::start(Some(DevicePreference { id: format!("pulseaudio:{name}"), name: "Desk-Speaker".into() }));
+    // A null sink starts playing a new stream only after its current block (up to
+    // 2 s); a sound card starts at once.
+    tokio::time::sleep(Duration::from_millis(3_600)).await;
+    drop(ringer);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // parec hands its sound over in blocks: stop it politely so it flushes.
+    let _ = Command::new("kill").args(["-INT", &rec.id().to_string()]).status();
+    let _ = rec.wait();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let all = heard.lock().unwrap().clone();
+    // 50 ms windows: sound for 0.8 s on, 0.2 s off, 0.8 s on (then 2.2 s off), and
+    // both pitches of the warble.
+    let windows: Vec<&[i16]> = all.chunks_exact(2_400).collect();
+    let sounding = windows.iter().filter(|w| ringside::media::analysis::rms(w) > 0.1).count() * 50;
+    assert!((1_000..=2_200).contains(&sounding), "the ringtone sounded for {sounding} ms of {} ms", windows.len() * 50);
+    let peak = |f: f32| windows.iter().map(|w| goertzel_level(w, 48_000, f)).fold(0.0f32, f32::max);
+    assert!(peak(1_000.0) > 0.2 && peak(1_250.0) > 0.2, "1000 Hz at {}, 1250 Hz at {}", peak(1_000.0), peak(1_250.0));
+    let after = &all[all.len().saturating_sub(24_000)..];
+    assert!(ringside::media::analysis::rms(after) < 0.001, "silent once stopped");
+}

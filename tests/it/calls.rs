@@ -171,18 +171,18 @@ async fn a_busy_phone_ends_the_call_as_busy_and_the_486_is_acked() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_call_nobody_answers_is_cancelled_when_the_caller_gives_up() {
+async fn a_call_nobody_answers_rings_back_and_is_cancelled_when_the_caller_gives_up() {
     let Some((mut sipp, addr)) = sipp("ring-forever.xml") else { return };
-    let report = ringside::sip::udp::call(
-        account("alice", "unused", 600),
-        addr,
-        format!("sip:service@{addr}"),
-        Duration::from_secs(1),
-        Duration::from_secs(1),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
+    let heard = ringside::audio::io::Recorder::new(5);
+    let keep = heard.clone();
+    let mut config = ringside::sip::ua::UaConfig::new(account("alice", "unused", 600), addr, false);
+    config.media.audio = Arc::new(move || ringside::audio::io::CallAudio { source: Box::new(ringside::audio::io::Silence), sink: Box::new(keep.clone()) });
+    let report = ringside::sip::udp::call_with(config, format!("sip:service@{addr}"), Duration::from_secs(1), Duration::from_secs(1), Arc::new(SystemClock)).await.unwrap();
+    // While it rang (a 180 with no early media), the caller heard the ringback tone.
+    let rec = heard.recording();
+    assert_eq!(rec.rate, 8_000);
+    let level = |f: f32| ringside::media::analysis::goertzel_level(&rec.samples[800..], 8_000, f);
+    assert!(rec.samples.len() >= 6_000 && level(440.0) > 0.1 && level(480.0) > 0.1, "ringback: {} samples, 440 Hz at {}", rec.samples.len(), level(440.0));
     assert_eq!(
         report.states.last(),
         Some(&CallState::Ended { reason: "cancelled".into(), code: Some(487) }),

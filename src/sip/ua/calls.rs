@@ -106,6 +106,7 @@ pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn 
                 }
                 CallOutput::State(s) => {
                     tracing::info!(call = info.id, state = ?s, "call");
+                    media.set_ringback(s == CallState::Ringing && info.direction == CallDirection::Outgoing);
                     if s.is_answered() && info.answered_at.is_none() {
                         info.answered_at = Some(clock.now_ms());
                         info.answer_latency_us = cause.map(|t| t.elapsed().as_micros().min(u32::MAX as u128) as u32);
