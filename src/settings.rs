@@ -90,6 +90,9 @@ pub struct Settings {
     /// Encrypted media (SDES-SRTP): `off` (plain RTP offered, SRTP accepted when asked),
     /// `optional` (offered, plain accepted) or `required` (calls without it refused).
     pub sip_srtp: crate::media::srtp::SrtpMode,
+    /// Echo cancellation, noise suppression and gain control on the microphone (on
+    /// unless switched off).
+    pub voice_processing: bool,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -107,11 +110,12 @@ pub enum SettingChange {
     SipTransport(String),
     SipTlsCa(String),
     SipSrtp(String),
+    VoiceProcessing(bool),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -125,6 +129,8 @@ pub enum SettingsError {
     BadPort(String),
     #[error("{0}")]
     BadSip(String),
+    #[error("\"{0}\" is not on or off.")]
+    BadSwitch(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -140,6 +146,7 @@ const KEY_SIP_PROXY: &str = "sipProxy";
 const KEY_SIP_TRANSPORT: &str = "sipTransport";
 const KEY_SIP_TLS_CA: &str = "sipTlsCa";
 const KEY_SIP_SRTP: &str = "sipSrtp";
+const KEY_VOICE_PROCESSING: &str = "voiceProcessing";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -158,6 +165,11 @@ impl SettingChange {
             KEY_SIP_TRANSPORT => Ok(SettingChange::SipTransport(value.to_string())),
             KEY_SIP_TLS_CA => Ok(SettingChange::SipTlsCa(value.to_string())),
             KEY_SIP_SRTP => Ok(SettingChange::SipSrtp(value.to_string())),
+            KEY_VOICE_PROCESSING => match value.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => Ok(SettingChange::VoiceProcessing(true)),
+                "off" | "false" | "no" | "0" => Ok(SettingChange::VoiceProcessing(false)),
+                _ => Err(SettingsError::BadSwitch(value.to_string())),
+            },
             other => Err(SettingsError::UnknownKey(other.to_string())),
         }
     }
@@ -200,6 +212,7 @@ impl Settings {
             sip_transport: read(&table, KEY_SIP_TRANSPORT)?.unwrap_or_else(|| "udp".to_string()),
             sip_tls_ca: read(&table, KEY_SIP_TLS_CA)?.unwrap_or_default(),
             sip_srtp: read(&table, KEY_SIP_SRTP)?.unwrap_or_default(),
+            voice_processing: read(&table, KEY_VOICE_PROCESSING)?.unwrap_or(true),
         })
     }
 }
@@ -271,6 +284,7 @@ pub fn apply(
                 store.settings().put(KEY_SIP_TLS_CA, &json(&path))?
             }
         }
+        SettingChange::VoiceProcessing(on) => store.settings().put(KEY_VOICE_PROCESSING, &json(on))?,
         SettingChange::SipSrtp(raw) => {
             let mode: crate::media::srtp::SrtpMode = raw.trim().to_ascii_lowercase().parse().map_err(|e: String| SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: {e}.")))?;
             store.settings().put(KEY_SIP_SRTP, &json(&mode))?

@@ -46,6 +46,13 @@ pub async fn select_audio_device(
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip(engine))]
+pub async fn test_audio(engine: EngineState<'_>, seconds: u32) -> Result<ringside::audio::check::AudioCheck, AppError> {
+    engine.test_audio(seconds).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
 pub async fn change_setting(engine: EngineState<'_>, change: SettingChange) -> Result<AppStatus, AppError> {
     engine.change_setting(&change)
 }

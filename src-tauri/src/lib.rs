@@ -25,6 +25,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::app_status,
             commands::list_audio_devices,
             commands::select_audio_device,
+            commands::test_audio,
             commands::change_setting,
             commands::parse_dial_input,
             commands::take_pending_dial,

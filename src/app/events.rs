@@ -32,6 +32,8 @@ pub enum Event {
     /// A call started, rang, was answered, held, muted or ended (then `call.state` is
     /// `ended` and the call leaves `AppStatus.calls`).
     CallChanged { call: crate::sip::ua::CallInfo },
+    /// "Test my audio" progressed: the microphone's level while recording, then playing.
+    AudioCheckChanged { check: crate::audio::check::AudioCheck },
     /// How a transfer of call `id` goes.
     TransferChanged {
         id: u32,

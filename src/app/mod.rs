@@ -158,6 +158,7 @@ impl Engine {
             crate::crm::Salesforce::new(keyring.clone()).expect("the HTTP client starts"),
         );
         let audio = crate::audio::stream::AudioHub::new();
+        audio.set_voice_processing(settings.voice_processing);
         for role in AudioRole::ALL {
             audio.set_preference(role, settings::device_preference(&mut store, role.settings_key()).ok().flatten());
         }
@@ -254,6 +255,7 @@ impl Engine {
             settings
         };
         tracing::info!(?change, "setting changed");
+        self.audio.set_voice_processing(settings.voice_processing);
         let language = settings.language.resolve(&self.config.locale);
         self.emit(Event::SettingsChanged { settings, language });
         Ok(self.status())
@@ -302,6 +304,25 @@ impl Engine {
         }
         self.emit(Event::DevicesChanged { devices: devices.clone() });
         devices
+    }
+
+    /// "Test my audio": `seconds` from the microphone, with its level announced as
+    /// `AudioCheckChanged`, then played back through the speaker. Not during a call:
+    /// the devices are the call's.
+    pub async fn test_audio(&self, seconds: u32) -> Result<crate::audio::check::AudioCheck, AppError> {
+        if !self.lock().calls.is_empty() {
+            return Err(AppError::new(ErrorCode::Audio, "Test your audio between calls: a call is using the devices now."));
+        }
+        let seconds = seconds.clamp(1, crate::audio::check::MAX_SECONDS);
+        tracing::info!(seconds, "audio check");
+        let audio = self.audio.call_audio();
+        let mut last = crate::audio::check::AudioCheck::Playing;
+        crate::audio::check::run(audio, seconds, |check| {
+            last = check;
+            self.emit(Event::AudioCheckChanged { check });
+        })
+        .await;
+        Ok(last)
     }
 
     /// Remembers `device_id` (or the system default, for `None`) for `role`.
@@ -441,6 +462,7 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         sip_transport: "udp".into(),
         sip_tls_ca: String::new(),
         sip_srtp: Default::default(),
+        voice_processing: true,
     }
 }
 

@@ -29,6 +29,9 @@ pub trait AudioSink: Send {
 pub struct CallAudio {
     pub source: Box<dyn AudioSource>,
     pub sink: Box<dyn AudioSink>,
+    /// Echo cancellation, noise suppression and gain control on the source (a
+    /// microphone; not a generated tone).
+    pub voice_processing: bool,
 }
 
 /// Makes the sound of each new call.

@@ -6,6 +6,8 @@
 //! card). Enumeration never panics and never blocks the caller for long.
 
 mod devices;
+pub mod check;
+pub mod dsp;
 pub mod io;
 pub mod stream;
 pub mod tones;

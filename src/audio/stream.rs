@@ -39,9 +39,10 @@ const PRIME_MS: u32 = 30;
 const DEVICE_BUFFER_MS: u32 = 40;
 
 /// Which device each role uses, shared by the app and every live call.
-#[derive(Default)]
 pub struct AudioHub {
     prefs: Mutex<[Option<DevicePreference>; 3]>,
+    /// Echo cancellation, noise suppression and gain control for new calls.
+    voice_processing: std::sync::atomic::AtomicBool,
     calls: Mutex<Vec<Weak<DeviceThread>>>,
 }
 
@@ -55,7 +56,12 @@ fn slot(role: AudioRole) -> usize {
 
 impl AudioHub {
     pub fn new() -> Arc<AudioHub> {
-        Arc::new(AudioHub::default())
+        Arc::new(AudioHub { prefs: Default::default(), voice_processing: true.into(), calls: Default::default() })
+    }
+
+    /// Voice processing on or off from the next call.
+    pub fn set_voice_processing(&self, on: bool) {
+        self.voice_processing.store(on, Ordering::Relaxed);
     }
 
     pub fn preference(&self, role: AudioRole) -> Option<DevicePreference> {
@@ -92,6 +98,7 @@ impl AudioHub {
         CallAudio {
             source: Box::new(DeviceSource { thread: thread.clone(), ring: None, device_rate: 0, resampler: None, primed: false, drift: Drift::default(), scratch: vec![vec![0.0; 8_192]], resampled: vec![vec![0.0; 2_048]] }),
             sink: Box::new(DeviceSink { thread, ring: None, device_rate: 0, resampler: None, drift: Drift::default(), input: vec![vec![0.0; 2_048]], resampled: vec![vec![0.0; 8_192]] }),
+            voice_processing: self.voice_processing.load(Ordering::Relaxed),
         }
     }
 }

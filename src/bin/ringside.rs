@@ -122,6 +122,11 @@ enum DevicesAction {
     /// Remember a device for a role: `microphone`, `speaker` or `ringer`; `default`
     /// follows the system default.
     Select { role: AudioRole, device: String },
+    /// Test my audio: record from the microphone, showing its level, then play it back.
+    Test {
+        #[arg(long, default_value_t = 3)]
+        seconds: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -212,6 +217,24 @@ fn run(cli: &Cli, engine: &std::sync::Arc<Engine>) -> Result<(), AppError> {
         Command::Devices { action: None | Some(DevicesAction::List) } => {
             let devices = engine.refresh_devices();
             out.print(&devices, || devices_text(&devices));
+        }
+        Command::Devices { action: Some(DevicesAction::Test { seconds }) } => {
+            let mut events = engine.subscribe();
+            let printer = runtime.spawn(async move {
+                while let Ok(event) = events.recv().await {
+                    if let ringside::app::Event::AudioCheckChanged { check } = event {
+                        match check {
+                            ringside::audio::check::AudioCheck::Recording { level, .. } => eprintln!("recording  {:<20} {level}", "#".repeat(usize::from(level) / 5)),
+                            ringside::audio::check::AudioCheck::Playing => eprintln!("playing back…"),
+                            ringside::audio::check::AudioCheck::Done { .. } => break,
+                        }
+                    }
+                }
+            });
+            let done = runtime.block_on(engine.test_audio(*seconds))?;
+            let _ = runtime.block_on(printer);
+            let heard = matches!(done, ringside::audio::check::AudioCheck::Done { peak } if peak >= 2);
+            out.print(&done, || if heard { "The microphone works: you heard yourself played back.".to_string() } else { "The microphone gave no sound: check that it is plugged in, not muted, and chosen in Settings → Audio.".to_string() });
         }
         Command::Devices { action: Some(DevicesAction::Select { role, device }) } => {
             let id = (device != "default").then_some(device.as_str());

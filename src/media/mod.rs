@@ -73,9 +73,10 @@ pub struct MediaConfig {
 }
 
 impl MediaConfig {
-    /// A headless call: a 440 Hz tone out, what comes back counted and dropped.
+    /// A headless call: a 440 Hz tone out, what comes back counted and dropped (no
+    /// voice processing: a tone is not a voice).
     pub fn tone() -> MediaConfig {
-        MediaConfig { codecs: sdp::ALL_CODECS.to_vec(), srtp: srtp::SrtpMode::Off, audio: Arc::new(|| CallAudio { source: Box::new(ToneSource::new(440.0, 0.25)), sink: Box::new(Silence) }) }
+        MediaConfig { codecs: sdp::ALL_CODECS.to_vec(), srtp: srtp::SrtpMode::Off, audio: Arc::new(|| CallAudio { source: Box::new(ToneSource::new(440.0, 0.25)), sink: Box::new(Silence), voice_processing: false }) }
     }
 }
 

@@ -225,7 +225,7 @@ struct Stream {
 
 #[allow(clippy::too_many_lines)]
 async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits: mpsc::UnboundedReceiver<char>, counters: Arc<Counters>, problems: Arc<std::sync::Mutex<Vec<String>>>, audio: CallAudio) {
-    let CallAudio { mut source, mut sink } = audio;
+    let CallAudio { mut source, mut sink, voice_processing } = audio;
     let mut out = Stream { ssrc: rand::random(), seq: rand::random(), timestamp: rand::random(), first: true, event: None, queued: Default::default() };
     let mut tick = tokio::time::interval(Duration::from_millis(u64::from(super::codec::FRAME_MS)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -247,6 +247,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     let mut ringback = crate::audio::tones::Looped::new(crate::audio::tones::ringback());
     let mut last_rtp: Option<Instant> = None;
     let mut tone = [0i16; 160];
+    let mut processor: Option<crate::audio::dsp::VoiceProcessor> = None;
     let note = |problems: &Arc<std::sync::Mutex<Vec<String>>>, p: String| {
         tracing::warn!(problem = %p, "call audio");
         if let Ok(mut list) = problems.lock() {
@@ -277,6 +278,14 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 // The microphone is always read, so its buffer never backs up; when
                 // muted, its samples are replaced here and never reach the encoder.
                 source.read(rate, &mut pcm[..frame]);
+                // Voice processing follows the codec's rate and the playout's.
+                let (play_kind, play_rate) = c.receiving.as_ref().map(|r| (r.1, r.1.audio_rate())).unwrap_or((c.kind, rate));
+                if voice_processing && processor.as_ref().is_none_or(|p| p.rates() != (rate, play_rate)) {
+                    processor = crate::audio::dsp::VoiceProcessor::new(rate, play_rate);
+                }
+                if let Some(p) = processor.as_mut() {
+                    p.capture(&mut pcm[..frame]);
+                }
                 if current.muted {
                     pcm[..frame].fill(0);
                 }
@@ -289,7 +298,6 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                     out.timestamp = out.timestamp.wrapping_add(c.kind.frame_ticks());
                 }
                 // Playout.
-                let (play_kind, play_rate) = c.receiving.as_ref().map(|r| (r.1, r.1.audio_rate())).unwrap_or((c.kind, rate));
                 let pf = play_kind.frame_samples();
                 let decoder = match c.receiving.as_mut() { Some(r) => &mut r.2, None => &mut c.decoder };
                 let heard = n.direction.receives();
@@ -314,6 +322,9 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                     Playout::Underrun | Playout::Waiting => played[..pf].fill(0),
                 }
                 if !ringing_here {
+                    if let Some(p) = processor.as_mut() {
+                        p.render(&played[..pf]);
+                    }
                     sink.write(play_rate, &played[..pf]);
                 }
                 counters.speaker_level.store(level(&played[..pf]), Ordering::Relaxed);

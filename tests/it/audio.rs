@@ -57,7 +57,8 @@ async fn tone_call(codecs: &str, mediaenc: Option<&str>, srtp: SrtpMode) -> Opti
     config.media = MediaConfig {
         codecs: ALL_CODECS.to_vec(),
         srtp,
-        audio: Arc::new(move || CallAudio { source: Box::new(ToneSource::new(OURS, 0.3)), sink: Box::new(keep.clone()) }),
+        // A steady tone is what noise suppression removes: off for tone checks.
+        audio: Arc::new(move || CallAudio { source: Box::new(ToneSource::new(OURS, 0.3)), sink: Box::new(keep.clone()), voice_processing: false }),
     };
     let report = ringside::sip::udp::call_with(config, "sip:bob@ringside.test".into(), Duration::from_secs(3), Duration::from_secs(20), Arc::new(SystemClock)).await.unwrap();
     let call = report.call.expect("the call happened");
@@ -199,6 +200,8 @@ async fn call_sound_goes_through_the_sound_server_and_a_lost_speaker_falls_back_
     hub.set_preference(AudioRole::Microphone, Some(DevicePreference { id: format!("pulseaudio:{feed_name}.monitor"), name: "Monitor of Mic-Feed".into() }));
     hub.set_preference(AudioRole::Speaker, Some(DevicePreference { id: format!("pulseaudio:{headset_name}"), name: "Test-Headset".into() }));
     let mut config = UaConfig::new(account("alice", "alice-secret", 600), k.addr, false);
+    // The microphone feed is a steady tone, which noise suppression would remove.
+    hub.set_voice_processing(false);
     let h = hub.clone();
     config.media = MediaConfig { audio: Arc::new(move || h.call_audio()), ..MediaConfig::tone() };
     let ua = UserAgent::start(config, Arc::new(SystemClock)).await.unwrap();
@@ -299,8 +302,8 @@ async fn through_loss_jitter_and_reordering_the_sound_stays_continuous_and_the_l
     let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
     for (codec, pt, rate, fmtp) in [("opus", 111, 48_000, Some("useinbandfec=1")), ("PCMU", 0, 8_000, None)] {
         let heard = Recorder::new(10);
-        let mut sender = AudioMedia::bind(ip, CallAudio { source: Box::new(ToneSource::new(OURS, 0.3)), sink: Box::new(Silence) }).await.unwrap();
-        let mut receiver = AudioMedia::bind(ip, CallAudio { source: Box::new(Silence), sink: Box::new(heard.clone()) }).await.unwrap();
+        let mut sender = AudioMedia::bind(ip, CallAudio { source: Box::new(ToneSource::new(OURS, 0.3)), sink: Box::new(Silence), voice_processing: false }).await.unwrap();
+        let mut receiver = AudioMedia::bind(ip, CallAudio { source: Box::new(Silence), sink: Box::new(heard.clone()), voice_processing: false }).await.unwrap();
         let at = |port: u16| std::net::SocketAddr::new(ip, port);
         // 5 % loss and 40 ms of jitter towards the receiver; its reports come back clean.
         let relay = impairing_relay(at(receiver.port()), 0.05, Duration::from_millis(40)).await;

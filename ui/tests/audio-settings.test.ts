@@ -125,3 +125,39 @@ describe("audio settings", () => {
     app.stop();
   });
 });
+
+describe("test my audio", () => {
+  it("shows the microphone's level while recording, then says what it found", async () => {
+    let finish: (value: unknown) => void = () => {};
+    const core = fakeCore({ test_audio: () => new Promise((resolve) => (finish = resolve)) });
+    const app = new AppState();
+    await app.start();
+    render(AudioSettings, { context: appStateContext(app) });
+    const button = await screen.findByTestId("audio-test");
+    expect(screen.getByTestId("audio-check")).toHaveTextContent("Records 3 seconds");
+    await fireEvent.click(button);
+    expect(core.callsTo("test_audio")).toEqual([{ seconds: 3 }]);
+    expect(button, "one test at a time").toBeDisabled();
+    await emitCoreEvent({ type: "audioCheckChanged", check: { phase: "recording", level: 37, peak: 40 } });
+    await vi.waitFor(() => expect(screen.getByTestId("audio-check")).toHaveTextContent("Speak now"));
+    await vi.waitFor(() => expect((within(screen.getByTestId("audio-check")).getByRole("meter") as HTMLMeterElement).value).toBe(37));
+    await emitCoreEvent({ type: "audioCheckChanged", check: { phase: "playing" } });
+    await vi.waitFor(() => expect(screen.getByTestId("audio-check")).toHaveTextContent("Playing back"));
+    finish({ phase: "done", peak: 0 });
+    await vi.waitFor(() => expect(screen.getByTestId("audio-check")).toHaveTextContent("No sound came from the microphone"));
+    expect(button).toBeEnabled();
+  });
+
+  it("says why it cannot test during a call, and switches voice processing", async () => {
+    const core = fakeCore({
+      test_audio: refuse("audio", "Test your audio between calls: a call is using the devices now."),
+      change_setting: () => null,
+    });
+    renderAudio();
+    await fireEvent.click(await screen.findByTestId("audio-test"));
+    expect(await screen.findByRole("alert")).toHaveTextContent("between calls");
+    const toggle = screen.getByTestId("toggle-voiceProcessing");
+    await fireEvent.click(toggle);
+    expect(core.callsTo("change_setting")).toEqual([{ change: { key: "voiceProcessing", value: false } }]);
+  });
+});

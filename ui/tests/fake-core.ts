@@ -73,6 +73,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     sipTransport: "udp",
     sipTlsCa: "",
     sipSrtp: "off",
+    voiceProcessing: true,
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ export const commands = {
 	appStatus: () => typedError<AppStatus, AppError>(__TAURI_INVOKE("app_status")),
 	listAudioDevices: () => typedError<AudioDevices, AppError>(__TAURI_INVOKE("list_audio_devices")),
 	selectAudioDevice: (role: AudioRole, deviceId: string | null) => typedError<AudioDevices, AppError>(__TAURI_INVOKE("select_audio_device", { role, deviceId })),
+	testAudio: (seconds: number) => typedError<AudioCheck, AppError>(__TAURI_INVOKE("test_audio", { seconds })),
 	changeSetting: (change: SettingChange) => typedError<AppStatus, AppError>(__TAURI_INVOKE("change_setting", { change })),
 	parseDialInput: (input: string) => typedError<DialTarget, AppError>(__TAURI_INVOKE("parse_dial_input", { input })),
 	takePendingDial: () => typedError<DialTarget | null, AppError>(__TAURI_INVOKE("take_pending_dial")),
@@ -97,6 +98,13 @@ export type AppStatus = {
 	dataDir: string,
 	logFile: string,
 };
+
+/**  How the check goes, for the level meter and the button. */
+export type AudioCheck = 
+/**  Recording; `level` 0–100 of the last 100 ms, `peak` of the whole so far. */
+{ phase: "recording"; level: number; peak: number } | { phase: "playing" } | 
+/**  Done; `peak` says whether the microphone gave anything at all. */
+{ phase: "done"; peak: number };
 
 export type AudioDevice = {
 	/**  cpal's stable id, `host:device` (e.g. `pulseaudio:alsa_output.usb-Jabra…`). */
@@ -292,6 +300,8 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
  *  `ended` and the call leaves `AppStatus.calls`).
  */
 { type: "callChanged"; call: CallInfo } | 
+/**  "Test my audio" progressed: the microphone's level while recording, then playing. */
+{ type: "audioCheckChanged"; check: AudioCheck } | 
 /**  How a transfer of call `id` goes. */
 { type: "transferChanged"; id: number; progress: TransferProgress } | 
 /**  Something about call `id` the rep should know (a refused hold, a digit not sent). */
@@ -528,7 +538,7 @@ export type SaveOutcome = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -559,6 +569,11 @@ export type Settings = {
 	 *  `optional` (offered, plain accepted) or `required` (calls without it refused).
 	 */
 	sipSrtp: SrtpMode,
+	/**
+	 *  Echo cancellation, noise suppression and gain control on the microphone (on
+	 *  unless switched off).
+	 */
+	voiceProcessing: boolean,
 };
 
 export type SrtpMode = 

@@ -6,6 +6,7 @@ import {
   commands,
   events,
   type AppStatus,
+  type AudioCheck,
   type AudioDevices,
   type CallLogInput,
   type CallType,
@@ -92,6 +93,8 @@ export const core = {
   listAudioDevices: (): Promise<AudioDevices> => unwrap(commands.listAudioDevices()),
   selectAudioDevice: (role: AudioRole, deviceId: string | null): Promise<AudioDevices> =>
     unwrap(commands.selectAudioDevice(role, deviceId)),
+  /** Records `seconds` from the microphone, then plays them back (levels come as events). */
+  testAudio: (seconds: number): Promise<AudioCheck> => unwrap(commands.testAudio(seconds)),
   changeSetting: (change: SettingChange): Promise<AppStatus> => unwrap(commands.changeSetting(change)),
   parseDialInput: (input: string): Promise<DialTarget> => unwrap(commands.parseDialInput(input)),
   takePendingDial: (): Promise<DialTarget | null> => unwrap(commands.takePendingDial()),

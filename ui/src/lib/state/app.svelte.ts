@@ -5,6 +5,7 @@
 import { getContext, setContext } from "svelte";
 import type {
   AppStatus,
+  AudioCheck,
   AudioDevices,
   AudioRole,
   CoreEvent,
@@ -37,6 +38,8 @@ export class AppState {
   startupError = $state<string | null>(null);
   notices = $state<ShownNotice[]>([]);
   devices = $state<AudioDevices | null>(null);
+  /** "Test my audio": where it is, while it runs (and its result after). */
+  audioCheck = $state<AudioCheck | null>(null);
   linkRejection = $state<LinkRejection | null>(null);
   /** Null until the core answered `salesforceStatus` (or sent `salesforceChanged`). */
   salesforce = $state<SalesforceStatus | null>(null);
@@ -144,6 +147,9 @@ export class AppState {
       case "voicemailChanged":
         if (this.status) this.status.voicemail = event.voicemail;
         break;
+      case "audioCheckChanged":
+        this.audioCheck = event.check;
+        break;
     }
   }
 
@@ -199,6 +205,16 @@ export class AppState {
 
   async refreshDevices(): Promise<void> {
     this.devices = await core.listAudioDevices();
+  }
+
+  async testAudio(seconds: number): Promise<void> {
+    this.audioCheck = { phase: "recording", level: 0, peak: 0 };
+    try {
+      this.audioCheck = await core.testAudio(seconds);
+    } catch (e) {
+      this.audioCheck = null;
+      throw e;
+    }
   }
 
   async selectAudioDevice(role: AudioRole, deviceId: string | null): Promise<void> {
