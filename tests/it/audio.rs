@@ -126,7 +126,11 @@ struct Sink {
 
 impl Sink {
     fn load(name: &str, description: &str) -> Option<Sink> {
-        let out = Command::new("pactl").args(["load-module", "module-null-sink", &format!("sink_name={name}"), &format!("sink_properties=device.description={description}")]).output().ok()?;
+        Sink::load_at(name, description, 48_000)
+    }
+
+    fn load_at(name: &str, description: &str, rate: u32) -> Option<Sink> {
+        let out = Command::new("pactl").args(["load-module", "module-null-sink", &format!("sink_name={name}"), &format!("rate={rate}"), &format!("sink_properties=device.description={description}")]).output().ok()?;
         out.status.success().then(|| Sink { module: String::from_utf8_lossy(&out.stdout).trim().to_string() })
     }
 
@@ -190,8 +194,9 @@ async fn call_sound_goes_through_the_sound_server_and_a_lost_speaker_falls_back_
     let Some(bob) = baresip_env("bob", "bob-secret", k.addr.port(), &env) else { return };
     let tag = format!("rs{}", std::process::id());
     let (headset_name, feed_name) = (format!("{tag}_headset"), format!("{tag}_micfeed"));
-    let headset = Sink::load(&headset_name, "Test-Headset").expect("a null sink loads");
-    let _feed = Sink::load(&feed_name, "Mic-Feed").expect("a null sink loads");
+    // A headset that runs at 44.1 kHz: both directions are resampled.
+    let headset = Sink::load_at(&headset_name, "Test-Headset", 44_100).expect("a null sink loads");
+    let _feed = Sink::load_at(&feed_name, "Mic-Feed", 44_100).expect("a null sink loads");
     let mut talker = play_into(&feed_name, 700.0, 15);
     let (mut rec_headset, on_headset) = record_from(&format!("{headset_name}.monitor"));
     let (mut rec_default, on_default) = record_from("nullsink.monitor");
@@ -359,4 +364,74 @@ async fn the_ringtone_plays_on_the_ringer_device_until_stopped() {
     assert!(peak(1_000.0) > 0.2 && peak(1_250.0) > 0.2, "1000 Hz at {}, 1250 Hz at {}", peak(1_000.0), peak(1_250.0));
     let after = &all[all.len().saturating_sub(24_000)..];
     assert!(ringside::media::analysis::rms(after) < 0.001, "silent once stopped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn garbage_strangers_forgeries_and_codec_switches_are_dropped_or_adapted_never_fatal() {
+    use ringside::media::srtp::{new_key, SdesKeys};
+    let ip: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let heard = Recorder::new(10);
+    let mut ours = AudioMedia::bind(ip, CallAudio { source: Box::new(Silence), sink: Box::new(heard.clone()), voice_processing: false }).await.unwrap();
+    let far = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let to = std::net::SocketAddr::new(ip, ours.port());
+    let mut n = negotiated("PCMU", 0, 8_000, None, far.local_addr().unwrap(), far.local_addr().unwrap());
+    ours.apply(&n);
+    let rtp = |pt: u8, seq: u16, payload: &[u8]| {
+        let mut p = vec![0x80, pt, (seq >> 8) as u8, seq as u8, 0, 0, (seq as u32 * 160 >> 8) as u8, (seq as u32 * 160) as u8, 0, 0, 0, 7];
+        p.extend_from_slice(payload);
+        p
+    };
+    let tone = |f: f32| -> Vec<u8> { ringside::media::analysis::sine(f, 8_000, 160, 0.3).into_iter().map(ringside::media::codec::ulaw).collect() };
+    let pcma = |f: f32| -> Vec<u8> { ringside::media::analysis::sine(f, 8_000, 160, 0.3).into_iter().map(ringside::media::codec::alaw).collect() };
+    let mut seq = 1u16;
+    // Garbage of every size, a header that claims more than it has, an absurd size.
+    for junk in [vec![], vec![0x80], vec![0x80; 11], vec![0xFF; 200], vec![0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0xFF, 0xFF], vec![0x80; 1_900]] {
+        far.send_to(&junk, to).await.unwrap();
+    }
+    // Good PCMU for a second, then the far end switches to PCMA (static type 8) with
+    // no new offer, then to an unknown dynamic type.
+    for _ in 0..50 {
+        far.send_to(&rtp(0, seq, &tone(400.0)), to).await.unwrap();
+        seq += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..50 {
+        far.send_to(&rtp(8, seq, &pcma(900.0)), to).await.unwrap();
+        seq += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    far.send_to(&rtp(117, seq, &[1, 2, 3]), to).await.unwrap();
+    // A stranger on another address sends well-formed RTP.
+    let stranger = tokio::net::UdpSocket::bind("127.0.0.2:0").await;
+    if let Ok(s) = &stranger {
+        s.send_to(&rtp(0, seq + 1, &tone(400.0)), to).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stats = ours.stats();
+    eprintln!("{stats:?}");
+    let rec = heard.recording();
+    assert_eq!(rec.rate, 8_000);
+    let tail = &rec.samples[rec.samples.len().saturating_sub(6_000)..];
+    assert!(goertzel_level(tail, 8_000, 900.0) > 0.2, "the switch to PCMA was followed: {}", goertzel_level(tail, 8_000, 900.0));
+    assert!(stats.dropped >= 6 + usize::from(stranger.is_ok()) as u32, "garbage, the unknown type and the stranger dropped: {stats:?}");
+    assert_eq!(stats.received, 100);
+
+    // SRTP: packets that fail authentication are counted and dropped; the call goes on.
+    let (key, theirs) = (new_key(), new_key());
+    n.srtp = Some(SdesKeys { suite: "AES_CM_128_HMAC_SHA1_80", tag: 1, local: key, remote: theirs });
+    ours.apply(&n);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut forged = rtp(0, seq + 2, &tone(400.0));
+    forged.extend_from_slice(&[0; 10]);
+    for _ in 0..5 {
+        far.send_to(&forged, to).await.unwrap();
+    }
+    let mut good = ringside::media::srtp::SrtpSession::new(&SdesKeys { suite: "AES_CM_128_HMAC_SHA1_80", tag: 1, local: theirs, remote: key }).unwrap();
+    for i in 0..10 {
+        far.send_to(&good.protect_rtp(&rtp(0, seq + 3 + i, &tone(400.0))).unwrap(), to).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = ours.stats();
+    assert_eq!(after.srtp_failures, 5, "{after:?}");
+    assert_eq!(after.received, 110, "the genuine SRTP packets were taken: {after:?}");
 }
