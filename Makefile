@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester baresip-core openssl \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip bench-calls fuzz sandbox
+.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip bench-calls bench-media fuzz sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -64,6 +64,9 @@ bench-sip:
 
 bench-calls:
 	$(CARGO) bench -p ringside --bench sip_calls
+
+bench-media:
+	tests/scripts/with-session $(CARGO) bench -p ringside --bench media
 
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri

@@ -155,8 +155,22 @@ pub fn enumerate() -> DeviceList {
     }
 }
 
+/// The audio host: the platform's default (PulseAudio/PipeWire when a sound server
+/// runs), or the one named by `RINGSIDE_AUDIO_HOST` (`alsa`, `pulseaudio`, `jack`…)
+/// for a machine where the default misbehaves.
+pub fn host() -> cpal::Host {
+    if let Ok(name) = std::env::var("RINGSIDE_AUDIO_HOST") {
+        let wanted = cpal::available_hosts().into_iter().find(|h| h.name().eq_ignore_ascii_case(&name));
+        match wanted.map(cpal::host_from_id) {
+            Some(Ok(h)) => return h,
+            _ => tracing::warn!(host = %name, "RINGSIDE_AUDIO_HOST names no available audio host; using the default"),
+        }
+    }
+    cpal::default_host()
+}
+
 fn enumerate_default_host() -> DeviceList {
-    let host = cpal::default_host();
+    let host = host();
     let host_name = host.id().name().to_string();
     let default_in = host.default_input_device().and_then(|d| d.id().ok()).map(|i| i.to_string());
     let default_out = host.default_output_device().and_then(|d| d.id().ok()).map(|i| i.to_string());

@@ -214,7 +214,7 @@ impl Devices {
         let pref = self.prefs[i].clone();
         let list = devices::enumerate();
         let chosen = devices::resolve(role, pref.as_ref(), &list);
-        let host = cpal::default_host();
+        let host = devices::host();
         let device = chosen.active_id.as_deref().and_then(|id| find_device(&host, id, role)).or_else(|| if role.is_input() { host.default_input_device() } else { host.default_output_device() });
         let name = device.as_ref().and_then(|d| d.description().ok()).map(|d| d.name().to_string()).unwrap_or_else(|| "none".into());
         self.active[i] = device.as_ref().and_then(|d| d.id().ok()).map(|id| id.to_string());

@@ -112,7 +112,7 @@ impl Ringer {
 fn open(pref: Option<&DevicePreference>) -> Result<(cpal::Stream, cpal::Host, cpal::Device), String> {
     let list = devices::enumerate();
     let chosen = devices::resolve(AudioRole::Ringer, pref, &list);
-    let host = cpal::default_host();
+    let host = devices::host();
     let device = chosen
         .active_id
         .as_deref()
