@@ -155,10 +155,31 @@ pub fn enumerate() -> DeviceList {
     }
 }
 
-/// The audio host: the platform's default (PulseAudio/PipeWire when a sound server
-/// runs), or the one named by `RINGSIDE_AUDIO_HOST` (`alsa`, `pulseaudio`, `jack`…)
-/// for a machine where the default misbehaves.
-pub fn host() -> cpal::Host {
+/// The audio host, one for the whole process: the platform's default (PulseAudio /
+/// PipeWire when a sound server runs), or the one named by `RINGSIDE_AUDIO_HOST`
+/// (`alsa`, `pulseaudio`, `jack`…) for a machine where the default misbehaves.
+///
+/// One, because a host is a connection to the sound server with its own thread and
+/// buffers: a new one per listing would pile up connections (and their CPU) for as
+/// long as the process runs. A listing that fails drops it, so a restarted sound
+/// server is reached again.
+pub fn host() -> std::sync::Arc<cpal::Host> {
+    static HOST: std::sync::Mutex<Option<std::sync::Arc<cpal::Host>>> = std::sync::Mutex::new(None);
+    let mut cached = HOST.lock().unwrap_or_else(|e| e.into_inner());
+    if RESET.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        *cached = None;
+    }
+    cached.get_or_insert_with(|| std::sync::Arc::new(new_host())).clone()
+}
+
+static RESET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The next [`host`] connects afresh (the sound server went away).
+pub fn reset_host() {
+    RESET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn new_host() -> cpal::Host {
     if let Ok(name) = std::env::var("RINGSIDE_AUDIO_HOST") {
         let wanted = cpal::available_hosts().into_iter().find(|h| h.name().eq_ignore_ascii_case(&name));
         match wanted.map(cpal::host_from_id) {
@@ -189,6 +210,9 @@ fn enumerate_default_host() -> DeviceList {
             vec![]
         }
     };
+    if !problems.is_empty() {
+        reset_host();
+    }
     if inputs.is_empty() && outputs.is_empty() && problems.is_empty() {
         problems.push(
             "No audio devices were found. Plug in a headset, or check that the sound system (PulseAudio or PipeWire) is running."

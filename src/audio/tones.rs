@@ -109,7 +109,7 @@ impl Ringer {
     }
 }
 
-fn open(pref: Option<&DevicePreference>) -> Result<(cpal::Stream, cpal::Host, cpal::Device), String> {
+fn open(pref: Option<&DevicePreference>) -> Result<cpal::Stream, String> {
     let list = devices::enumerate();
     let chosen = devices::resolve(AudioRole::Ringer, pref, &list);
     let host = devices::host();
@@ -162,7 +162,7 @@ fn open(pref: Option<&DevicePreference>) -> Result<(cpal::Stream, cpal::Host, cp
     }
     .map_err(|e| e.to_string())?;
     stream.play().map_err(|e| e.to_string())?;
-    Ok((stream, host, device))
+    Ok(stream)
 }
 
 #[cfg(test)]

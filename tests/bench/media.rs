@@ -149,7 +149,8 @@ fn free_port() -> u16 {
     }
 }
 
-struct Daemon(Child, tempfile::TempDir);
+/// A testbed process and the folder its configuration lives in (removed with it).
+struct Daemon(Child, #[allow(dead_code)] tempfile::TempDir);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -236,6 +237,21 @@ fn proc_cpu_s(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// CPU seconds of each of this process's threads.
+fn thread_cpu() -> std::collections::BTreeMap<String, (String, f64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let tid = e.file_name().to_string_lossy().to_string();
+        let name = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default().trim().to_string();
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        out.insert(tid, (name, ticks / 100.0));
+    }
+    out
+}
+
 fn proc_rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())).unwrap_or(0)
 }
@@ -263,19 +279,27 @@ async fn our_call(proxy: SocketAddr, codecs: Vec<ringside::media::sdp::Codec>, s
         }
     }
     let cpu0 = own_cpu_s();
+    let threads0 = thread_cpu();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let cpu = own_cpu_s() - cpu0;
-    let during = live_kib();
-    ua.hang_up(id).await.unwrap();
-    let mut received = 0;
-    loop {
-        if let Ok(UaEvent::Call(c)) = events.recv().await {
-            if c.id == id && c.state.is_ended() {
-                received = c.media.received;
-                break;
+    if std::env::var_os("BENCH_THREADS").is_some() {
+        let threads = thread_cpu();
+        for (tid, (name, t)) in &threads {
+            let before = threads0.get(tid).map_or(0.0, |x| x.1);
+            if t - before > 0.01 {
+                eprintln!("thread {tid} {name}: {:.2} s", t - before);
             }
         }
     }
+    let during = live_kib();
+    ua.hang_up(id).await.unwrap();
+    let received = loop {
+        if let Ok(UaEvent::Call(c)) = events.recv().await {
+            if c.id == id && c.state.is_ended() {
+                break c.media.received;
+            }
+        }
+    };
     ua.stop().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     (cpu, during - before_heap, live_kib() - before_heap, received)
