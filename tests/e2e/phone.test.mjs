@@ -114,6 +114,10 @@ test("the rep calls the far-end phone from the dialer, holds, mutes and hangs up
   await call.click();
   await browser.waitUntil(async () => /talking/i.test(await text("call-state")), { timeout: 15000, timeoutMsg: "baresip answers" });
   await browser.waitUntil(async () => /0:0[1-9]/.test(await text("call-timer")), { timeout: 5000, timeoutMsg: "the timer runs" });
+  // baresip's sound arrives: the line is graded from RTCP and the jitter buffer.
+  const quality = await byId("call-quality");
+  await browser.waitUntil(async () => (await quality.getAttribute("data-quality")) === "good", { timeout: 10000, timeoutMsg: "a good line on the loopback" });
+  await shot("22a-call-talking-quality");
   await (await byId("call-hold")).click();
   await browser.waitUntil(async () => /hold/i.test(await text("call-state")), { timeout: 10000, timeoutMsg: "on hold" });
   await (await byId("call-mute")).click();

@@ -22,6 +22,7 @@ export type CommandName =
   | "app_status"
   | "list_audio_devices"
   | "select_audio_device"
+  | "test_audio"
   | "change_setting"
   | "parse_dial_input"
   | "take_pending_dial"

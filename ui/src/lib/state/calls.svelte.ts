@@ -154,8 +154,8 @@ export class Calls {
   }
 
   /**
-   * Places a call to what the rep typed (the core reads it). A call the rep is
-   * talking on goes on hold first, as when answering a second call.
+   * Places a call to what the rep typed (the core reads it). The core puts a call
+   * the rep is talking on on hold first, as when answering a second call.
    * Resolves false when the core refused; `dialError` says why.
    */
   async dial(input: string): Promise<boolean> {
@@ -163,9 +163,6 @@ export class Calls {
     this.dialling = true;
     this.dialError = null;
     try {
-      for (const entry of this.live) {
-        if (isTalking(entry.call)) await core.holdCall(entry.call.id, true);
-      }
       const call = await core.dial(input);
       // Its events may already have moved it on (ringing), or even ended it.
       if (!this.find(call.id) && !this.#ended.has(call.id)) {
