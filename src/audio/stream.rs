@@ -392,6 +392,11 @@ where
         .map_err(|e| e.to_string())
 }
 
+/// The ring of the device opened last (after a switch or a fallback), with its rate.
+fn newest<T>(handoff: &Mutex<Receiver<(T, u32)>>) -> Option<(T, u32)> {
+    handoff.lock().ok().and_then(|rx| rx.try_iter().last())
+}
+
 /// The microphone as a call's audio source.
 struct DeviceSource {
     thread: Arc<DeviceThread>,
@@ -408,12 +413,10 @@ struct DeviceSource {
 
 impl AudioSource for DeviceSource {
     fn read(&mut self, rate: u32, out: &mut [i16]) {
-        if let Ok(rx) = self.thread.inputs.lock() {
-            if let Some((ring, device_rate)) = rx.try_iter().last() {
-                self.ring = Some(ring);
-                self.device_rate = device_rate;
-                self.resampler = None;
-            }
+        if let Some((ring, device_rate)) = newest(&self.thread.inputs) {
+            self.ring = Some(ring);
+            self.device_rate = device_rate;
+            self.resampler = None;
         }
         let Some(ring) = self.ring.as_mut() else {
             out.fill(0);
@@ -489,12 +492,10 @@ struct DeviceSink {
 
 impl AudioSink for DeviceSink {
     fn write(&mut self, rate: u32, frame: &[i16]) {
-        if let Ok(rx) = self.thread.outputs.lock() {
-            if let Some((ring, device_rate)) = rx.try_iter().last() {
-                self.ring = Some(ring);
-                self.device_rate = device_rate;
-                self.resampler = None;
-            }
+        if let Some((ring, device_rate)) = newest(&self.thread.outputs) {
+            self.ring = Some(ring);
+            self.device_rate = device_rate;
+            self.resampler = None;
         }
         let Some(ring) = self.ring.as_mut() else { return };
         if frame.len() > self.input[0].len() {

@@ -229,7 +229,10 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     let mut out = Stream { ssrc: rand::random(), seq: rand::random(), timestamp: rand::random(), first: true, event: None, queued: Default::default() };
     let mut tick = tokio::time::interval(Duration::from_millis(u64::from(super::codec::FRAME_MS)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut report_tick = tokio::time::interval(rtcp::REPORT_INTERVAL);
+    // The first report soon, at a random point, then every interval (RFC 3550 §6.2
+    // randomises so two ends do not report in lockstep).
+    let first = Duration::from_millis(500 + rand::random::<u64>() % 1_000);
+    let mut report_tick = tokio::time::interval_at(tokio::time::Instant::now() + first, rtcp::REPORT_INTERVAL);
     let mut rtp_buf = vec![0u8; MAX_DATAGRAM];
     let mut rtcp_buf = vec![0u8; MAX_DATAGRAM];
     // Buffers for the whole call: frames, payloads and packets are not allocated per tick.
@@ -437,7 +440,11 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                         counters.received.fetch_add(1, Ordering::Relaxed);
                         rx.on_rtp(header.ssrc, header.sequence_number, header.timestamp, at);
                     }
-                    Insert::Late | Insert::Duplicate => { counters.late.fetch_add(1, Ordering::Relaxed); }
+                    Insert::Late | Insert::Duplicate => {
+                        // It arrived (RFC 3550 counts it as received), too late to play.
+                        counters.late.fetch_add(1, Ordering::Relaxed);
+                        rx.on_rtp(header.ssrc, header.sequence_number, header.timestamp, at);
+                    }
                     Insert::Oversized => { counters.dropped.fetch_add(1, Ordering::Relaxed); }
                 }
             }
@@ -472,8 +479,11 @@ fn read_rtcp(bytes: &[u8], srtp: Option<&mut SrtpSession>, tx: &mut Transmission
                 clear = b;
                 &clear[..]
             }
-            Err(_) => {
-                counters.srtp_failures.fetch_add(1, Ordering::Relaxed);
+            Err(e) => {
+                // Not media: some far ends send short plain RTCP (keepalive APP
+                // packets) beside SRTCP. Dropped; only RTP failures count as SRTP's.
+                tracing::debug!(%e, len = bytes.len(), "RTCP that is not valid SRTCP dropped");
+                counters.dropped.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         },

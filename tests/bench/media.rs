@@ -27,31 +27,12 @@ use ringside::secrets::Sensitive;
 use ringside::sip::registration::Account;
 use ringside::sip::ua::{UaConfig, UaEvent, UserAgent};
 
-struct Counting;
-
-static LIVE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-unsafe impl std::alloc::GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        LIVE.fetch_sub(layout.size() as i64, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../support/bench_common.rs"]
+mod bench_common;
+use bench_common::{free_port, live_kib};
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn live_kib() -> i64 {
-    LIVE.load(std::sync::atomic::Ordering::Relaxed) / 1024
-}
+static ALLOCATOR: bench_common::Counting = bench_common::Counting;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -137,16 +118,6 @@ fn frame_costs() {
     }
     println!("| listing the audio devices (not per frame) | {:.0} wall, {:.0} CPU | — |", t.elapsed().as_secs_f64() * 1e6 / 5.0, (own_cpu_s() - cpu0) * 1e6 / 5.0);
     println!();
-}
-
-fn free_port() -> u16 {
-    loop {
-        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = a.local_addr().unwrap().port();
-        if port < 60_000 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
 }
 
 /// A testbed process and the folder its configuration lives in (removed with it).

@@ -22,33 +22,12 @@ use ringside::sip::registration::Account;
 use ringside::sip::ua::{UaConfig, UaEvent, UserAgent};
 use tokio::net::UdpSocket;
 
-/// Counts the bytes the process holds on the heap: a leak shows as growth here, where
-/// RSS also moves with the allocator's own caching.
-struct Counting;
-
-static LIVE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-unsafe impl std::alloc::GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        LIVE.fetch_sub(layout.size() as i64, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../support/bench_common.rs"]
+mod bench_common;
+use bench_common::{free_port, live_kib};
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn live_kib() -> i64 {
-    LIVE.load(std::sync::atomic::Ordering::Relaxed) / 1024
-}
+static ALLOCATOR: bench_common::Counting = bench_common::Counting;
 
 fn account() -> Account {
     Account { user: "bench".into(), auth_user: None, domain: "bench.test".into(), password: Sensitive::new("unused".into()), expires: 600 }
@@ -156,16 +135,6 @@ async fn ours(n: usize) -> Latency {
 #[path = "../support/baresip_ctl.rs"]
 mod baresip_ctl;
 use baresip_ctl::BaresipCtl;
-
-fn free_port() -> u16 {
-    loop {
-        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = a.local_addr().unwrap().port();
-        if port < 60_000 && std::net::UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
 
 async fn baresip(n: usize) -> Option<Latency> {
     if Command::new("baresip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
