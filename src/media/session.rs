@@ -270,7 +270,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 } else {
                     ringback.rewind();
                 }
-                let Some(n) = current.negotiated.clone() else {
+                let Some(n) = current.negotiated.as_ref() else {
                     // Nothing agreed yet: keep the devices drained.
                     source.read(8_000, &mut pcm[..160]);
                     continue;
@@ -295,7 +295,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 counters.mic_level.store(level(&pcm[..frame]), Ordering::Relaxed);
                 if let Some(p) = source.take_problem() { note(&problems, p) }
                 if let Some(remote) = n.remote.filter(|_| n.direction.sends()) {
-                    send_frame(&sockets.rtp, remote, &n, c, &mut out, &pcm[..frame], &mut payload, &mut packet, srtp.as_mut().map(|s| &mut s.1), &counters, &mut tx).await;
+                    send_frame(&sockets.rtp, remote, n, c, &mut out, &pcm[..frame], &mut payload, &mut packet, srtp.as_mut().map(|s| &mut s.1), &counters, &mut tx).await;
                 } else {
                     out.event = None;
                     out.timestamp = out.timestamp.wrapping_add(c.kind.frame_ticks());
