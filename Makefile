@@ -9,7 +9,7 @@ TAURI_DRIVER := $(TOOLS)/bin/tauri-driver
 
 APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev \
-  libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins alsa-utils cmake \
+  libasound2-dev libpulse-dev pulseaudio pulseaudio-utils libasound2-plugins alsa-utils cmake \
   gnome-keyring dbus dbus-x11 libdbus-1-dev libsecret-tools \
   webkit2gtk-driver xvfb xauth imagemagick x11-utils \
   kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester baresip-core openssl \
@@ -67,6 +67,7 @@ bench-calls:
 
 bench-media:
 	tests/scripts/with-session $(CARGO) bench -p ringside --bench media
+	tests/scripts/with-session $(CARGO) bench -p ringside --bench latency
 
 bench: deps ui
 	$(CARGO) build --release -p ringside-desktop -p hello-tauri

@@ -9,6 +9,8 @@ mod devices;
 pub mod check;
 pub mod dsp;
 pub mod io;
+#[cfg(target_os = "linux")]
+mod pulse;
 pub mod stream;
 pub mod tones;
 

@@ -1,5 +1,6 @@
-//! The sound card side of a call: cpal input and output streams on a thread of their
-//! own, joined to the call's media task by lock-free rings (`rtrb`).
+//! The sound card side of a call: input and output streams on a thread of their own,
+//! joined to the call's media task by lock-free rings (`rtrb`). On a PulseAudio (or
+//! PipeWire) host the streams are libpulse's (`pulse.rs` says why); elsewhere cpal's.
 //!
 //! - The device callbacks only move samples between the device buffer and a ring:
 //!   no allocation, no lock, no wait. A full ring drops; an empty one plays silence.
@@ -34,9 +35,23 @@ const MAX_SKIP_MS: u32 = 10;
 const DRIFT_WINDOW: u32 = 50;
 /// Sound held back before playout starts (and again after running dry), in ms: a
 /// cushion against the media task's scheduling, so the device never plays a gap.
+/// cpal's callbacks come in device-buffer bursts and need more than the sound
+/// server's steady 10 ms chunks, which sit behind a server-side queue of their own.
 const PRIME_MS: u32 = 30;
+#[cfg(target_os = "linux")]
+const PULSE_PRIME_MS: u32 = 10;
+/// A ring holding more than this (a device that stalled, a task that fell behind) is
+/// cut back to its cushion at once, in ms: drift correction alone would take minutes
+/// to give back a second.
+const MAX_FILL_MS: u32 = 150;
 /// The device buffer asked for, in ms.
 const DEVICE_BUFFER_MS: u32 = 40;
+/// Playback queued at the sound server (PulseAudio/PipeWire), in ms.
+#[cfg(target_os = "linux")]
+const PULSE_PLAYBACK_MS: u32 = 30;
+/// How long the sound server's writer waits for the call's next frame.
+#[cfg(target_os = "linux")]
+const PULSE_WAIT: Duration = Duration::from_millis(10);
 
 /// Which device each role uses, shared by the app and every live call.
 pub struct AudioHub {
@@ -96,8 +111,8 @@ impl AudioHub {
             calls.push(Arc::downgrade(&thread));
         }
         CallAudio {
-            source: Box::new(DeviceSource { thread: thread.clone(), ring: None, device_rate: 0, resampler: None, primed: false, drift: Drift::default(), scratch: vec![vec![0.0; 8_192]], resampled: vec![vec![0.0; 2_048]] }),
-            sink: Box::new(DeviceSink { thread, ring: None, device_rate: 0, resampler: None, drift: Drift::default(), input: vec![vec![0.0; 2_048]], resampled: vec![vec![0.0; 8_192]] }),
+            source: Box::new(DeviceSource { thread: thread.clone(), ring: None, device_rate: 0, prime_ms: PRIME_MS, resampler: None, primed: false, drift: Drift::default(), scratch: vec![vec![0.0; 8_192]], resampled: vec![vec![0.0; 2_048]] }),
+            sink: Box::new(DeviceSink { thread, ring: None, device_rate: 0, prime_ms: PRIME_MS, resampler: None, drift: Drift::default(), input: vec![vec![0.0; 2_048]], resampled: vec![vec![0.0; 8_192]] }),
             voice_processing: self.voice_processing.load(Ordering::Relaxed),
         }
     }
@@ -109,11 +124,11 @@ enum Control {
     Stop,
 }
 
-/// The thread that owns one call's cpal streams.
+/// The thread that owns one call's device streams.
 pub struct DeviceThread {
     control: Sender<Control>,
-    inputs: Mutex<Receiver<(rtrb::Consumer<f32>, u32)>>,
-    outputs: Mutex<Receiver<(rtrb::Producer<f32>, u32)>>,
+    inputs: Mutex<Receiver<Handoff<rtrb::Consumer<f32>>>>,
+    outputs: Mutex<Receiver<Handoff<rtrb::Producer<f32>>>>,
     problems: Mutex<Vec<String>>,
     /// Samples the output callback had to make up (ring empty), for the statistics.
     pub underruns: Arc<AtomicU32>,
@@ -183,17 +198,29 @@ fn role_index(role: AudioRole) -> usize {
     }
 }
 
+/// A device's ring for the media task: its rate and the cushion it needs, in ms.
+type Handoff<T> = (T, u32, u32);
+
+/// An open device stream; dropping it closes the device.
+pub(crate) enum Live {
+    #[allow(dead_code)]
+    Cpal(cpal::Stream),
+    #[cfg(target_os = "linux")]
+    #[allow(dead_code)]
+    Pulse(super::pulse::PulseStream),
+}
+
 struct Devices {
     control: Sender<Control>,
-    input: Option<cpal::Stream>,
-    output: Option<cpal::Stream>,
+    input: Option<Live>,
+    output: Option<Live>,
     prefs: [Option<DevicePreference>; 2],
     /// The preferred device is absent and the default is in use.
     fallback: [bool; 2],
     /// The id of the device open for each role.
     active: [Option<String>; 2],
-    in_tx: Sender<(rtrb::Consumer<f32>, u32)>,
-    out_tx: Sender<(rtrb::Producer<f32>, u32)>,
+    in_tx: Sender<Handoff<rtrb::Consumer<f32>>>,
+    out_tx: Sender<Handoff<rtrb::Producer<f32>>>,
     problems: Sender<String>,
     underruns: Arc<AtomicU32>,
 }
@@ -271,10 +298,42 @@ impl Devices {
 
     fn build(&mut self, role: AudioRole, device: &cpal::Device) -> Result<(), String> {
         let lost = self.control.clone();
-        let on_error = move |e: cpal::Error| {
-            // The error callback runs on the device's thread; a send does not block.
-            let _ = lost.send(Control::Lost(role, e.to_string()));
+        let on_error = move |e: String| {
+            // Runs on the device's thread; a send does not block.
+            let _ = lost.send(Control::Lost(role, e));
         };
+        #[cfg(target_os = "linux")]
+        if let Some(name) = super::pulse::device_name(device) {
+            use super::pulse;
+            let rate = pulse::RATE;
+            if role.is_input() {
+                let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
+                self.input = Some(Live::Pulse(pulse::capture(Some(name), producer, on_error)?));
+                let _ = self.in_tx.send((consumer, rate, PULSE_PRIME_MS));
+            } else {
+                let (producer, mut consumer) = rtrb::RingBuffer::new(rate as usize);
+                // No cushion in the ring: the server still holds 20–30 ms when it asks
+                // for more, so the writer waits a little for the call's next frame
+                // instead of playing a gap.
+                let mut playout = Playout::new(rate, 0, self.underruns.clone());
+                let fill = move |out: &mut [f32]| {
+                    let deadline = std::time::Instant::now() + PULSE_WAIT;
+                    while consumer.slots() < out.len() && std::time::Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    let mut it = out.iter_mut();
+                    playout.pull(&mut consumer, it.len(), |s| {
+                        if let Some(o) = it.next() {
+                            *o = s;
+                        }
+                    });
+                };
+                self.output = Some(Live::Pulse(pulse::playback(Some(name), rate, PULSE_PLAYBACK_MS, fill, on_error)?));
+                let _ = self.out_tx.send((producer, rate, 0));
+            }
+            return Ok(());
+        }
+        let on_error = move |e: cpal::Error| on_error(e.to_string());
         if role.is_input() {
             let config = device.default_input_config().map_err(|e| e.to_string())?;
             let rate = config.sample_rate();
@@ -288,24 +347,24 @@ impl Devices {
                 other => return Err(format!("the microphone's sample format {other} is not supported")),
             }?;
             stream.play().map_err(|e| e.to_string())?;
-            self.input = Some(stream);
-            let _ = self.in_tx.send((consumer, rate));
+            self.input = Some(Live::Cpal(stream));
+            let _ = self.in_tx.send((consumer, rate, PRIME_MS));
         } else {
             let config = device.default_output_config().map_err(|e| e.to_string())?;
             let rate = config.sample_rate();
             let channels = usize::from(config.channels().max(1));
             let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
-            let under = self.underruns.clone();
+            let playout = Playout::new(rate, PRIME_MS, self.underruns.clone());
             let stream = match config.sample_format() {
-                cpal::SampleFormat::F32 => build_output::<f32>(device, &low_latency(&config), channels, consumer, under, on_error),
-                cpal::SampleFormat::I16 => build_output::<i16>(device, &low_latency(&config), channels, consumer, under, on_error),
-                cpal::SampleFormat::I32 => build_output::<i32>(device, &low_latency(&config), channels, consumer, under, on_error),
-                cpal::SampleFormat::U16 => build_output::<u16>(device, &low_latency(&config), channels, consumer, under, on_error),
+                cpal::SampleFormat::F32 => build_output::<f32>(device, &low_latency(&config), channels, consumer, playout, on_error),
+                cpal::SampleFormat::I16 => build_output::<i16>(device, &low_latency(&config), channels, consumer, playout, on_error),
+                cpal::SampleFormat::I32 => build_output::<i32>(device, &low_latency(&config), channels, consumer, playout, on_error),
+                cpal::SampleFormat::U16 => build_output::<u16>(device, &low_latency(&config), channels, consumer, playout, on_error),
                 other => return Err(format!("the speaker's sample format {other} is not supported")),
             }?;
             stream.play().map_err(|e| e.to_string())?;
-            self.output = Some(stream);
-            let _ = self.out_tx.send((producer, rate));
+            self.output = Some(Live::Cpal(stream));
+            let _ = self.out_tx.send((producer, rate, PRIME_MS));
         }
         Ok(())
     }
@@ -335,7 +394,7 @@ where
 {
     device
         .build_input_stream::<T, _, _>(
-            config.clone(),
+            *config,
             move |data: &[T], _| {
                 // Real-time: mix down to mono and push; a full ring drops the rest.
                 for frame in data.chunks_exact(channels) {
@@ -351,40 +410,21 @@ where
         .map_err(|e| e.to_string())
 }
 
-fn build_output<T>(device: &cpal::Device, config: &cpal::StreamConfig, channels: usize, mut ring: rtrb::Consumer<f32>, underruns: Arc<AtomicU32>, on_error: impl FnMut(cpal::Error) + Send + 'static) -> Result<cpal::Stream, String>
+fn build_output<T>(device: &cpal::Device, config: &cpal::StreamConfig, channels: usize, mut ring: rtrb::Consumer<f32>, mut playout: Playout, on_error: impl FnMut(cpal::Error) + Send + 'static) -> Result<cpal::Stream, String>
 where
     T: cpal::SizedSample + cpal::FromSample<f32>,
 {
-    let prime = (config.sample_rate * PRIME_MS / 1_000) as usize;
-    let mut primed = false;
     device
         .build_output_stream::<T, _, _>(
-            config.clone(),
+            *config,
             move |data: &mut [T], _| {
-                // Real-time: one mono sample per frame to every channel; silence until
-                // the ring holds its cushion, and when it runs dry.
-                if !primed && ring.slots() < prime + data.len() / channels {
-                    for out in data.iter_mut() {
-                        *out = T::EQUILIBRIUM;
+                // Real-time: one mono sample per frame to every channel.
+                let mut frames = data.chunks_exact_mut(channels);
+                playout.pull(&mut ring, frames.len(), |s| {
+                    if let Some(frame) = frames.next() {
+                        frame.fill(T::from_sample_(s));
                     }
-                    return;
-                }
-                primed = true;
-                let mut missing = 0u32;
-                for frame in data.chunks_exact_mut(channels) {
-                    let s = ring.pop().unwrap_or_else(|_| {
-                        missing += 1;
-                        0.0
-                    });
-                    let v = T::from_sample_(s);
-                    for out in frame {
-                        *out = v;
-                    }
-                }
-                if missing > 0 {
-                    primed = false;
-                    underruns.fetch_add(missing, Ordering::Relaxed);
-                }
+                });
             },
             on_error,
             None,
@@ -392,8 +432,44 @@ where
         .map_err(|e| e.to_string())
 }
 
+/// What the speaker plays from the call's ring: silence until the ring holds its
+/// cushion, and again after it ran dry. Real-time: no allocation, no lock.
+struct Playout {
+    prime: usize,
+    max: usize,
+    primed: bool,
+    underruns: Arc<AtomicU32>,
+}
+
+impl Playout {
+    fn new(rate: u32, prime_ms: u32, underruns: Arc<AtomicU32>) -> Playout {
+        Playout { prime: (rate * prime_ms / 1_000) as usize, max: (rate * MAX_FILL_MS / 1_000) as usize, primed: false, underruns }
+    }
+
+    /// Hands `frames` samples to `put`.
+    fn pull(&mut self, ring: &mut rtrb::Consumer<f32>, frames: usize, mut put: impl FnMut(f32)) {
+        cut_back(ring, self.max, self.prime + frames);
+        if !self.primed && ring.slots() < self.prime + frames {
+            (0..frames).for_each(|_| put(0.0));
+            return;
+        }
+        self.primed = true;
+        let mut missing = 0u32;
+        for _ in 0..frames {
+            put(ring.pop().unwrap_or_else(|_| {
+                missing += 1;
+                0.0
+            }));
+        }
+        if missing > 0 {
+            self.primed = false;
+            self.underruns.fetch_add(missing, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The ring of the device opened last (after a switch or a fallback), with its rate.
-fn newest<T>(handoff: &Mutex<Receiver<(T, u32)>>) -> Option<(T, u32)> {
+fn newest<T>(handoff: &Mutex<Receiver<Handoff<T>>>) -> Option<Handoff<T>> {
     handoff.lock().ok().and_then(|rx| rx.try_iter().last())
 }
 
@@ -402,6 +478,7 @@ struct DeviceSource {
     thread: Arc<DeviceThread>,
     ring: Option<rtrb::Consumer<f32>>,
     device_rate: u32,
+    prime_ms: u32,
     /// (codec rate, resampler from the device's rate) when the two differ.
     resampler: Option<(u32, usize, FftFixedOut<f32>)>,
     /// The ring held its cushion once; cleared when it runs dry.
@@ -413,9 +490,10 @@ struct DeviceSource {
 
 impl AudioSource for DeviceSource {
     fn read(&mut self, rate: u32, out: &mut [i16]) {
-        if let Some((ring, device_rate)) = newest(&self.thread.inputs) {
+        if let Some((ring, device_rate, prime_ms)) = newest(&self.thread.inputs) {
             self.ring = Some(ring);
             self.device_rate = device_rate;
+            self.prime_ms = prime_ms;
             self.resampler = None;
         }
         let Some(ring) = self.ring.as_mut() else {
@@ -427,16 +505,17 @@ impl AudioSource for DeviceSource {
             self.resampler = FftFixedOut::<f32>::new(self.device_rate as usize, rate as usize, out.len(), 2, 1).ok().map(|r| (rate, out.len(), r));
         }
         let need = if direct { out.len() } else { self.resampler.as_ref().map_or(out.len(), |r| r.2.input_frames_next()) };
+        let prime = (self.device_rate * self.prime_ms / 1_000) as usize;
+        cut_back(ring, (self.device_rate * MAX_FILL_MS / 1_000) as usize, need + prime);
         // Drift: the lowest fill over a second above the target means the card
         // delivers faster than we take; a few ms are skipped to give the delay back.
         let available = ring.slots();
         self.drift.observe(available.saturating_sub(need));
-        if let Some(skip) = self.drift.excess(self.device_rate) {
+        if let Some(skip) = self.drift.excess(self.device_rate, self.prime_ms) {
             if let Ok(chunk) = ring.read_chunk(skip.min(available.saturating_sub(need))) {
                 chunk.commit_all();
             }
         }
-        let prime = (self.device_rate * PRIME_MS / 1_000) as usize;
         if (!self.primed && ring.slots() < need + prime) || ring.slots() < need || need > self.scratch[0].len() {
             self.primed = false;
             out.fill(0);
@@ -484,6 +563,7 @@ struct DeviceSink {
     thread: Arc<DeviceThread>,
     ring: Option<rtrb::Producer<f32>>,
     device_rate: u32,
+    prime_ms: u32,
     resampler: Option<(u32, usize, FftFixedIn<f32>)>,
     drift: Drift,
     input: Vec<Vec<f32>>,
@@ -492,9 +572,10 @@ struct DeviceSink {
 
 impl AudioSink for DeviceSink {
     fn write(&mut self, rate: u32, frame: &[i16]) {
-        if let Some((ring, device_rate)) = newest(&self.thread.outputs) {
+        if let Some((ring, device_rate, prime_ms)) = newest(&self.thread.outputs) {
             self.ring = Some(ring);
             self.device_rate = device_rate;
+            self.prime_ms = prime_ms;
             self.resampler = None;
         }
         let Some(ring) = self.ring.as_mut() else { return };
@@ -521,7 +602,7 @@ impl AudioSink for DeviceSink {
         // slower than the far end sends; a few ms of this frame are left out.
         let filled = ring.buffer().capacity() - ring.slots();
         self.drift.observe(filled);
-        let skip = self.drift.excess(self.device_rate).unwrap_or(0).min(samples.len());
+        let skip = self.drift.excess(self.device_rate, self.prime_ms).unwrap_or(0).min(samples.len());
         let samples = &samples[skip..];
         if let Ok(chunk) = ring.write_chunk_uninit(samples.len().min(ring.slots())) {
             chunk.fill_from_iter(samples.iter().copied());
@@ -548,14 +629,25 @@ impl Drift {
     }
 
     /// At the end of a window: the samples to skip, if the floor stayed high.
-    fn excess(&mut self, rate: u32) -> Option<usize> {
+    fn excess(&mut self, rate: u32, prime_ms: u32) -> Option<usize> {
         if self.frames < DRIFT_WINDOW {
             return None;
         }
         let lowest = self.lowest.take().unwrap_or(0);
         self.frames = 0;
-        let target = (rate * (TARGET_FILL_MS + PRIME_MS) / 1_000) as usize;
+        let target = (rate * (TARGET_FILL_MS + prime_ms) / 1_000) as usize;
         (lowest > target).then(|| (lowest - target).min((rate * MAX_SKIP_MS / 1_000) as usize))
+    }
+}
+
+/// Drops the oldest samples of a ring that holds more than `max`, down to `keep`.
+/// Real-time safe.
+fn cut_back(ring: &mut rtrb::Consumer<f32>, max: usize, keep: usize) {
+    let held = ring.slots();
+    if held > max {
+        if let Ok(chunk) = ring.read_chunk(held - keep.min(held)) {
+            chunk.commit_all();
+        }
     }
 }
 

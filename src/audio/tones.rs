@@ -9,6 +9,7 @@ use std::time::Duration;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
 use super::devices::{self, AudioRole, DevicePreference};
+use super::stream::Live;
 
 const RINGTONE_WAV: &[u8] = include_bytes!("../../assets/sounds/ringtone.wav");
 const RINGBACK_WAV: &[u8] = include_bytes!("../../assets/sounds/ringback.wav");
@@ -109,7 +110,7 @@ impl Ringer {
     }
 }
 
-fn open(pref: Option<&DevicePreference>) -> Result<cpal::Stream, String> {
+fn open(pref: Option<&DevicePreference>) -> Result<Live, String> {
     let list = devices::enumerate();
     let chosen = devices::resolve(AudioRole::Ringer, pref, &list);
     let host = devices::host();
@@ -119,6 +120,22 @@ fn open(pref: Option<&DevicePreference>) -> Result<cpal::Stream, String> {
         .and_then(|id| host.output_devices().ok()?.find(|d| d.id().ok().is_some_and(|i| i.to_string() == id)))
         .or_else(|| host.default_output_device())
         .ok_or("no output device")?;
+    #[cfg(target_os = "linux")]
+    if let Some(name) = super::pulse::device_name(&device) {
+        let mut looped = Looped::new(ringtone());
+        let rate = looped.sound.rate;
+        let mut scratch = vec![0i16; (rate / 50) as usize];
+        let fill = move |out: &mut [f32]| {
+            let n = out.len().min(scratch.len());
+            looped.fill(rate, &mut scratch[..n]);
+            for (o, &s) in out.iter_mut().zip(&scratch[..n]) {
+                *o = f32::from(s) / 32_768.0;
+            }
+        };
+        // A small queue: the ring must stop as soon as the call is answered.
+        let lost = |e: String| tracing::warn!(%e, "ringer device error");
+        return super::pulse::playback(Some(name), rate, 100, fill, lost).map(Live::Pulse);
+    }
     let config = device.default_output_config().map_err(|e| e.to_string())?;
     let rate = config.sample_rate();
     let channels = usize::from(config.channels().max(1));
@@ -135,7 +152,7 @@ fn open(pref: Option<&DevicePreference>) -> Result<cpal::Stream, String> {
     let stream_config = super::stream::low_latency(&config);
     let stream = match config.sample_format() {
         cpal::SampleFormat::F32 => device.build_output_stream::<f32, _, _>(
-            stream_config.clone(),
+            stream_config,
             move |data: &mut [f32], _| {
                 for frame in data.chunks_exact_mut(channels) {
                     let s = samples[pos];
@@ -162,7 +179,7 @@ fn open(pref: Option<&DevicePreference>) -> Result<cpal::Stream, String> {
     }
     .map_err(|e| e.to_string())?;
     stream.play().map_err(|e| e.to_string())?;
-    Ok(stream)
+    Ok(Live::Cpal(stream))
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub struct JitterBuffer {
     highest: Option<u16>,
     started: bool,
     target: u32,
-    /// Pops in a row with more than target + 1 frames buffered.
+    /// Pops in a row with more than the target buffered.
     deep_for: u32,
     pub stats: JitterStats,
 }
@@ -169,7 +169,7 @@ impl JitterBuffer {
             self.started = true;
         }
         // Give delay back: deeper than the target for a second, one frame is skipped.
-        if self.depth() > self.target + 1 {
+        if self.depth() > self.target {
             self.deep_for += 1;
             if self.deep_for >= 50 {
                 self.deep_for = 0;
@@ -276,8 +276,8 @@ mod tests {
             seq += 1;
             assert!(matches!(jb.pop(), Playout::Packet { .. }));
         }
-        assert!(jb.depth() <= jb.target() + 1, "depth {}", jb.depth());
-        assert_eq!(jb.stats.shrunk, 5, "from seven deep to two");
+        assert!(jb.depth() <= jb.target(), "depth {}", jb.depth());
+        assert_eq!(jb.stats.shrunk, 6, "from seven deep to one");
         assert_eq!(jb.stats.lost, 0);
     }
 }
