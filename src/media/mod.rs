@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod codec;
+pub mod dtls;
 pub mod jitter;
 pub mod rtcp;
 pub mod sdp;

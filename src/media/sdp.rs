@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::dtls;
 use super::srtp::{self, SdesKeys, SrtpMode};
 
 /// Largest description accepted: SDP for one audio call is a few hundred bytes.
@@ -366,11 +367,22 @@ fn offer_secured(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], 
     attributes.push(("ptime".into(), Some("20".into())));
     attributes.push(("rtcp".into(), Some(port.wrapping_add(1).to_string())));
     attributes.push(("rtcp-mux".into(), None));
-    if security.srtp != SrtpMode::Off {
-        attributes.extend(srtp::offer_lines(&security.key).into_iter().map(|l| ("crypto".to_string(), Some(l))));
+    match security.srtp {
+        SrtpMode::Off => {}
+        SrtpMode::Optional | SrtpMode::Required => attributes.extend(srtp::offer_lines(&security.key).into_iter().map(|l| ("crypto".to_string(), Some(l)))),
+        SrtpMode::Dtls => {
+            if let Ok(id) = dtls::identity() {
+                attributes.push(("fingerprint".into(), Some(format!("sha-256 {}", id.fingerprint))));
+            }
+            attributes.push(("setup".into(), Some("actpass".into())));
+        }
     }
     attributes.push((direction.attr().to_string(), None));
-    let proto = if security.srtp == SrtpMode::Required { "RTP/SAVP" } else { "RTP/AVP" };
+    let proto = match security.srtp {
+        SrtpMode::Off | SrtpMode::Optional => "RTP/AVP",
+        SrtpMode::Required => "RTP/SAVP",
+        SrtpMode::Dtls => "UDP/TLS/RTP/SAVP",
+    };
     Sdp {
         origin: Origin { username: "ringside".into(), session_id: session_id.to_string(), version: session_id, address: address.to_string() },
         session_name: "Ringside call".into(),
@@ -399,6 +411,8 @@ pub struct Negotiated {
     pub direction: Direction,
     /// SDES keys when the media is SRTP.
     pub srtp: Option<SdesKeys>,
+    /// The handshake to run when the media is DTLS-SRTP (keys come from it).
+    pub dtls: Option<dtls::DtlsSetup>,
 }
 
 /// Picks the codec of `remote` (an offer or an answer) that we support, in the remote's
@@ -407,7 +421,8 @@ pub fn negotiate(remote: &Sdp, supported: &[Codec]) -> Result<Negotiated, String
     let audio = remote.audio().ok_or("the other side offers no audio")?;
     match audio.proto.as_str() {
         "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF" => {}
-        p if p.contains("TLS") => return Err(format!("the other side wants DTLS-SRTP ({p}), which this call cannot use yet")),
+        "UDP/TLS/RTP/SAVP" | "UDP/TLS/RTP/SAVPF" => {}
+        p if p.contains("TLS") => return Err(format!("the other side wants DTLS-SRTP over {p}, which this call cannot use")),
         p => return Err(format!("the other side wants {p} media, which this call cannot use")),
     }
     let mut chosen = None;
@@ -433,7 +448,26 @@ pub fn negotiate(remote: &Sdp, supported: &[Codec]) -> Result<Negotiated, String
     // a=rtcp:PORT [IN IP4 addr] (RFC 3605).
     let rtcp_port = audio.attribute("rtcp").flatten().and_then(|v| v.split_whitespace().next()?.parse::<u16>().ok());
     let remote_rtcp = ip.map(|ip| std::net::SocketAddr::new(ip, if rtcp_mux { audio.port } else { rtcp_port.unwrap_or(audio.port.wrapping_add(1)) }));
-    Ok(Negotiated { codec, payload_type, rate, fmtp, telephone_event, remote: remote_addr, remote_rtcp, rtcp_mux, direction: audio.direction(remote), srtp: None })
+    Ok(Negotiated { codec, payload_type, rate, fmtp, telephone_event, remote: remote_addr, remote_rtcp, rtcp_mux, direction: audio.direction(remote), srtp: None, dtls: None })
+}
+
+/// An attribute of the media, else of the session (where some put `a=fingerprint`
+/// and `a=setup`).
+fn media_or_session<'a>(remote: &'a Sdp, media: &'a Media, name: &str) -> Option<&'a str> {
+    media.attribute(name).flatten().or_else(|| remote.attributes.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_deref()))
+}
+
+/// The far end's DTLS fingerprint when its profile is DTLS-SRTP.
+fn dtls_fingerprint(remote: &Sdp, media: &Media) -> Result<Option<Vec<u8>>, String> {
+    if !media.proto.contains("TLS") {
+        return Ok(None);
+    }
+    let value = media_or_session(remote, media, "fingerprint");
+    match value.map(dtls::parse_fingerprint) {
+        Some(Some(fp)) => Ok(Some(fp)),
+        Some(None) => Err("the other side's DTLS fingerprint is not a SHA-256 one this call can check".into()),
+        None => Err("the other side wants DTLS-SRTP but sent no fingerprint".into()),
+    }
 }
 
 /// The far end's crypto lines we can use, in its order.
@@ -504,10 +538,17 @@ impl SdpAgent {
         let audio = remote.audio().ok_or("the other side offers no audio")?;
         let secure_profile = audio.proto.contains("SAVP");
         let offered = crypto_offers(audio);
+        let fingerprint = dtls_fingerprint(&remote, audio)?;
+        let ours_fingerprint = match &fingerprint {
+            Some(_) => Some(dtls::identity()?.fingerprint.clone()),
+            None => None,
+        };
+        n.dtls = fingerprint.map(|fingerprint| dtls::DtlsSetup { client: dtls::answer_role(media_or_session(&remote, audio, "setup")), fingerprint });
         n.srtp = match offered.first() {
+            _ if n.dtls.is_some() => None,
             Some(&(tag, suite, remote_key)) => Some(SdesKeys { suite, tag, local: self.security.key, remote: remote_key }),
             None if secure_profile => return Err("the other side wants SRTP with no crypto suite this call supports".into()),
-            None if self.security.srtp == SrtpMode::Required => return Err("this account requires encrypted media (SRTP) and the other side offers plain RTP".into()),
+            None if self.security.srtp.insists() => return Err("this account requires encrypted media (SRTP) and the other side offers plain RTP".into()),
             None => None,
         };
         let allowed = n.direction.answer();
@@ -532,6 +573,10 @@ impl SdpAgent {
         if let Some(keys) = &n.srtp {
             attributes.push(("crypto".into(), Some(srtp::answer_line(keys))));
         }
+        if let (Some(setup), Some(fp)) = (&n.dtls, ours_fingerprint) {
+            attributes.push(("fingerprint".into(), Some(format!("sha-256 {fp}"))));
+            attributes.push(("setup".into(), Some(if setup.client { "active" } else { "passive" }.into())));
+        }
         attributes.push((direction.attr().to_string(), None));
         let answer = Sdp {
             origin: Origin { username: "ringside".into(), session_id: self.session_id.to_string(), version: self.version, address: self.address.to_string() },
@@ -555,7 +600,12 @@ impl SdpAgent {
         let audio = remote.audio().ok_or("the other side answers with no audio")?;
         let theirs = n.direction;
         n.direction = Direction::from_flags(ours.sends() && theirs.receives(), ours.receives() && theirs.sends());
-        let chosen = crypto_offers(audio).into_iter().find(|(tag, suite, _)| self.security.srtp != SrtpMode::Off && srtp::offer_lines(&self.security.key).iter().any(|l| l.starts_with(&format!("{tag} {suite} "))));
+        if self.security.srtp == SrtpMode::Dtls {
+            let fingerprint = dtls_fingerprint(&remote, audio)?.ok_or("the other side answered without DTLS-SRTP, which this account requires")?;
+            n.dtls = Some(dtls::DtlsSetup { client: dtls::offer_role(media_or_session(&remote, audio, "setup")), fingerprint });
+            return Ok(n);
+        }
+        let chosen = crypto_offers(audio).into_iter().find(|(tag, suite, _)| matches!(self.security.srtp, SrtpMode::Optional | SrtpMode::Required) && srtp::offer_lines(&self.security.key).iter().any(|l| l.starts_with(&format!("{tag} {suite} "))));
         n.srtp = match chosen {
             Some((tag, suite, remote_key)) => Some(SdesKeys { suite, tag, local: self.security.key, remote: remote_key }),
             None if self.security.srtp == SrtpMode::Required => return Err("the other side answered without SRTP, which this account requires".into()),

@@ -18,6 +18,7 @@ use super::codec::{CodecKind, Decoder, Encoder, OpusOptions};
 use super::jitter::{Insert, JitterBuffer, Playout};
 use super::rtcp::{self, Reception, Transmission};
 use super::sdp::Negotiated;
+use super::dtls::DtlsTransport;
 use super::srtp::{SdesKeys, SrtpSession};
 use crate::audio::io::CallAudio;
 
@@ -242,6 +243,9 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     let mut packet = vec![0u8; 1_600];
     let mut codecs: Option<Codecs> = None;
     let mut srtp: Option<(SdesKeys, SrtpSession)> = None;
+    // The DTLS-SRTP handshake, when the media is keyed that way; `srtp` follows it.
+    let mut dtls: Option<DtlsTransport> = None;
+    let local = sockets.rtp.local_addr().ok();
     let mut jitter = JitterBuffer::new();
     let mut rx = Reception::new(8_000);
     let mut tx = Transmission { ssrc: out.ssrc, ..Default::default() };
@@ -294,7 +298,16 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 }
                 counters.mic_level.store(level(&pcm[..frame]), Ordering::Relaxed);
                 if let Some(p) = source.take_problem() { note(&problems, p) }
-                if let Some(remote) = n.remote.filter(|_| n.direction.sends()) {
+                if let Some(t) = dtls.as_mut() {
+                    if let Err(e) = t.on_tick() {
+                        note(&problems, e);
+                        dtls = None;
+                    }
+                    flush_dtls(dtls.as_mut(), &sockets.rtp).await;
+                }
+                // With DTLS-SRTP nothing leaves before the keys are there.
+                let keyed = n.dtls.is_none() || srtp.is_some();
+                if let Some(remote) = n.remote.filter(|_| n.direction.sends() && keyed) {
                     send_frame(&sockets.rtp, remote, n, c, &mut out, &pcm[..frame], &mut payload, &mut packet, srtp.as_mut().map(|s| &mut s.1), &counters, &mut tx).await;
                 } else {
                     out.event = None;
@@ -340,6 +353,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
             _ = report_tick.tick() => {
                 let Some(n) = current.negotiated.as_ref() else { continue };
                 let Some(to) = n.remote_rtcp else { continue };
+                if n.dtls.is_some() && (srtp.is_none() || !n.rtcp_mux) { continue }
                 let report = rtcp::build_report(&tx, &mut rx, Instant::now(), SystemTime::now(), n.direction.sends());
                 if report.is_empty() { continue }
                 let bytes = match srtp.as_mut() {
@@ -363,7 +377,22 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                         }
                         if let Some(c) = &codecs { rx.set_rate(c.kind.rtp_rate()) }
                     }
-                    let keys_changed = srtp.as_ref().map(|s| &s.0) != n.srtp.as_ref();
+                    match (&n.dtls, n.remote, local) {
+                        (Some(setup), Some(remote), Some(local)) => {
+                            if dtls.as_ref().is_none_or(|t| t.setup() != setup || t.remote() != remote) {
+                                srtp = None;
+                                counters.srtp.store(0, Ordering::Relaxed);
+                                dtls = match DtlsTransport::new(setup, local, remote) {
+                                    Ok(t) => Some(t),
+                                    Err(e) => { note(&problems, format!("Secure media could not start: {e}")); None }
+                                };
+                                flush_dtls(dtls.as_mut(), &sockets.rtp).await;
+                            }
+                        }
+                        (Some(_), _, _) => {}
+                        (None, _, _) => dtls = None,
+                    }
+                    let keys_changed = n.dtls.is_none() && srtp.as_ref().map(|s| &s.0) != n.srtp.as_ref();
                     if keys_changed {
                         srtp = match &n.srtp {
                             Some(k) => match SrtpSession::new(k) {
@@ -383,7 +412,31 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 let Some(n) = current.negotiated.as_ref() else { counters.dropped.fetch_add(1, Ordering::Relaxed); continue };
                 // From the address the far end gave (its port may differ behind a NAT;
                 // the IP may not).
-                if !n.remote.is_some_and(|r| r.ip() == from.ip()) || len < 12 || rtp_buf[0] >> 6 != 2 {
+                if n.remote.is_none_or(|r| r.ip() != from.ip()) || len == 0 {
+                    counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                if let Some(t) = dtls.as_mut().filter(|_| super::dtls::is_dtls(rtp_buf[0])) {
+                    match t.on_datagram(&rtp_buf[..len]) {
+                        Ok(Some(keys)) => {
+                            srtp = match SrtpSession::new(&keys) {
+                                Ok(s) => Some((keys, s)),
+                                Err(e) => { note(&problems, format!("SRTP could not start: {e}")); None }
+                            };
+                            counters.srtp.store(u32::from(srtp.is_some()), Ordering::Relaxed);
+                            tracing::info!(keyed = srtp.is_some(), "DTLS-SRTP handshake done");
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "DTLS-SRTP handshake failed");
+                            note(&problems, format!("The secure media handshake failed: {e}"));
+                            dtls = None;
+                        }
+                    }
+                    flush_dtls(dtls.as_mut(), &sockets.rtp).await;
+                    continue;
+                }
+                if (n.dtls.is_some() && srtp.is_none()) || len < 12 || rtp_buf[0] >> 6 != 2 {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
@@ -458,6 +511,15 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 read_rtcp(&rtcp_buf[..len], srtp.as_mut().map(|s| &mut s.1), &mut tx, &mut rx, Instant::now(), codecs.as_ref().map_or(8_000, |c| c.kind.rtp_rate()), &counters);
             }
         }
+    }
+}
+
+/// Sends what the DTLS handshake queued, to the far end's media address.
+async fn flush_dtls(t: Option<&mut DtlsTransport>, socket: &UdpSocket) {
+    let Some(t) = t else { return };
+    let to = t.remote();
+    while let Some(p) = t.take_transmit() {
+        let _ = socket.send_to(&p, to).await;
     }
 }
 

@@ -22,6 +22,16 @@ pub enum SrtpMode {
     Optional,
     /// RTP/SAVP only: a call without SRTP is refused.
     Required,
+    /// UDP/TLS/RTP/SAVP offered, keys from a DTLS handshake (`dtls.rs`); an answer
+    /// without it is refused. Offers of SDES are still answered.
+    Dtls,
+}
+
+impl SrtpMode {
+    /// A plain RTP offer is refused.
+    pub fn insists(self) -> bool {
+        matches!(self, SrtpMode::Required | SrtpMode::Dtls)
+    }
 }
 
 impl std::str::FromStr for SrtpMode {
@@ -31,7 +41,8 @@ impl std::str::FromStr for SrtpMode {
             "off" | "" => Ok(SrtpMode::Off),
             "optional" => Ok(SrtpMode::Optional),
             "required" => Ok(SrtpMode::Required),
-            _ => Err(format!("\"{s}\" is not an SRTP mode; use off, optional or required")),
+            "dtls" => Ok(SrtpMode::Dtls),
+            _ => Err(format!("\"{s}\" is not an SRTP mode; use off, optional, required or dtls")),
         }
     }
 }

@@ -234,6 +234,7 @@ async fn main() {
         rtcp_mux: false,
         direction: MediaDirection::SendRecv,
         srtp: None,
+        dtls: None,
     });
     // The devices open and the jitter buffer settles before the first burst.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -119,6 +119,55 @@ async fn sdes_srtp_carries_sound_and_is_refused_when_only_one_side_insists() {
     assert_eq!(heard.call.media.sent, 0);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn dtls_srtp_keys_calls_with_baresip_and_with_a_second_user_agent() {
+    // We offer UDP/TLS/RTP/SAVP with our fingerprint; baresip's dtls_srtp answers.
+    let Some(heard) = tone_call("opus/48000/2", Some("dtls_srtp"), SrtpMode::Dtls).await else { return };
+    check(&heard, "opus");
+    assert!(heard.call.media.srtp, "{:?}", heard.call.media);
+    assert_eq!(heard.call.media.srtp_failures, 0);
+    // A plain far end: refused, not carried in the clear.
+    let Some(heard) = tone_call("PCMU", None, SrtpMode::Dtls).await else { return };
+    assert_eq!(heard.call.answered_at, None, "{:?}", heard.call);
+    assert_eq!(heard.call.media.sent, 0);
+
+    // Two of our user agents: alice requires DTLS-SRTP, bob (encryption off) takes
+    // the offer, answers with the active role and starts the handshake.
+    let Some(k) = kamailio(&[]) else { return };
+    let side = |user: &str, password: &str, srtp: SrtpMode, tone: f32| {
+        let recorder = Recorder::new(10);
+        let keep = recorder.clone();
+        let mut config = UaConfig::new(account(user, password, 600), k.addr, true);
+        config.media = MediaConfig { codecs: ALL_CODECS.to_vec(), srtp, audio: Arc::new(move || CallAudio { source: Box::new(ToneSource::new(tone, 0.3)), sink: Box::new(keep.clone()), voice_processing: false }) };
+        (config, recorder)
+    };
+    let (bob_config, bob_heard) = side("bob", "bob-secret", SrtpMode::Off, THEIRS);
+    let mut bob = UserAgent::start(bob_config, Arc::new(SystemClock)).await.unwrap();
+    let state = bob.wait_registration(Duration::from_secs(10), |s| matches!(s, ringside::sip::registration::RegistrationState::Registered { .. })).await;
+    assert!(matches!(state, ringside::sip::registration::RegistrationState::Registered { .. }), "{state:?}");
+    let mut bob_events = bob.subscribe();
+    let (alice_config, alice_heard) = side("alice", "alice-secret", SrtpMode::Dtls, OURS);
+    let alice = UserAgent::start(alice_config, Arc::new(SystemClock)).await.unwrap();
+    let mut alice_events = alice.subscribe();
+    let id = alice.dial("sip:bob@ringside.test").await.unwrap();
+    let ringing = crate::incoming::wait_call(&mut bob_events, Duration::from_secs(10), |c| c.state == ringside::sip::call::CallState::Incoming).await;
+    bob.answer(ringing.id).await.unwrap();
+    let _ = crate::incoming::wait_call(&mut alice_events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let keyed = crate::incoming::wait_call(&mut alice_events, Duration::from_secs(3), |c| c.id == id).await;
+    alice.hang_up(id).await.unwrap();
+    let _ = crate::incoming::wait_call(&mut bob_events, Duration::from_secs(10), |c| c.state.is_ended()).await;
+    assert!(keyed.media.srtp && keyed.media.srtp_failures == 0, "{:?}", keyed.media);
+    for (who, rec, want, not) in [("alice", alice_heard.recording(), THEIRS, OURS), ("bob", bob_heard.recording(), OURS, THEIRS)] {
+        assert!(rec.samples.len() as u32 >= rec.rate * 2, "{who} played at least 2 s");
+        let tail = &rec.samples[rec.samples.len() - rec.rate as usize..];
+        let level = goertzel_level(tail, rec.rate, want);
+        assert!(level > 0.1 && goertzel_level(tail, rec.rate, not) < level / 10.0, "{who} hears the other's tone through SRTP: {level}");
+    }
+    alice.stop().await;
+    bob.stop().await;
+}
+
 /// A PulseAudio null sink made for one test, removed when dropped (if still there).
 struct Sink {
     module: String,
@@ -297,7 +346,7 @@ async fn impairing_relay(to: std::net::SocketAddr, loss: f64, jitter: Duration) 
 }
 
 fn negotiated(codec: &str, pt: u8, rate: u32, fmtp: Option<&str>, remote: std::net::SocketAddr, rtcp: std::net::SocketAddr) -> Negotiated {
-    Negotiated { codec: codec.into(), payload_type: pt, rate, fmtp: fmtp.map(Into::into), telephone_event: Some(101), remote: Some(remote), remote_rtcp: Some(rtcp), rtcp_mux: false, direction: Direction::SendRecv, srtp: None }
+    Negotiated { codec: codec.into(), payload_type: pt, rate, fmtp: fmtp.map(Into::into), telephone_event: Some(101), remote: Some(remote), remote_rtcp: Some(rtcp), rtcp_mux: false, direction: Direction::SendRecv, srtp: None, dtls: None }
 }
 
 #[tokio::test(flavor = "multi_thread")]

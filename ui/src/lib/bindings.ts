@@ -582,7 +582,12 @@ export type SrtpMode =
 /**  RTP/AVP offered with crypto lines: SRTP when the far end takes it, else plain. */
 "optional" | 
 /**  RTP/SAVP only: a call without SRTP is refused. */
-"required";
+"required" | 
+/**
+ *  UDP/TLS/RTP/SAVP offered, keys from a DTLS handshake (`dtls.rs`); an answer
+ *  without it is refused. Offers of SDES are still answered.
+ */
+"dtls";
 
 /**  How far a log has got on its way to Salesforce. */
 export type SyncState = 
