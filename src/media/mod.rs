@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod codec;
 pub mod dtls;
+pub mod ice;
 pub mod jitter;
 pub mod rtcp;
 pub mod sdp;
@@ -39,6 +40,8 @@ pub struct MediaStats {
     pub srtp: bool,
     /// Packets that failed SRTP authentication (dropped).
     pub srtp_failures: u32,
+    /// ICE connectivity checks from the far end that were answered.
+    pub ice_checks: u32,
     /// The jitter buffer's target delay.
     pub buffer_ms: u32,
     /// 0–100, for level meters.

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::dtls;
+use super::{dtls, ice};
 use super::srtp::{self, SdesKeys, SrtpMode};
 
 /// Largest description accepted: SDP for one audio call is a few hundred bytes.
@@ -341,10 +341,10 @@ impl Default for Security {
 /// An audio offer from `address:port` with `codecs` in our order, plus
 /// telephone-event (RFC 4733) on payload type 101.
 pub fn offer(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], direction: Direction) -> Sdp {
-    offer_secured(address, port, session_id, codecs, direction, &Security { srtp: SrtpMode::Off, key: [0; 30] })
+    offer_secured(address, port, session_id, codecs, direction, &Security { srtp: SrtpMode::Off, key: [0; 30] }, None)
 }
 
-fn offer_secured(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], direction: Direction, security: &Security) -> Sdp {
+fn offer_secured(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], direction: Direction, security: &Security, ice_creds: Option<&ice::IceCredentials>) -> Sdp {
     let mut formats: Vec<String> = Vec::new();
     let mut attributes = Vec::new();
     let mut dynamic = 96u8;
@@ -377,6 +377,9 @@ fn offer_secured(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], 
             attributes.push(("setup".into(), Some("actpass".into())));
         }
     }
+    if let Some(creds) = ice_creds {
+        attributes.extend(ice::attributes(creds, address, port, Some(port.wrapping_add(1))));
+    }
     attributes.push((direction.attr().to_string(), None));
     let proto = match security.srtp {
         SrtpMode::Off | SrtpMode::Optional => "RTP/AVP",
@@ -387,7 +390,7 @@ fn offer_secured(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec], 
         origin: Origin { username: "ringside".into(), session_id: session_id.to_string(), version: session_id, address: address.to_string() },
         session_name: "Ringside call".into(),
         connection: Some(address),
-        attributes: vec![],
+        attributes: if ice_creds.is_some() { vec![("ice-lite".into(), None)] } else { vec![] },
         media: vec![Media { kind: "audio".into(), port, proto: proto.into(), formats, connection: None, attributes, other: vec![] }],
         other: vec!["t=0 0".into()],
     }
@@ -413,6 +416,24 @@ pub struct Negotiated {
     pub srtp: Option<SdesKeys>,
     /// The handshake to run when the media is DTLS-SRTP (keys come from it).
     pub dtls: Option<dtls::DtlsSetup>,
+    /// ICE-lite: our credentials and the far end's, when it does ICE.
+    pub ice: Option<IceSetup>,
+}
+
+/// Both sides' ICE credentials for one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceSetup {
+    #[serde(skip)]
+    pub ours: ice::IceCredentials,
+    pub remote: ice::RemoteIce,
+}
+
+/// The far end's ICE credentials (media level, else session level).
+fn remote_ice(remote: &Sdp, media: &Media) -> Option<ice::RemoteIce> {
+    let ufrag = media_or_session(remote, media, "ice-ufrag")?.trim().to_string();
+    let pwd = media_or_session(remote, media, "ice-pwd")?.trim().to_string();
+    Some(ice::RemoteIce { ufrag, pwd })
 }
 
 /// Picks the codec of `remote` (an offer or an answer) that we support, in the remote's
@@ -448,7 +469,7 @@ pub fn negotiate(remote: &Sdp, supported: &[Codec]) -> Result<Negotiated, String
     // a=rtcp:PORT [IN IP4 addr] (RFC 3605).
     let rtcp_port = audio.attribute("rtcp").flatten().and_then(|v| v.split_whitespace().next()?.parse::<u16>().ok());
     let remote_rtcp = ip.map(|ip| std::net::SocketAddr::new(ip, if rtcp_mux { audio.port } else { rtcp_port.unwrap_or(audio.port.wrapping_add(1)) }));
-    Ok(Negotiated { codec, payload_type, rate, fmtp, telephone_event, remote: remote_addr, remote_rtcp, rtcp_mux, direction: audio.direction(remote), srtp: None, dtls: None })
+    Ok(Negotiated { codec, payload_type, rate, fmtp, telephone_event, remote: remote_addr, remote_rtcp, rtcp_mux, direction: audio.direction(remote), srtp: None, dtls: None, ice: None })
 }
 
 /// An attribute of the media, else of the session (where some put `a=fingerprint`
@@ -504,11 +525,13 @@ pub struct SdpAgent {
     version: u64,
     codecs: Vec<Codec>,
     security: Security,
+    /// Our ICE-lite credentials, the same for the whole call.
+    ice: ice::IceCredentials,
 }
 
 impl SdpAgent {
     pub fn new(address: IpAddr, port: u16, session_id: u64, codecs: &[Codec]) -> SdpAgent {
-        SdpAgent { address, port, session_id, version: session_id, codecs: codecs.to_vec(), security: Security::default() }
+        SdpAgent { address, port, session_id, version: session_id, codecs: codecs.to_vec(), security: Security::default(), ice: ice::IceCredentials::new() }
     }
 
     /// What SRTP this side offers and insists on.
@@ -523,7 +546,7 @@ impl SdpAgent {
 
     /// A new offer; `direction` is what we want (sendonly puts the other side on hold).
     pub fn offer(&mut self, direction: Direction) -> Vec<u8> {
-        let mut sdp = offer_secured(self.address, self.port, self.session_id, &self.codecs, direction, &self.security);
+        let mut sdp = offer_secured(self.address, self.port, self.session_id, &self.codecs, direction, &self.security, Some(&self.ice));
         sdp.origin.version = self.version;
         self.version += 1;
         sdp.to_text().into_bytes()
@@ -573,6 +596,10 @@ impl SdpAgent {
         if let Some(keys) = &n.srtp {
             attributes.push(("crypto".into(), Some(srtp::answer_line(keys))));
         }
+        n.ice = remote_ice(&remote, audio).map(|r| IceSetup { ours: self.ice.clone(), remote: r });
+        if n.ice.is_some() {
+            attributes.extend(ice::attributes(&self.ice, self.address, self.port, (!n.rtcp_mux).then(|| self.port.wrapping_add(1))));
+        }
         if let (Some(setup), Some(fp)) = (&n.dtls, ours_fingerprint) {
             attributes.push(("fingerprint".into(), Some(format!("sha-256 {fp}"))));
             attributes.push(("setup".into(), Some(if setup.client { "active" } else { "passive" }.into())));
@@ -582,7 +609,7 @@ impl SdpAgent {
             origin: Origin { username: "ringside".into(), session_id: self.session_id.to_string(), version: self.version, address: self.address.to_string() },
             session_name: "Ringside call".into(),
             connection: Some(self.address),
-            attributes: vec![],
+            attributes: if n.ice.is_some() { vec![("ice-lite".into(), None)] } else { vec![] },
             media: vec![Media { kind: "audio".into(), port: self.port, proto: audio.proto.clone(), formats, connection: None, attributes, other: vec![] }],
             other: vec!["t=0 0".into()],
         };
@@ -600,6 +627,7 @@ impl SdpAgent {
         let audio = remote.audio().ok_or("the other side answers with no audio")?;
         let theirs = n.direction;
         n.direction = Direction::from_flags(ours.sends() && theirs.receives(), ours.receives() && theirs.sends());
+        n.ice = remote_ice(&remote, audio).map(|r| IceSetup { ours: self.ice.clone(), remote: r });
         if self.security.srtp == SrtpMode::Dtls {
             let fingerprint = dtls_fingerprint(&remote, audio)?.ok_or("the other side answered without DTLS-SRTP, which this account requires")?;
             n.dtls = Some(dtls::DtlsSetup { client: dtls::offer_role(media_or_session(&remote, audio, "setup")), fingerprint });

@@ -54,6 +54,7 @@ struct Counters {
     loss_permille: AtomicU32,
     far_loss_permille: AtomicU32,
     srtp_failures: AtomicU32,
+    ice_checks: AtomicU32,
     buffer_ms: AtomicU32,
     mic_level: AtomicU32,
     speaker_level: AtomicU32,
@@ -161,6 +162,7 @@ impl super::MediaBackend for AudioMedia {
             far_loss_permille: opt(&c.far_loss_permille),
             srtp: get(&c.srtp) == 1,
             srtp_failures: get(&c.srtp_failures),
+            ice_checks: get(&c.ice_checks),
             buffer_ms: get(&c.buffer_ms),
             mic_level: get(&c.mic_level) as u8,
             speaker_level: get(&c.speaker_level) as u8,
@@ -246,6 +248,11 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     // The DTLS-SRTP handshake, when the media is keyed that way; `srtp` follows it.
     let mut dtls: Option<DtlsTransport> = None;
     let local = sockets.rtp.local_addr().ok();
+    // A DTLS datagram that came before the answer was applied (the far end starts its
+    // handshake as soon as it answers): replayed when the handshake is set up.
+    let mut early_dtls: Option<(Vec<u8>, SocketAddr)> = None;
+    // ICE-lite: the address of the pair the far end nominated, where media goes.
+    let mut nominated: Option<SocketAddr> = None;
     let mut jitter = JitterBuffer::new();
     let mut rx = Reception::new(8_000);
     let mut tx = Transmission { ssrc: out.ssrc, ..Default::default() };
@@ -303,11 +310,11 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                         note(&problems, e);
                         dtls = None;
                     }
-                    flush_dtls(dtls.as_mut(), &sockets.rtp).await;
+                    flush_dtls(dtls.as_mut(), &sockets.rtp, nominated.or(n.remote)).await;
                 }
                 // With DTLS-SRTP nothing leaves before the keys are there.
                 let keyed = n.dtls.is_none() || srtp.is_some();
-                if let Some(remote) = n.remote.filter(|_| n.direction.sends() && keyed) {
+                if let Some(remote) = nominated.or(n.remote).filter(|_| n.direction.sends() && keyed) {
                     send_frame(&sockets.rtp, remote, n, c, &mut out, &pcm[..frame], &mut payload, &mut packet, srtp.as_mut().map(|s| &mut s.1), &counters, &mut tx).await;
                 } else {
                     out.event = None;
@@ -352,7 +359,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
             }
             _ = report_tick.tick() => {
                 let Some(n) = current.negotiated.as_ref() else { continue };
-                let Some(to) = n.remote_rtcp else { continue };
+                let Some(to) = (if n.rtcp_mux { nominated.or(n.remote_rtcp) } else { n.remote_rtcp }) else { continue };
                 if n.dtls.is_some() && (srtp.is_none() || !n.rtcp_mux) { continue }
                 let report = rtcp::build_report(&tx, &mut rx, Instant::now(), SystemTime::now(), n.direction.sends());
                 if report.is_empty() { continue }
@@ -379,18 +386,28 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                     }
                     match (&n.dtls, n.remote, local) {
                         (Some(setup), Some(remote), Some(local)) => {
-                            if dtls.as_ref().is_none_or(|t| t.setup() != setup || t.remote() != remote) {
+                            // A re-INVITE that moves the address (ICE's updated default candidate)
+                            // keeps the association; new roles or a new certificate restart it.
+                            if dtls.as_ref().is_none_or(|t| t.setup() != setup) {
                                 srtp = None;
                                 counters.srtp.store(0, Ordering::Relaxed);
                                 dtls = match DtlsTransport::new(setup, local, remote) {
                                     Ok(t) => Some(t),
                                     Err(e) => { note(&problems, format!("Secure media could not start: {e}")); None }
                                 };
-                                flush_dtls(dtls.as_mut(), &sockets.rtp).await;
+                                if let (Some(t), Some((early, from))) = (dtls.as_mut(), early_dtls.take()) {
+                                    if from.ip() == remote.ip() {
+                                        let _ = t.on_datagram(&early);
+                                    }
+                                }
+                                flush_dtls(dtls.as_mut(), &sockets.rtp, nominated.or(n.remote)).await;
                             }
                         }
                         (Some(_), _, _) => {}
                         (None, _, _) => dtls = None,
+                    }
+                    if n.ice.as_ref().map(|i| &i.remote) != current.negotiated.as_ref().and_then(|c| c.ice.as_ref()).map(|i| &i.remote) {
+                        nominated = None;
                     }
                     let keys_changed = n.dtls.is_none() && srtp.as_ref().map(|s| &s.0) != n.srtp.as_ref();
                     if keys_changed {
@@ -409,10 +426,19 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
             got = sockets.rtp.recv_from(&mut rtp_buf) => {
                 let Ok((len, from)) = got else { continue };
                 let at = Instant::now();
+                if dtls.is_none() && len > 0 && super::dtls::is_dtls(rtp_buf[0]) && current.negotiated.as_ref().is_none_or(|n| n.dtls.is_some()) {
+                    early_dtls = Some((rtp_buf[..len].to_vec(), from));
+                    continue;
+                }
                 let Some(n) = current.negotiated.as_ref() else { counters.dropped.fetch_add(1, Ordering::Relaxed); continue };
+                // ICE checks prove themselves (integrity), from whatever address.
+                if let Some(ice) = n.ice.as_ref().filter(|_| len > 0 && super::ice::is_stun(rtp_buf[0])) {
+                    answer_check(&sockets.rtp, &rtp_buf[..len], from, &ice.ours, &counters, Some(&mut nominated)).await;
+                    continue;
+                }
                 // From the address the far end gave (its port may differ behind a NAT;
-                // the IP may not).
-                if n.remote.is_none_or(|r| r.ip() != from.ip()) || len == 0 {
+                // the IP may not), or the one its ICE nominated.
+                if (n.remote.is_none_or(|r| r.ip() != from.ip()) && nominated != Some(from)) || len == 0 {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
@@ -433,7 +459,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                             dtls = None;
                         }
                     }
-                    flush_dtls(dtls.as_mut(), &sockets.rtp).await;
+                    flush_dtls(dtls.as_mut(), &sockets.rtp, nominated.or(n.remote)).await;
                     continue;
                 }
                 if (n.dtls.is_some() && srtp.is_none()) || len < 12 || rtp_buf[0] >> 6 != 2 {
@@ -503,6 +529,10 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
             }
             got = sockets.rtcp.recv_from(&mut rtcp_buf) => {
                 let Ok((len, from)) = got else { continue };
+                if let Some(ice) = current.negotiated.as_ref().and_then(|n| n.ice.as_ref()).filter(|_| len > 0 && super::ice::is_stun(rtcp_buf[0])) {
+                    answer_check(&sockets.rtcp, &rtcp_buf[..len], from, &ice.ours, &counters, None).await;
+                    continue;
+                }
                 let expected = current.negotiated.as_ref().and_then(|n| n.remote).map(|r| r.ip());
                 if expected != Some(from.ip()) {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -514,10 +544,30 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     }
 }
 
-/// Sends what the DTLS handshake queued, to the far end's media address.
-async fn flush_dtls(t: Option<&mut DtlsTransport>, socket: &UdpSocket) {
+/// Answers an ICE check on a media port; a nomination on the RTP port moves where
+/// media goes.
+async fn answer_check(socket: &UdpSocket, packet: &[u8], from: SocketAddr, ours: &super::ice::IceCredentials, counters: &Counters, nominated: Option<&mut Option<SocketAddr>>) {
+    match super::ice::answer(packet, from, ours) {
+        super::ice::Check::Answer { response, nominated: nominates } => {
+            let _ = socket.send_to(&response, from).await;
+            counters.ice_checks.fetch_add(1, Ordering::Relaxed);
+            if let Some(n) = nominated.filter(|n| nominates && **n != Some(from)) {
+                tracing::info!(%from, "ICE: the far end nominated this pair");
+                *n = Some(from);
+            }
+        }
+        super::ice::Check::Refused(why) => {
+            tracing::debug!(%why, "STUN packet dropped");
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Sends what the DTLS handshake queued to `to` (the pair ICE nominated, else the
+/// far end's media address).
+async fn flush_dtls(t: Option<&mut DtlsTransport>, socket: &UdpSocket, to: Option<SocketAddr>) {
     let Some(t) = t else { return };
-    let to = t.remote();
+    let to = to.unwrap_or(t.remote());
     while let Some(p) = t.take_transmit() {
         let _ = socket.send_to(&p, to).await;
     }

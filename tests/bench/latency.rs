@@ -235,6 +235,7 @@ async fn main() {
         direction: MediaDirection::SendRecv,
         srtp: None,
         dtls: None,
+        ice: None,
     });
     // The devices open and the jitter buffer settles before the first burst.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -44,12 +44,17 @@ fn read_wav(path: &Path) -> (u32, Vec<i16>) {
 
 /// One 3-second call to baresip offering only `codecs`, with its media encryption.
 async fn tone_call(codecs: &str, mediaenc: Option<&str>, srtp: SrtpMode) -> Option<Heard> {
+    tone_call_env(codecs, mediaenc, srtp, &[]).await
+}
+
+async fn tone_call_env(codecs: &str, mediaenc: Option<&str>, srtp: SrtpMode, extra: &[(&'static str, &str)]) -> Option<Heard> {
     let k = kamailio(&[])?;
     let record = tempfile::tempdir().unwrap();
     let mut env = vec![("TESTBED_CODECS", codecs.to_string()), ("TESTBED_RECORD_DIR", record.path().display().to_string())];
     if let Some(m) = mediaenc {
         env.push(("TESTBED_MEDIAENC", m.to_string()));
     }
+    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let bob = baresip_env("bob", "bob-secret", k.addr.port(), &env)?;
     let recorder = Recorder::new(10);
     let keep = recorder.clone();
@@ -76,7 +81,10 @@ fn check(heard: &Heard, codec: &str) {
     // What we decoded: baresip's 440 Hz, steady, no gaps past the start.
     let rec = &heard.ours;
     assert!(rec.samples.len() as u32 >= rec.rate * 2, "at least 2 s played: {} samples at {}", rec.samples.len(), rec.rate);
-    let tail = &rec.samples[rec.rate as usize / 2..];
+    // From half a second after the far end's sound began (ICE and DTLS take a moment).
+    let began = rec.samples.iter().position(|s| s.unsigned_abs() > 160).unwrap_or(0);
+    let tail = &rec.samples[(began + rec.rate as usize / 2).min(rec.samples.len())..];
+    assert!(tail.len() as u32 >= rec.rate, "{codec}: at least 1 s of the far end's sound");
     let tone = goertzel_level(tail, rec.rate, THEIRS);
     let other = goertzel_level(tail, rec.rate, OURS);
     assert!(tone > 0.02 && tone > other * 10.0, "{codec}: we hear 440 Hz at {tone} (1 kHz at {other})");
@@ -131,6 +139,12 @@ async fn dtls_srtp_keys_calls_with_baresip_and_with_a_second_user_agent() {
     assert_eq!(heard.call.answered_at, None, "{:?}", heard.call);
     assert_eq!(heard.call.media.sent, 0);
 
+    // baresip doing ICE as well: its connectivity checks reach our ICE-lite side, it
+    // nominates our host candidate, and the DTLS-SRTP call carries sound.
+    let Some(heard) = tone_call_env("opus/48000/2", Some("dtls_srtp"), SrtpMode::Dtls, &[("TESTBED_MEDIANAT", "ice")]).await else { return };
+    check(&heard, "opus");
+    assert!(heard.call.media.srtp && heard.call.media.ice_checks > 0, "{:?}", heard.call.media);
+
     // Two of our user agents: alice requires DTLS-SRTP, bob (encryption off) takes
     // the offer, answers with the active role and starts the handshake.
     let Some(k) = kamailio(&[]) else { return };
@@ -153,8 +167,8 @@ async fn dtls_srtp_keys_calls_with_baresip_and_with_a_second_user_agent() {
     let ringing = crate::incoming::wait_call(&mut bob_events, Duration::from_secs(10), |c| c.state == ringside::sip::call::CallState::Incoming).await;
     bob.answer(ringing.id).await.unwrap();
     let _ = crate::incoming::wait_call(&mut alice_events, Duration::from_secs(10), |c| c.id == id && c.state.is_answered()).await;
+    let keyed = crate::incoming::wait_call(&mut alice_events, Duration::from_secs(5), |c| c.id == id && c.media.srtp).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let keyed = crate::incoming::wait_call(&mut alice_events, Duration::from_secs(3), |c| c.id == id).await;
     alice.hang_up(id).await.unwrap();
     let _ = crate::incoming::wait_call(&mut bob_events, Duration::from_secs(10), |c| c.state.is_ended()).await;
     assert!(keyed.media.srtp && keyed.media.srtp_failures == 0, "{:?}", keyed.media);
@@ -346,7 +360,7 @@ async fn impairing_relay(to: std::net::SocketAddr, loss: f64, jitter: Duration) 
 }
 
 fn negotiated(codec: &str, pt: u8, rate: u32, fmtp: Option<&str>, remote: std::net::SocketAddr, rtcp: std::net::SocketAddr) -> Negotiated {
-    Negotiated { codec: codec.into(), payload_type: pt, rate, fmtp: fmtp.map(Into::into), telephone_event: Some(101), remote: Some(remote), remote_rtcp: Some(rtcp), rtcp_mux: false, direction: Direction::SendRecv, srtp: None, dtls: None }
+    Negotiated { codec: codec.into(), payload_type: pt, rate, fmtp: fmtp.map(Into::into), telephone_event: Some(101), remote: Some(remote), remote_rtcp: Some(rtcp), rtcp_mux: false, direction: Direction::SendRecv, srtp: None, dtls: None, ice: None }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -125,6 +125,7 @@ export function callInfo(overrides: Partial<CallInfo> = {}): CallInfo {
       farLossPermille: null,
       srtp: false,
       srtpFailures: 0,
+      iceChecks: 0,
       bufferMs: 20,
       micLevel: 0,
       speakerLevel: 0,

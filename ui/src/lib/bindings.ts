@@ -421,6 +421,8 @@ export type MediaStats = {
 	srtp: boolean,
 	/**  Packets that failed SRTP authentication (dropped). */
 	srtpFailures: number,
+	/**  ICE connectivity checks from the far end that were answered. */
+	iceChecks: number,
 	/**  The jitter buffer's target delay. */
 	bufferMs: number,
 	/**  0–100, for level meters. */
