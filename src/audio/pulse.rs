@@ -54,10 +54,10 @@ fn bytes(ms: u32, rate: u32) -> u32 {
     rate * ms / 1_000 * std::mem::size_of::<f32>() as u32
 }
 
-/// Opens `device` (the server's default when `None`) for capture, mono at [`RATE`],
+/// Opens `device` for capture, mono at [`RATE`],
 /// delivered in 10 ms chunks into `ring` (a full ring drops). `lost` is told once if
 /// the server ends the stream.
-pub(crate) fn capture(device: Option<String>, mut ring: rtrb::Producer<f32>, lost: impl FnOnce(String) + Send + 'static) -> Result<PulseStream, String> {
+pub(crate) fn capture(device: String, mut ring: rtrb::Producer<f32>, lost: impl FnOnce(String) + Send + 'static) -> Result<PulseStream, String> {
     let attr = BufferAttr { maxlength: u32::MAX, tlength: u32::MAX, prebuf: u32::MAX, minreq: u32::MAX, fragsize: bytes(CHUNK_MS, RATE) };
     spawn("call-mic", Direction::Record, device, RATE, attr, move |simple, stop| {
         let mut buf = [0u8; (RATE * CHUNK_MS / 1_000) as usize * 4];
@@ -76,7 +76,7 @@ pub(crate) fn capture(device: Option<String>, mut ring: rtrb::Producer<f32>, los
 
 /// Opens `device` for playback, mono at `rate`, keeping `latency_ms` queued at the
 /// server; `fill` is asked for 10 ms at a time, at the device's pace.
-pub(crate) fn playback(device: Option<String>, rate: u32, latency_ms: u32, mut fill: impl FnMut(&mut [f32]) + Send + 'static, lost: impl FnOnce(String) + Send + 'static) -> Result<PulseStream, String> {
+pub(crate) fn playback(device: String, rate: u32, latency_ms: u32, mut fill: impl FnMut(&mut [f32]) + Send + 'static, lost: impl FnOnce(String) + Send + 'static) -> Result<PulseStream, String> {
     // With "adjust latency" (which the simple API sets) the server gives the sink
     // half of what is left after two requests: 40 ms with 10 ms requests is 10 ms
     // of sink latency, not the sink's minimum.
@@ -102,7 +102,7 @@ pub(crate) fn playback(device: Option<String>, rate: u32, latency_ms: u32, mut f
 fn spawn(
     name: &str,
     direction: Direction,
-    device: Option<String>,
+    device: String,
     rate: u32,
     attr: BufferAttr,
     run: impl FnOnce(&Simple, &AtomicBool) -> Result<(), String> + Send + 'static,
@@ -115,7 +115,7 @@ fn spawn(
         .name(name.into())
         .spawn(move || {
             let spec = Spec { format: Format::FLOAT32NE, rate, channels: 1 };
-            let simple = match Simple::new(None, "Ringside", direction, device.as_deref(), "Call", &spec, None, Some(&attr)) {
+            let simple = match Simple::new(None, "Ringside", direction, Some(&device), "Call", &spec, None, Some(&attr)) {
                 Ok(s) => s,
                 Err(e) => {
                     let _ = opened_tx.send(Err(explain(e)));

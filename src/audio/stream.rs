@@ -308,7 +308,7 @@ impl Devices {
             let rate = pulse::RATE;
             if role.is_input() {
                 let (producer, consumer) = rtrb::RingBuffer::new(rate as usize);
-                self.input = Some(Live::Pulse(pulse::capture(Some(name), producer, on_error)?));
+                self.input = Some(Live::Pulse(pulse::capture(name, producer, on_error)?));
                 let _ = self.in_tx.send((consumer, rate, PULSE_PRIME_MS));
             } else {
                 let (producer, mut consumer) = rtrb::RingBuffer::new(rate as usize);
@@ -328,7 +328,7 @@ impl Devices {
                         }
                     });
                 };
-                self.output = Some(Live::Pulse(pulse::playback(Some(name), rate, PULSE_PLAYBACK_MS, fill, on_error)?));
+                self.output = Some(Live::Pulse(pulse::playback(name, rate, PULSE_PLAYBACK_MS, fill, on_error)?));
                 let _ = self.out_tx.send((producer, rate, 0));
             }
             return Ok(());

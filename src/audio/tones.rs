@@ -134,7 +134,7 @@ fn open(pref: Option<&DevicePreference>) -> Result<Live, String> {
         };
         // A small queue: the ring must stop as soon as the call is answered.
         let lost = |e: String| tracing::warn!(%e, "ringer device error");
-        return super::pulse::playback(Some(name), rate, 100, fill, lost).map(Live::Pulse);
+        return super::pulse::playback(name, rate, 100, fill, lost).map(Live::Pulse);
     }
     let config = device.default_output_config().map_err(|e| e.to_string())?;
     let rate = config.sample_rate();

@@ -262,12 +262,6 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
     let mut last_rtp: Option<Instant> = None;
     let mut tone = [0i16; 160];
     let mut processor: Option<crate::audio::dsp::VoiceProcessor> = None;
-    let note = |problems: &Arc<std::sync::Mutex<Vec<String>>>, p: String| {
-        tracing::warn!(problem = %p, "call audio");
-        if let Ok(mut list) = problems.lock() {
-            list.push(p);
-        }
-    };
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -411,13 +405,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                     }
                     let keys_changed = n.dtls.is_none() && srtp.as_ref().map(|s| &s.0) != n.srtp.as_ref();
                     if keys_changed {
-                        srtp = match &n.srtp {
-                            Some(k) => match SrtpSession::new(k) {
-                                Ok(s) => Some((k.clone(), s)),
-                                Err(e) => { note(&problems, format!("SRTP could not start: {e}")); None }
-                            },
-                            None => None,
-                        };
+                        srtp = n.srtp.clone().and_then(|k| start_srtp(k, &problems));
                         counters.srtp.store(u32::from(srtp.is_some()), Ordering::Relaxed);
                     }
                 }
@@ -445,10 +433,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 if let Some(t) = dtls.as_mut().filter(|_| super::dtls::is_dtls(rtp_buf[0])) {
                     match t.on_datagram(&rtp_buf[..len]) {
                         Ok(Some(keys)) => {
-                            srtp = match SrtpSession::new(&keys) {
-                                Ok(s) => Some((keys, s)),
-                                Err(e) => { note(&problems, format!("SRTP could not start: {e}")); None }
-                            };
+                            srtp = start_srtp(keys, &problems);
                             counters.srtp.store(u32::from(srtp.is_some()), Ordering::Relaxed);
                             tracing::info!(keyed = srtp.is_some(), "DTLS-SRTP handshake done");
                         }
@@ -540,6 +525,25 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 }
                 read_rtcp(&rtcp_buf[..len], srtp.as_mut().map(|s| &mut s.1), &mut tx, &mut rx, Instant::now(), codecs.as_ref().map_or(8_000, |c| c.kind.rtp_rate()), &counters);
             }
+        }
+    }
+}
+
+/// A problem for the rep (and the log).
+fn note(problems: &std::sync::Mutex<Vec<String>>, p: String) {
+    tracing::warn!(problem = %p, "call audio");
+    if let Ok(mut list) = problems.lock() {
+        list.push(p);
+    }
+}
+
+/// SRTP contexts from keys (SDES or DTLS); a failure is told to the rep.
+fn start_srtp(keys: SdesKeys, problems: &std::sync::Mutex<Vec<String>>) -> Option<(SdesKeys, SrtpSession)> {
+    match SrtpSession::new(&keys) {
+        Ok(s) => Some((keys, s)),
+        Err(e) => {
+            note(problems, format!("SRTP could not start: {e}"));
+            None
         }
     }
 }
