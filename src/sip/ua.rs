@@ -588,6 +588,9 @@ async fn run(
             }
         }
     }
+    // The last ACK or un-REGISTER may still be queued: sent before the socket closes.
+    drop(shared);
+    wire.close().await;
 }
 
 const KEEPALIVE: Duration = Duration::from_secs(25);

@@ -45,12 +45,31 @@ pub(super) struct Wire {
     pub events: mpsc::UnboundedReceiver<WireEvent>,
     pub local: SocketAddr,
     pub transport: Transport,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
+
+impl Wire {
+    /// Sends what is still queued (the ACK of a final answer, an unregister), then
+    /// closes. Every clone of `send` must be gone for the queue to end; what is still
+    /// queued after [`CLOSE_GRACE`] is dropped.
+    pub async fn close(mut self) {
+        drop(std::mem::replace(&mut self.send, mpsc::unbounded_channel().0));
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(CLOSE_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// How long a closing wire may take to send what was queued before it.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 impl Drop for Wire {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -157,8 +176,11 @@ async fn udp(server: SocketAddr) -> std::io::Result<Wire> {
     let (events_tx, events) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let mut buf = vec![0u8; MAX_DATAGRAM];
+        // Once the user agent stops listening, what it queued is still sent.
+        let mut listening = true;
         loop {
             tokio::select! {
+                biased;
                 bytes = outgoing.recv() => match bytes {
                     Some(b) => {
                         if let Err(e) = socket.send(&b).await {
@@ -167,13 +189,13 @@ async fn udp(server: SocketAddr) -> std::io::Result<Wire> {
                     }
                     None => break,
                 },
-                received = socket.recv(&mut buf) => match received {
+                received = socket.recv(&mut buf), if listening => match received {
                     Ok(n) => {
                         let at = Instant::now();
                         match super::parse_datagram(&buf[..n]) {
                             Ok(msg) => {
                                 if events_tx.send(WireEvent::Message(Box::new(msg), at)).is_err() {
-                                    break;
+                                    listening = false;
                                 }
                             }
                             // A datagram we cannot read: nothing can be answered to it.
@@ -190,7 +212,7 @@ async fn udp(server: SocketAddr) -> std::io::Result<Wire> {
             }
         }
     });
-    Ok(Wire { send, events, local, transport: Transport::Udp, task })
+    Ok(Wire { send, events, local, transport: Transport::Udp, task: Some(task) })
 }
 
 async fn stream(connector: Connector, transport: Transport) -> std::io::Result<Wire> {
@@ -246,7 +268,7 @@ async fn stream(connector: Connector, transport: Transport) -> std::io::Result<W
             wait = (wait * 2).min(RECONNECT_MAX);
         }
     });
-    Ok(Wire { send, events, local, transport, task })
+    Ok(Wire { send, events, local, transport, task: Some(task) })
 }
 
 /// Waits `wait`, dropping what the user agent sends meanwhile (it registers again on
@@ -279,7 +301,10 @@ async fn run_stream(
                         return Some(format!("sending to the registrar failed ({e})"));
                     }
                 }
-                None => return None,
+                None => {
+                    let _ = wr.shutdown().await;
+                    return None;
+                }
             },
             read = rd.read(&mut chunk) => match read {
                 Ok(0) => return Some("the registrar closed the connection".into()),
