@@ -12,3 +12,4 @@ pub mod sip;
 pub mod store;
 pub mod layout;
 pub mod media;
+pub mod meetings;

@@ -93,6 +93,8 @@ pub struct Settings {
     /// Echo cancellation, noise suppression and gain control on the microphone (on
     /// unless switched off).
     pub voice_processing: bool,
+    /// The Jitsi Meet server no-account meetings are held on (`https://…`).
+    pub jitsi_server: String,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -111,11 +113,12 @@ pub enum SettingChange {
     SipTlsCa(String),
     SipSrtp(String),
     VoiceProcessing(bool),
+    JitsiServer(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -129,6 +132,8 @@ pub enum SettingsError {
     BadPort(String),
     #[error("{0}")]
     BadSip(String),
+    #[error("{0}")]
+    BadMeetings(String),
     #[error("\"{0}\" is not on or off.")]
     BadSwitch(String),
     #[error(transparent)]
@@ -147,6 +152,7 @@ const KEY_SIP_TRANSPORT: &str = "sipTransport";
 const KEY_SIP_TLS_CA: &str = "sipTlsCa";
 const KEY_SIP_SRTP: &str = "sipSrtp";
 const KEY_VOICE_PROCESSING: &str = "voiceProcessing";
+const KEY_JITSI_SERVER: &str = "jitsiServer";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -165,6 +171,7 @@ impl SettingChange {
             KEY_SIP_TRANSPORT => Ok(SettingChange::SipTransport(value.to_string())),
             KEY_SIP_TLS_CA => Ok(SettingChange::SipTlsCa(value.to_string())),
             KEY_SIP_SRTP => Ok(SettingChange::SipSrtp(value.to_string())),
+            KEY_JITSI_SERVER => Ok(SettingChange::JitsiServer(value.to_string())),
             KEY_VOICE_PROCESSING => match value.trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" | "1" => Ok(SettingChange::VoiceProcessing(true)),
                 "off" | "false" | "no" | "0" => Ok(SettingChange::VoiceProcessing(false)),
@@ -213,6 +220,9 @@ impl Settings {
             sip_tls_ca: read(&table, KEY_SIP_TLS_CA)?.unwrap_or_default(),
             sip_srtp: read(&table, KEY_SIP_SRTP)?.unwrap_or_default(),
             voice_processing: read(&table, KEY_VOICE_PROCESSING)?.unwrap_or(true),
+            jitsi_server: read::<String>(&table, KEY_JITSI_SERVER)?
+                .and_then(|v| crate::meetings::jitsi::server_url(&v).ok())
+                .unwrap_or_else(|| crate::meetings::jitsi::PUBLIC_SERVER.to_string()),
         })
     }
 }
@@ -285,6 +295,10 @@ pub fn apply(
             }
         }
         SettingChange::VoiceProcessing(on) => store.settings().put(KEY_VOICE_PROCESSING, &json(on))?,
+        SettingChange::JitsiServer(raw) => {
+            let url = crate::meetings::jitsi::server_url(raw).map_err(|e| SettingsError::BadMeetings(e.to_string()))?;
+            store.settings().put(KEY_JITSI_SERVER, &json(&url))?
+        }
         SettingChange::SipSrtp(raw) => {
             let mode: crate::media::srtp::SrtpMode = raw.trim().to_ascii_lowercase().parse().map_err(|e: String| SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: {e}.")))?;
             store.settings().put(KEY_SIP_SRTP, &json(&mode))?

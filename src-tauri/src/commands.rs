@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome};
+use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting};
+use ringside::meetings::{MeetingEntry, MeetingRequest};
 use ringside::calllog::form::FormSpec;
 use ringside::sip::registration::RegistrationState;
 use ringside::calllog::{CallLogInput, CallType, HistoryEntry, HistoryQuery, OutboxSummary, RecordRef};
@@ -334,4 +335,58 @@ pub async fn transfer_to_call(engine: EngineState<'_>, id: u32, other: u32) -> R
 #[tracing::instrument(skip(engine))]
 pub async fn set_do_not_disturb(engine: EngineState<'_>, on: bool) -> Result<(), AppError> {
     engine.set_do_not_disturb(on).await; Ok(())
+}
+
+/// Starts a meeting with the person in front of the rep and opens it in the browser.
+/// The meeting and its Event are stored before the browser opens: a browser that
+/// fails to start loses nothing (the meeting is listed, its link can be opened again).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn start_meeting(app: AppHandle, engine: EngineState<'_>, request: MeetingRequest) -> Result<StartedMeeting, AppError> {
+    let started = engine.start_meeting(&request).await?;
+    open_meeting_url(&app, &started.open_url)?;
+    Ok(started)
+}
+
+/// Opens a stored meeting's join address again.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(app, engine))]
+pub async fn open_meeting(app: AppHandle, engine: EngineState<'_>, id: u32) -> Result<(), AppError> {
+    let meeting = engine.meeting(i64::from(id)).await?;
+    open_meeting_url(&app, &meeting.join_url)
+}
+
+fn open_meeting_url(app: &AppHandle, url: &str) -> Result<(), AppError> {
+    // Only addresses the core built reach here; still, nothing but a web page opens.
+    if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost")) {
+        return Err(AppError::new(ringside::app::ErrorCode::InvalidInput, "Only web meeting addresses are opened."));
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| AppError::new(ringside::app::ErrorCode::Io, format!("The meeting is created, but the browser could not be opened: {e}")))
+}
+
+/// Meetings starting in `[from, to)` (unix seconds), newest first.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn list_meetings(engine: EngineState<'_>, from: f64, to: f64) -> Result<Vec<MeetingEntry>, AppError> {
+    engine.meetings(from as i64, to as i64, 500).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn retry_meeting_event(engine: EngineState<'_>, id: u32) -> Result<MeetingEntry, AppError> {
+    engine.retry_meeting_event(i64::from(id))
+}
+
+/// What "Start meeting" on a record sends: the person and the related record filled in.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn new_meeting_request(engine: EngineState<'_>, record: Option<MatchedRecord>) -> Result<MeetingRequest, AppError> {
+    Ok(engine.new_meeting_request(record.as_ref()))
 }

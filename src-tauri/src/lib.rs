@@ -59,6 +59,11 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::transfer_call,
             commands::transfer_to_call,
             commands::set_do_not_disturb,
+            commands::new_meeting_request,
+            commands::start_meeting,
+            commands::open_meeting,
+            commands::list_meetings,
+            commands::retry_meeting_event,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.

@@ -43,6 +43,8 @@ pub struct DrainReport {
     pub adopted: u32,
     pub retrying: u32,
     pub parked: u32,
+    /// Meeting Events recorded.
+    pub events: u32,
     /// Requests sent to Salesforce.
     pub requests: u32,
 }
@@ -226,7 +228,7 @@ impl Engine {
         Ok(state.store.call_logs().list(query, &url)?)
     }
 
-    async fn refresh_instance_url(&self) {
+    pub(super) async fn refresh_instance_url(&self) {
         let instance = self.salesforce.connection().await.map(|c| c.instance_url);
         self.lock().instance_url = instance;
     }
@@ -259,6 +261,7 @@ impl Engine {
         if let Err(e) = self.lock().store.call_logs().wake_all(now) {
             tracing::warn!(%e, "outbox not woken");
         }
+        self.wake_meeting_events(now);
         self.outbox_wake.notify_one();
     }
 
@@ -271,7 +274,11 @@ impl Engine {
             if report.requests > 0 {
                 tracing::info!(?report, "outbox drained");
             }
-            let next = self.lock().store.call_logs().next_due_at().ok().flatten();
+            let logs_next = self.lock().store.call_logs().next_due_at().ok().flatten();
+            let next = match (logs_next, self.meetings_next_due_at()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let wait = match next {
                 Some(at) => Duration::from_millis((at - self.now_ms()).clamp(50, 15 * 60 * 1_000) as u64),
                 None => Duration::from_secs(15 * 60),
@@ -304,6 +311,7 @@ impl Engine {
             self.drain_round(due, &mut report).await;
             self.emit_outbox_summary();
         }
+        self.drain_meeting_events(force, &mut report).await;
         report
     }
 

@@ -45,6 +45,8 @@ pub enum Event {
     DoNotDisturbChanged { on: bool },
     /// The voicemail box changed (the PBX's message-waiting NOTIFY).
     VoicemailChanged { voicemail: crate::sip::mwi::Voicemail },
+    /// A meeting was created, or its Salesforce Event moved (queued, recorded, refused).
+    MeetingChanged { meeting: crate::meetings::MeetingEntry },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]

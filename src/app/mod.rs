@@ -14,6 +14,7 @@ pub mod diagnostics;
 mod error;
 mod events;
 pub mod links;
+pub mod meetings;
 pub mod logging;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use calllog::{DrainReport, EndedCall, SaveOutcome};
 pub use calllog_search::RecordChoice;
 pub use crm::SalesforceStatus;
 pub use links::DialTarget;
+pub use meetings::StartedMeeting;
 
 use crate::calllog::outbox::RetryPolicy;
 use crate::clock::{Clock, SystemClock};
@@ -463,6 +465,7 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         sip_tls_ca: String::new(),
         sip_srtp: Default::default(),
         voice_processing: true,
+        jitsi_server: crate::meetings::jitsi::PUBLIC_SERVER.to_string(),
     }
 }
 

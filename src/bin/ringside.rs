@@ -15,10 +15,13 @@ use serde::Serialize;
 mod calls;
 #[path = "ringside/log.rs"]
 mod log;
+#[path = "ringside/meeting.rs"]
+mod meeting;
 #[path = "ringside/sip.rs"]
 mod sip;
 
 use log::LogAction;
+use meeting::MeetingAction;
 use sip::SipAction;
 
 #[derive(Parser)]
@@ -77,6 +80,11 @@ enum Command {
     Log {
         #[command(subcommand)]
         action: LogAction,
+    },
+    /// Meetings with a person: start one, list them, record their Events.
+    Meeting {
+        #[command(subcommand)]
+        action: MeetingAction,
     },
     /// Call a number, extension or SIP address with the account in Settings → Phone;
     /// prints each change; hangs up after --seconds of talk (or on Ctrl-C).
@@ -279,6 +287,7 @@ fn run(cli: &Cli, engine: &std::sync::Arc<Engine>) -> Result<(), AppError> {
         }
         Command::Log { action } => log::run(action, engine, &runtime, &out)?,
         Command::Sip { action } => sip::run(action, engine, &runtime, &out)?,
+        Command::Meeting { action } => meeting::run(action, engine, &runtime, &out)?,
         Command::Call { target, seconds } => runtime.block_on(calls::call(engine, target, *seconds, &out))?,
         Command::Answer { wait, seconds, decline } => runtime.block_on(calls::answer(engine, *wait, *seconds, *decline, &out))?,
         Command::Diagnostics { out: dir } => {

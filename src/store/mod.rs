@@ -6,6 +6,7 @@
 
 mod call_logs;
 mod match_index;
+mod meetings;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use rusqlite_migration::{MigrationDefinitionError, Migrations, M};
 
 pub use call_logs::{sync_state, CallLogs, OutboxRow};
 pub use match_index::{IndexSource, IndexedRecord, MatchIndex};
+pub use meetings::{EventOutbox, Meetings, NewMeeting};
 pub use settings::SettingsTable;
 
 /// How long one statement waits for another connection's lock before SQLite gives up
@@ -53,12 +55,13 @@ fn migrations() -> Migrations<'static> {
     all.extend(settings::MIGRATIONS.iter().cloned());
     all.extend(match_index::MIGRATIONS.iter().cloned());
     all.extend(call_logs::MIGRATIONS.iter().cloned());
+    all.extend(meetings::MIGRATIONS.iter().cloned());
     Migrations::new(all)
 }
 
 /// Highest schema version this build knows.
 pub fn schema_version() -> usize {
-    settings::MIGRATIONS.len() + match_index::MIGRATIONS.len() + call_logs::MIGRATIONS.len()
+    settings::MIGRATIONS.len() + match_index::MIGRATIONS.len() + call_logs::MIGRATIONS.len() + meetings::MIGRATIONS.len()
 }
 
 impl Store {

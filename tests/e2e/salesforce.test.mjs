@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +22,9 @@ const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-sf-"));
 const env = {
   ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en",
   BROWSER: join(here, "fake-browser"), XDG_CURRENT_DESKTOP: "",
+  RINGSIDE_OPENED_LOG: join(dataDir, "opened.txt"),
 };
+const opened = () => { try { return readFileSync(env.RINGSIDE_OPENED_LOG, "utf8").split("\n").filter(Boolean); } catch { return []; } };
 
 let org;
 let orgUrl;
@@ -125,6 +127,35 @@ test("a call logged from the pop lands in the org as one Task on the person and 
   assert.equal(mine[0].CallDurationInSeconds, 180);
   assert.match(mine[0].Subject, /Marie Dubois/);
   assert.ok(mine[0].WhatId?.startsWith("006"), "related to the opportunity");
+});
+
+test("a meeting started from the pop opens its room and lands in the org as one Event on the person", async () => {
+  await lookUp("01 23 45 67 89");
+  await browser.waitUntil(async () => (await text("pop")).includes("Marie Dubois"), { timeout: 15000, timeoutMsg: "Marie Dubois pops" });
+  const before = Date.now();
+  await (await byId("pop-meet")).click();
+  await (await byId("pop-meeting")).waitForDisplayed({ timeout: 10000 });
+  const url = await text("pop-meeting-url");
+  assert.match(url, /^https:\/\/meet\.jit\.si\/MeetingWithMarieDubois-[a-z2-7]{26}$/, "a room nobody can guess, on the default server");
+  await browser.waitUntil(async () => opened().includes(url), { timeout: 10000, timeoutMsg: "the room was opened in the browser" });
+  const chip = await browser.$('[data-testid="pop-meeting"] [data-testid="sync-state"]');
+  await browser.waitUntil(async () => (await chip.getAttribute("data-state")) === "synced", {
+    timeout: 20000, timeoutMsg: "the meeting's Event reaches Salesforce",
+  });
+  await browser.execute(() => document.querySelector('[data-testid="pop-meeting"]').scrollIntoView());
+  await shot("18-pop-meeting-started");
+  const events = (await (await fetch(`${orgUrl}/__admin/records/Event`)).json()).filter((e) => e.Location === url);
+  assert.equal(events.length, 1, "exactly one Event");
+  assert.equal(events[0].Subject, "Meeting with Marie Dubois");
+  assert.ok(events[0].WhoId?.startsWith("003"), "on the Contact");
+  assert.ok(events[0].WhatId?.startsWith("001"), "related to her Account");
+  assert.ok(Math.abs(Date.parse(events[0].StartDateTime.replace("+0000", "Z")) - before) < 120000, "starting now");
+  await (await byId("nav-meetings")).click();
+  await browser.waitUntil(async () => (await browser.$$('[data-testid="meeting-entry"]')).length >= 1, {
+    timeout: 10000, timeoutMsg: "the Meetings view lists it",
+  });
+  assert.match(await text("meeting-topic"), /Meeting with Marie Dubois/);
+  await shot("19-meetings-view");
 });
 
 test("a log saved while Salesforce is down waits with the reason, and Sync now sends it", async () => {

@@ -87,3 +87,33 @@ fn number_explains_how_a_number_is_read() {
     assert!(!ok);
     assert!(err.contains("not part of a phone number"), "{err}");
 }
+
+#[test]
+fn a_meeting_started_from_the_cli_prints_its_room_and_waits_for_salesforce() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = ringside(
+        dir.path(),
+        &["--json", "meeting", "start", "--who", "Contact:003000000000001AAA:Ana Lima", "--invite", "bob@example.com", "--time-zone", "Asia/Tokyo", "--no-sync"],
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let url = v["openUrl"].as_str().unwrap();
+    assert!(url.starts_with("https://meet.jit.si/MeetingWithAnaLima-"), "{url}");
+    assert_eq!(v["meeting"]["joinUrl"], url);
+    assert_eq!(v["meeting"]["timeZone"], "Asia/Tokyo");
+    assert_eq!(v["meeting"]["event"]["state"], "pending");
+
+    // Not signed in: the Event waits, with the reason, and the meeting is listed.
+    let (ok, out, _) = ringside(dir.path(), &["meeting", "sync"]);
+    assert!(ok);
+    assert!(out.contains("waiting: 1"), "{out}");
+    let (ok, out, _) = ringside(dir.path(), &["meeting", "list"]);
+    assert!(ok);
+    assert!(out.contains("Meeting with Ana Lima") && out.contains("Event waiting"), "{out}");
+
+    let (ok, _, err) = ringside(dir.path(), &["meeting", "start", "--invite", "bob@example", "--duration", "0"]);
+    assert!(!ok);
+    assert!(err.contains("\u{201c}bob@example\u{201d} is not an email address"), "{err}");
+    let (_, out, _) = ringside(dir.path(), &["--json", "meeting", "list"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap().as_array().unwrap().len(), 1, "the refused one made nothing");
+}

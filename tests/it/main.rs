@@ -6,6 +6,7 @@ mod baresip_ctl;
 mod calllog;
 mod calls;
 mod incoming;
+mod meetings;
 mod cli;
 mod salesforce;
 mod dns;

@@ -30,6 +30,9 @@ import {
   type MatchedRecord,
   type SalesforceStatus,
   type SettingChange,
+  type MeetingEntry,
+  type MeetingRequest,
+  type StartedMeeting,
 } from "./bindings";
 
 /** The objects `createCallerRecord` accepts (the core refuses any other). */
@@ -152,6 +155,13 @@ export const core = {
   /** Attended transfer: joins the far ends of `id` and `other`. */
   transferToCall: (id: number, other: number): Promise<null> => unwrap(commands.transferToCall(id, other)),
   setDoNotDisturb: (on: boolean): Promise<null> => unwrap(commands.setDoNotDisturb(on)),
+  newMeetingRequest: (record: MatchedRecord | null): Promise<MeetingRequest> =>
+    unwrap(commands.newMeetingRequest(record)),
+  /** Creates the meeting, queues its Event and opens the host's link in the browser. */
+  startMeeting: (request: MeetingRequest): Promise<StartedMeeting> => unwrap(commands.startMeeting(request)),
+  openMeeting: (id: number): Promise<null> => unwrap(commands.openMeeting(id)),
+  listMeetings: (from: number, to: number): Promise<MeetingEntry[]> => unwrap(commands.listMeetings(from, to)),
+  retryMeetingEvent: (id: number): Promise<MeetingEntry> => unwrap(commands.retryMeetingEvent(id)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

@@ -98,8 +98,16 @@ export const en = {
 
   "later.notAvailable": "Not available yet. This arrives in a later version of Ringside.",
   "meetings.title": "Meetings",
-  "meetings.body":
-    "Start an instant Zoom, Webex or Jitsi meeting with the contact you are looking at, or schedule one. Each meeting is recorded as a Salesforce Event on the contact.",
+  "meetings.intro": "Meetings started or scheduled from Ringside in the last and next {days} days, with their Salesforce Events.",
+  "meetings.loading": "Loading meetings…",
+  "meetings.empty": "No meetings yet. Start one from a caller's record with “Start meeting”.",
+  "meetings.listLabel": "Meetings",
+  "meetings.minutes": "{minutes} min",
+  "meetings.openEvent": "Open Event",
+  "meetings.join": "Join",
+  "meetings.startNow": "Start meeting",
+  "meetings.starting": "Starting…",
+  "meetings.started": "{provider} meeting started and opened in your browser. Its Event is recorded in Salesforce:",
   "history.title": "History",
   "reports.title": "Reports",
   "reports.body":

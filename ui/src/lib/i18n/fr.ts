@@ -98,8 +98,16 @@ export const fr: Messages = {
 
   "later.notAvailable": "Pas encore disponible. Cette fonction arrive dans une prochaine version de Ringside.",
   "meetings.title": "Réunions",
-  "meetings.body":
-    "Lancez une réunion Zoom, Webex ou Jitsi instantanée avec le contact affiché, ou planifiez-en une. Chaque réunion est enregistrée comme Événement Salesforce sur le contact.",
+  "meetings.intro": "Les réunions lancées ou planifiées depuis Ringside ces {days} derniers et prochains jours, avec leurs événements Salesforce.",
+  "meetings.loading": "Chargement des réunions…",
+  "meetings.empty": "Aucune réunion pour l’instant. Lancez-en une depuis la fiche d’un appelant avec « Lancer une réunion ».",
+  "meetings.listLabel": "Réunions",
+  "meetings.minutes": "{minutes} min",
+  "meetings.openEvent": "Ouvrir l’événement",
+  "meetings.join": "Rejoindre",
+  "meetings.startNow": "Lancer une réunion",
+  "meetings.starting": "Lancement…",
+  "meetings.started": "Réunion {provider} lancée et ouverte dans votre navigateur. Son événement est enregistré dans Salesforce :",
   "history.title": "Historique",
   "reports.title": "Rapports",
   "reports.body":

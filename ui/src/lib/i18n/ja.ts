@@ -98,8 +98,16 @@ export const ja: Messages = {
 
   "later.notAvailable": "この機能はまだ利用できません。今後のバージョンで提供します。",
   "meetings.title": "会議",
-  "meetings.body":
-    "表示中の取引先責任者と Zoom・Webex・Jitsi の会議をすぐに開始したり、予定を組んだりできます。会議は取引先責任者の Salesforce 行動として記録されます。",
+  "meetings.intro": "過去と今後 {days} 日間に Ringside から開始・予定した会議と、その Salesforce 行動です。",
+  "meetings.loading": "会議を読み込み中…",
+  "meetings.empty": "まだ会議はありません。発信者のレコードの「会議を開始」から始めてください。",
+  "meetings.listLabel": "会議",
+  "meetings.minutes": "{minutes} 分",
+  "meetings.openEvent": "行動を開く",
+  "meetings.join": "参加",
+  "meetings.startNow": "会議を開始",
+  "meetings.starting": "開始中…",
+  "meetings.started": "{provider} の会議を開始し、ブラウザで開きました。行動は Salesforce に記録されます：",
   "history.title": "履歴",
   "reports.title": "レポート",
   "reports.body": "ステータス別の会議数、結果別の通話数と通話時間を、期間で絞り込んでグラフで表示します。",

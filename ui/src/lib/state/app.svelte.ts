@@ -20,6 +20,7 @@ import { setLanguage } from "../i18n/index.svelte";
 import { Dialer } from "./dialer.svelte";
 import { CallerPop } from "./pop.svelte";
 import { History } from "./history.svelte";
+import { Meetings } from "./meetings.svelte";
 import { Calls, isEnded, matchIsFor } from "./calls.svelte";
 
 export const views = ["phone", "meetings", "history", "reports", "settings"] as const;
@@ -46,6 +47,7 @@ export class AppState {
   readonly dialer = new Dialer();
   readonly pop = new CallerPop();
   readonly history = new History();
+  readonly meetings = new Meetings();
   readonly calls = new Calls();
 
   #nextNoticeId = 1;
@@ -149,6 +151,9 @@ export class AppState {
         break;
       case "audioCheckChanged":
         this.audioCheck = event.check;
+        break;
+      case "meetingChanged":
+        this.meetings.applyChanged(event.meeting);
         break;
     }
   }

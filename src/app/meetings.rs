@@ -1,0 +1,326 @@
+//! The engine's meetings side: starting a meeting with the person in front of the rep,
+//! the Meetings list, and the outbox of their Salesforce Events (drained with the call
+//! logs', by the same worker and on the same wake-ups).
+//!
+//! What must stay true: nothing is created when a request breaks a rule; a created
+//! meeting is stored with its Event queued in one transaction; an Event insert is
+//! marked uncertain before it is sent and looked up by its Location before any new
+//! insert, so a lost answer never makes a second Event.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::{AppError, DrainReport, Engine, ErrorCode, Event};
+use crate::calllog::outbox::{self, Verdict, BATCH};
+use crate::crm::escape::soql_string;
+use crate::crm::{matching, SalesforceError};
+use crate::meetings::{self, event, jitsi, MeetingEntry, MeetingProblem, MeetingRequest, Provider};
+use crate::store::{EventOutbox, NewMeeting};
+
+/// A meeting just made: the row as stored, and the address the host opens now (for a
+/// provider with a host link, that link; it is not kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StartedMeeting {
+    pub meeting: MeetingEntry,
+    pub open_url: String,
+}
+
+/// The rep's own time zone, as an IANA name (UTC when the system does not say).
+pub fn rep_time_zone() -> String {
+    std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_string())
+        .filter(|tz| tz.parse::<chrono_tz::Tz>().is_ok())
+        .or_else(|| iana_time_zone::get_timezone().ok().filter(|tz| tz.parse::<chrono_tz::Tz>().is_ok()))
+        .unwrap_or_else(|| "UTC".to_string())
+}
+
+fn problems_error(problems: &[MeetingProblem]) -> AppError {
+    let text = problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ");
+    AppError::new(ErrorCode::InvalidInput, format!("The meeting was not created. {text}"))
+}
+
+impl Engine {
+    fn event_url(&self) -> impl Fn(&str) -> Option<String> {
+        let instance = self.lock().instance_url.clone();
+        move |id: &str| instance.as_deref().map(|i| matching::lightning_url(i, "Event", id))
+    }
+
+    /// The request the pop's "Start meeting" sends for `record`: an instant meeting on
+    /// the default provider with the person (a Contact or Lead) and what it is about
+    /// (an Account itself, or a Contact's Account) — the same people a call log with
+    /// this record would name.
+    pub fn new_meeting_request(&self, record: Option<&matching::MatchedRecord>) -> MeetingRequest {
+        let log = self.new_call_log("", crate::calllog::CallType::Outbound, record);
+        MeetingRequest {
+            provider: Provider::Jitsi,
+            topic: String::new(),
+            agenda: String::new(),
+            start_at: None,
+            duration_mins: 0,
+            time_zone: String::new(),
+            invitees: vec![],
+            who: log.who,
+            what: log.what,
+        }
+    }
+
+    /// Creates the meeting at its provider, stores it with its Event queued, and wakes
+    /// the outbox. The caller opens `open_url`.
+    pub async fn start_meeting(&self, request: &MeetingRequest) -> Result<StartedMeeting, AppError> {
+        let now_ms = self.clock.now_ms();
+        let checked = meetings::check(request, now_ms.div_euclid(1_000), &rep_time_zone()).map_err(|p| problems_error(&p))?;
+        let created = match checked.provider {
+            Provider::Jitsi => {
+                let server = self.settings().jitsi_server;
+                let server = jitsi::server_url(&server).map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?;
+                jitsi::create(&server, &checked.topic)
+            }
+            other => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidInput,
+                    meetings::MeetingError::NotConnected { provider: other.label() }.to_string(),
+                ))
+            }
+        };
+        let row = NewMeeting {
+            provider: checked.provider,
+            meeting_id: created.meeting_id.clone(),
+            topic: checked.topic.clone(),
+            agenda: checked.agenda.clone(),
+            join_url: created.join_url.clone(),
+            passcode: created.passcode.clone(),
+            start_at: checked.start_at,
+            duration_mins: checked.duration_mins,
+            time_zone: checked.time_zone.name().to_string(),
+            instant: checked.instant,
+            invitees: checked.invitees.clone(),
+            who: checked.who.clone(),
+            what: checked.what.clone(),
+        };
+        let id = self.lock().store.meetings().insert(&row, now_ms)?;
+        let meeting = self.meeting_now(id)?;
+        tracing::info!(meeting = id, provider = checked.provider.as_str(), instant = checked.instant, "meeting created");
+        self.emit(Event::MeetingChanged { meeting: meeting.clone() });
+        self.outbox_wake.notify_one();
+        Ok(StartedMeeting { meeting, open_url: created.start_url })
+    }
+
+    fn meeting_now(&self, id: i64) -> Result<MeetingEntry, AppError> {
+        let url = self.event_url();
+        self.lock()
+            .store
+            .meetings()
+            .get(id, &url)?
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, "This meeting no longer exists."))
+    }
+
+    pub async fn meeting(&self, id: i64) -> Result<MeetingEntry, AppError> {
+        self.refresh_instance_url().await;
+        self.meeting_now(id)
+    }
+
+    /// Meetings starting in `[from, to)` (unix seconds), newest first.
+    pub async fn meetings(&self, from: i64, to: i64, limit: u32) -> Result<Vec<MeetingEntry>, AppError> {
+        self.refresh_instance_url().await;
+        let url = self.event_url();
+        Ok(self.lock().store.meetings().list(from, to, limit.min(1_000), &url)?)
+    }
+
+    /// "Retry" on a meeting whose Event Salesforce refused: it is sent again now.
+    pub fn retry_meeting_event(&self, id: i64) -> Result<MeetingEntry, AppError> {
+        let now = self.clock.now_ms();
+        if !self.lock().store.meetings().retry(Some(id), now)? {
+            return Err(AppError::new(ErrorCode::InvalidInput, "This meeting's Event is already in Salesforce."));
+        }
+        self.outbox_wake.notify_one();
+        self.meeting_now(id)
+    }
+
+    pub(super) fn meetings_next_due_at(&self) -> Option<i64> {
+        self.lock().store.meetings().next_due_at().ok().flatten()
+    }
+
+    pub(super) fn wake_meeting_events(&self, now_ms: i64) {
+        if let Err(e) = self.lock().store.meetings().retry(None, now_ms) {
+            tracing::warn!(%e, "meeting events not woken");
+        }
+    }
+
+    /// Sends every due Event (every waiting one with `force`), 200 per request.
+    pub(super) async fn drain_meeting_events(&self, force: bool, report: &mut DrainReport) {
+        let mut attempted: HashSet<i64> = HashSet::new();
+        loop {
+            let now = self.clock.now_ms();
+            let due = match self.lock().store.meetings().due(now, force, BATCH * 2) {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::error!(%e, "meeting outbox unreadable");
+                    return;
+                }
+            };
+            let due: Vec<_> = due.into_iter().filter(|(m, _)| !attempted.contains(&m.id)).take(BATCH).collect();
+            if due.is_empty() {
+                return;
+            }
+            attempted.extend(due.iter().map(|(m, _)| m.id));
+            self.drain_events_round(due, report).await;
+        }
+    }
+
+    async fn drain_events_round(&self, due: Vec<(MeetingEntry, EventOutbox)>, report: &mut DrainReport) {
+        let mut settled: HashSet<i64> = HashSet::new();
+        // 1. Inserts sent without an answer: does Salesforce hold their Event already?
+        let uncertain: Vec<&(MeetingEntry, EventOutbox)> = due.iter().filter(|(_, o)| o.uncertain).collect();
+        if !uncertain.is_empty() {
+            let locations: Vec<String> = uncertain.iter().map(|(m, _)| event::location(m)).collect();
+            let list = locations.iter().map(|l| soql_string(l)).collect::<Vec<_>>().join(", ");
+            let soql = format!("SELECT Id, Location FROM Event WHERE Location IN ({list}) ORDER BY CreatedDate");
+            report.requests += 1;
+            match self.salesforce.query(&soql, BATCH * 2).await {
+                Ok(found) => {
+                    let mut by_location: HashMap<&str, &str> = HashMap::new();
+                    for r in &found {
+                        if let Some(l) = r.str("Location") {
+                            by_location.entry(l).or_insert(r.id());
+                        }
+                    }
+                    let mut adopted = Vec::new();
+                    let mut not_found = Vec::new();
+                    for ((m, _), location) in uncertain.iter().zip(&locations) {
+                        match by_location.get(location.as_str()) {
+                            Some(id) => {
+                                tracing::info!(meeting = m.id, event = %id, "uncertain Event insert had reached Salesforce; adopted");
+                                adopted.push((m.id, id.to_string()));
+                                settled.insert(m.id);
+                            }
+                            None => not_found.push(m.id),
+                        }
+                    }
+                    report.adopted += adopted.len() as u32;
+                    let mut state = self.lock();
+                    let mut store = state.store.meetings();
+                    if let Err(e) = store.record_events(&adopted).and_then(|_| store.clear_uncertain(&not_found)) {
+                        tracing::error!(%e, "adopted Events not recorded");
+                    }
+                }
+                Err(e) => {
+                    for (m, o) in &uncertain {
+                        self.apply_event_verdict(m, o, &outbox::request_failed(&e), report);
+                        settled.insert(m.id);
+                    }
+                }
+            }
+        }
+        // 2. One collection insert for the rest.
+        let sending: Vec<&(MeetingEntry, EventOutbox)> = due.iter().filter(|(m, _)| !settled.contains(&m.id)).collect();
+        if !sending.is_empty() {
+            let ids: Vec<i64> = sending.iter().map(|(m, _)| m.id).collect();
+            if let Err(e) = self.lock().store.meetings().mark_uncertain(&ids) {
+                tracing::error!(%e, "meeting outbox not writable; nothing sent");
+                return;
+            }
+            let records: Vec<_> = sending
+                .iter()
+                .map(|(m, _)| {
+                    let mut f = event::event_fields(m);
+                    f.insert("attributes".into(), serde_json::json!({ "type": "Event" }));
+                    f
+                })
+                .collect();
+            report.requests += 1;
+            match self.salesforce.create_collection(&records, false).await {
+                Ok(results) if results.len() == sending.len() => {
+                    let mut done = Vec::new();
+                    for ((m, o), result) in sending.iter().zip(results) {
+                        match (result.success, result.id) {
+                            (true, Some(id)) => done.push((m.id, id)),
+                            _ => {
+                                let verdict = event::event_refused(&result.errors, m);
+                                if !matches!(verdict, Verdict::Retry { .. } | Verdict::RetryMuchLater { .. }) {
+                                    let _ = self.lock().store.meetings().clear_uncertain(&[m.id]);
+                                }
+                                self.apply_event_verdict(m, o, &verdict, report);
+                            }
+                        }
+                    }
+                    report.events += done.len() as u32;
+                    if let Err(e) = self.lock().store.meetings().record_events(&done) {
+                        // The Events exist; the rows stay uncertain and are adopted next time.
+                        tracing::error!(%e, "recorded Events not written");
+                    }
+                }
+                Ok(results) => {
+                    let verdict = Verdict::Retry {
+                        reason: format!("Salesforce answered {} results for {} Events; they will be checked and sent again.", results.len(), sending.len()),
+                    };
+                    for (m, o) in &sending {
+                        self.apply_event_verdict(m, o, &verdict, report);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%e, events = sending.len(), "meeting Event request failed");
+                    let verdict = match &e {
+                        SalesforceError::Refused { errors, .. } => event::event_refused(errors, &sending[0].0),
+                        other => outbox::request_failed(other),
+                    };
+                    for (m, o) in &sending {
+                        self.apply_event_verdict(m, o, &verdict, report);
+                    }
+                }
+            }
+        }
+        for (m, _) in &due {
+            if let Ok(now) = self.meeting_now(m.id) {
+                if now.event != m.event {
+                    self.emit(Event::MeetingChanged { meeting: now });
+                }
+            }
+        }
+    }
+
+    fn apply_event_verdict(&self, m: &MeetingEntry, o: &EventOutbox, verdict: &Verdict, report: &mut DrainReport) {
+        let now = self.clock.now_ms();
+        let policy = self.retry_policy;
+        let mut state = self.lock();
+        let mut store = state.store.meetings();
+        let result = match verdict {
+            Verdict::Retry { reason } => {
+                report.retrying += 1;
+                store.record_failure(m.id, policy.next_attempt_at(now, o.attempts + 1, rand::random()), reason)
+            }
+            Verdict::RetryMuchLater { reason } => {
+                report.retrying += 1;
+                store.record_failure(m.id, now + policy.limit_wait.as_millis() as i64, reason)
+            }
+            Verdict::WaitForSignIn { reason } => {
+                report.retrying += 1;
+                store.record_failure(m.id, now + policy.max.as_millis() as i64, reason)
+            }
+            Verdict::Park { reason } => {
+                report.parked += 1;
+                tracing::warn!(meeting = m.id, %reason, "meeting Event refused by Salesforce; waiting for the rep");
+                store.park(m.id, reason)
+            }
+            Verdict::ConvertedLead | Verdict::TaskDeleted => {
+                report.parked += 1;
+                store.park(m.id, "Salesforce refused the meeting's Event; check its person and related record, then retry.")
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(%e, "meeting outbox state not recorded");
+        }
+    }
+}
+
+/// What the CLI and the UI show for the Event's state, in one line.
+pub fn event_state_line(entry: &MeetingEntry) -> String {
+    match &entry.event {
+        meetings::EventSync::Synced { event_id, .. } => format!("Event {event_id}"),
+        meetings::EventSync::Pending { reason: None, .. } => "Event queued".to_string(),
+        meetings::EventSync::Pending { reason: Some(e), .. } => format!("Event waiting: {e}"),
+        meetings::EventSync::Attention { reason } => format!("Event needs attention: {reason}"),
+    }
+}

@@ -1,0 +1,173 @@
+//! `ringside meeting …`: start a meeting with a person, list meetings, send their
+//! Events to Salesforce.
+
+use clap::Subcommand;
+use ringside::app::meetings::event_state_line;
+use ringside::app::{AppError, Engine, ErrorCode};
+use ringside::calllog::RecordRef;
+use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
+
+use super::Printer;
+
+#[derive(Subcommand)]
+pub(super) enum MeetingAction {
+    /// Start a meeting now (or at --at) with a person, record its Event in Salesforce,
+    /// and print the address to open.
+    Start {
+        /// jitsi (no account needed), zoom or webex.
+        #[arg(long, default_value = "jitsi")]
+        provider: String,
+        /// The person is this number's only match.
+        #[arg(long, conflicts_with = "who")]
+        number: Option<String>,
+        /// The Contact or Lead: `Contact:003…[:Name]`.
+        #[arg(long)]
+        who: Option<String>,
+        /// The related record: `Opportunity:006…[:Name]`.
+        #[arg(long)]
+        what: Option<String>,
+        #[arg(long, default_value = "")]
+        topic: String,
+        #[arg(long, default_value = "")]
+        agenda: String,
+        /// Start, as unix seconds (default: now).
+        #[arg(long)]
+        at: Option<i64>,
+        /// Minutes (default 30).
+        #[arg(long, default_value_t = 0)]
+        duration: u32,
+        /// IANA time zone (default: this computer's).
+        #[arg(long, default_value = "")]
+        time_zone: String,
+        /// Another address to invite (repeatable).
+        #[arg(long = "invite", value_name = "EMAIL")]
+        invitees: Vec<String>,
+        /// Store only; the next `meeting sync` (or the app) records the Event.
+        #[arg(long)]
+        no_sync: bool,
+    },
+    /// Meetings of the last and next --days days, newest first.
+    List {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    Show { id: i64 },
+    /// Record every Event that waits, now (call logs are sent too).
+    Sync,
+    /// Send a refused Event again.
+    Retry { id: i64 },
+}
+
+fn parse_ref(value: &str) -> Result<RecordRef, AppError> {
+    let mut parts = value.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(object), Some(id), name) if !object.is_empty() && !id.is_empty() => Ok(RecordRef {
+            object: object.to_string(),
+            id: id.to_string(),
+            name: name.unwrap_or_default().to_string(),
+        }),
+        _ => Err(AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{value}\u{201d}: write OBJECT:ID or OBJECT:ID:Name, e.g. Contact:003…:Ana Lima"))),
+    }
+}
+
+pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runtime::Runtime, out: &Printer) -> Result<(), AppError> {
+    match action {
+        MeetingAction::Start { provider, number, who, what, topic, agenda, at, duration, time_zone, invitees, no_sync } => {
+            let provider = Provider::parse(provider)
+                .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{provider}\u{201d}: the provider is jitsi, zoom or webex.")))?;
+            let mut who = who.as_deref().map(parse_ref).transpose()?;
+            let mut what = what.as_deref().map(parse_ref).transpose()?;
+            if let Some(number) = number {
+                let matched = runtime.block_on(engine.match_number(number))?;
+                let [only] = matched.records.as_slice() else {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidInput,
+                        format!("{number} matches {} records; name the person with --who.", matched.records.len()),
+                    ));
+                };
+                let input = engine.new_call_log(number, ringside::calllog::CallType::Outbound, Some(only));
+                who = input.who;
+                what = what.or(input.what);
+            }
+            let request = MeetingRequest {
+                provider,
+                topic: topic.clone(),
+                agenda: agenda.clone(),
+                start_at: *at,
+                duration_mins: *duration,
+                time_zone: time_zone.clone(),
+                invitees: invitees.clone(),
+                who,
+                what,
+            };
+            let started = runtime.block_on(engine.start_meeting(&request))?;
+            let meeting = if *no_sync {
+                started.meeting
+            } else {
+                runtime.block_on(engine.drain_outbox(false));
+                runtime.block_on(engine.meeting(started.meeting.id))?
+            };
+            out.print(&serde_json::json!({ "meeting": meeting, "openUrl": started.open_url }), || {
+                format!("{}\nOpen: {}", meeting_text(&meeting), started.open_url)
+            });
+        }
+        MeetingAction::List { days } => {
+            let now = chrono::Utc::now().timestamp();
+            let span = i64::from(*days) * 86_400;
+            let list = runtime.block_on(engine.meetings(now - span, now + span, 500))?;
+            out.print(&list, || if list.is_empty() { "No meetings.".into() } else { list.iter().map(meeting_line).collect::<Vec<_>>().join("\n") });
+        }
+        MeetingAction::Show { id } => {
+            let m = runtime.block_on(engine.meeting(*id))?;
+            out.print(&m, || meeting_text(&m));
+        }
+        MeetingAction::Sync => {
+            let report = runtime.block_on(engine.drain_outbox(true));
+            out.print(&report, || {
+                format!("Events recorded: {}; found already in Salesforce: {}; waiting: {}; needing attention: {} ({} requests).", report.events, report.adopted, report.retrying, report.parked, report.requests)
+            });
+        }
+        MeetingAction::Retry { id } => {
+            engine.retry_meeting_event(*id)?;
+            runtime.block_on(engine.drain_outbox(false));
+            let m = runtime.block_on(engine.meeting(*id))?;
+            out.print(&m, || meeting_text(&m));
+        }
+    }
+    Ok(())
+}
+
+fn when(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn meeting_line(m: &MeetingEntry) -> String {
+    let who = m.who.as_ref().map(|w| w.name.as_str()).unwrap_or("");
+    format!("{:>5}  {}  {:<10} {:<24} {}  [{}]", m.id, when(m.start_at), m.provider.as_str(), who, m.topic, event_state_line(m))
+}
+
+fn meeting_text(m: &MeetingEntry) -> String {
+    let mut s = format!(
+        "Meeting {}: {}\n{} \u{2014} {}, {} min ({})\nJoin: {}",
+        m.id,
+        m.topic,
+        m.provider.label(),
+        when(m.start_at),
+        m.duration_mins,
+        m.time_zone,
+        m.join_url
+    );
+    if let Some(w) = &m.who {
+        s.push_str(&format!("\nWith: {} ({} {})", w.name, w.object, w.id));
+    }
+    if let Some(w) = &m.what {
+        s.push_str(&format!("\nAbout: {} ({} {})", w.name, w.object, w.id));
+    }
+    if !m.invitees.is_empty() {
+        s.push_str(&format!("\nInvitees: {}", m.invitees.join(", ")));
+    }
+    s.push_str(&format!("\n{}", event_state_line(m)));
+    s
+}

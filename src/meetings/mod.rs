@@ -1,0 +1,383 @@
+//! Meetings with the person in front of the rep: what a meeting request is, the rules
+//! it must pass before anything is created, and the providers that create it (Jitsi
+//! needs no account; Zoom and Webex come behind the same [`Provider`] choice).
+//!
+//! What must stay true: a request that breaks a rule creates nothing anywhere; a
+//! meeting that was created is written to the store together with its Salesforce
+//! Event in one transaction, so there is never an Event without a meeting, nor a
+//! meeting without its Event queued. A host's start link can carry a credential: it is
+//! handed to the opener and never stored.
+
+pub mod event;
+pub mod jitsi;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calllog::RecordRef;
+
+/// Shortest and longest meeting Ringside schedules.
+pub const MIN_DURATION_MINS: u32 = 1;
+pub const MAX_DURATION_MINS: u32 = 24 * 60;
+/// What an instant meeting books in the calendar, unless the rep says otherwise.
+pub const DEFAULT_DURATION_MINS: u32 = 30;
+pub const MAX_TOPIC_CHARS: usize = 200;
+pub const MAX_AGENDA_CHARS: usize = 2_000;
+pub const MAX_INVITEES: usize = 100;
+/// A scheduled start this far in the past is taken as "now" (the rep took a minute to
+/// click); earlier than that is refused.
+pub const PAST_GRACE_SECS: i64 = 5 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum Provider {
+    Jitsi,
+    Zoom,
+    Webex,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Jitsi => "jitsi",
+            Provider::Zoom => "zoom",
+            Provider::Webex => "webex",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Jitsi => "Jitsi Meet",
+            Provider::Zoom => "Zoom",
+            Provider::Webex => "Webex",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Provider> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "jitsi" => Some(Provider::Jitsi),
+            "zoom" => Some(Provider::Zoom),
+            "webex" => Some(Provider::Webex),
+            _ => None,
+        }
+    }
+}
+
+/// A meeting the rep asks for: instant when `start_at` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingRequest {
+    pub provider: Provider,
+    /// Empty: "Meeting with" the person (or "Ringside meeting").
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default)]
+    pub agenda: String,
+    /// Unix seconds; `None` starts it now.
+    #[serde(default)]
+    #[specta(type = Option<f64>)]
+    pub start_at: Option<i64>,
+    /// 0: the default length.
+    #[serde(default)]
+    pub duration_mins: u32,
+    /// IANA name of the time zone the meeting is set in; empty: the rep's.
+    #[serde(default)]
+    pub time_zone: String,
+    /// Addresses invited besides the person's own.
+    #[serde(default)]
+    pub invitees: Vec<String>,
+    /// The Contact or Lead the meeting is with (the Event's Who).
+    #[serde(default)]
+    pub who: Option<RecordRef>,
+    /// The Account, Opportunity or Case it is about (the Event's What).
+    #[serde(default)]
+    pub what: Option<RecordRef>,
+}
+
+/// One rule a request breaks, on one of its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingProblem {
+    /// `topic`, `agenda`, `startAt`, `durationMins`, `timeZone`, `invitees`, `who`.
+    pub field: String,
+    pub message: String,
+}
+
+fn problem(field: &str, message: impl Into<String>) -> MeetingProblem {
+    MeetingProblem { field: field.to_string(), message: message.into() }
+}
+
+/// A request with every default filled in and every rule checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedRequest {
+    pub provider: Provider,
+    pub topic: String,
+    pub agenda: String,
+    pub start_at: i64,
+    pub instant: bool,
+    pub duration_mins: u32,
+    pub time_zone: chrono_tz::Tz,
+    pub invitees: Vec<String>,
+    pub who: Option<RecordRef>,
+    pub what: Option<RecordRef>,
+}
+
+/// Fills the defaults (`rep_zone` is the rep's IANA zone) and checks every rule; all
+/// the problems are returned at once, so the form can mark each field.
+pub fn check(request: &MeetingRequest, now_secs: i64, rep_zone: &str) -> Result<CheckedRequest, Vec<MeetingProblem>> {
+    let mut problems = Vec::new();
+    let topic = match request.topic.trim() {
+        "" => match &request.who {
+            Some(who) if !who.name.trim().is_empty() => format!("Meeting with {}", who.name.trim()),
+            _ => "Ringside meeting".to_string(),
+        },
+        t => t.to_string(),
+    };
+    if topic.chars().count() > MAX_TOPIC_CHARS {
+        problems.push(problem("topic", format!("The topic is longer than {MAX_TOPIC_CHARS} characters; shorten it.")));
+    }
+    let agenda = request.agenda.trim().to_string();
+    if agenda.chars().count() > MAX_AGENDA_CHARS {
+        problems.push(problem("agenda", format!("The agenda is longer than {MAX_AGENDA_CHARS} characters; shorten it.")));
+    }
+    let duration_mins = if request.duration_mins == 0 { DEFAULT_DURATION_MINS } else { request.duration_mins };
+    if !(MIN_DURATION_MINS..=MAX_DURATION_MINS).contains(&duration_mins) {
+        problems.push(problem(
+            "durationMins",
+            format!("A meeting lasts from 1 minute to 24 hours; {duration_mins} minutes is outside that."),
+        ));
+    }
+    let (start_at, instant) = match request.start_at {
+        None => (now_secs, true),
+        Some(at) if at < now_secs - PAST_GRACE_SECS => {
+            problems.push(problem("startAt", "The start time is in the past; pick a time from now on, or start the meeting now."));
+            (at, false)
+        }
+        Some(at) => (at.max(now_secs), false),
+    };
+    let zone_name = match request.time_zone.trim() {
+        "" => rep_zone,
+        z => z,
+    };
+    let time_zone = match zone_name.parse::<chrono_tz::Tz>() {
+        Ok(z) => z,
+        Err(_) => {
+            problems.push(problem("timeZone", format!("\u{201c}{zone_name}\u{201d} is not a time zone name; pick one such as Europe/Paris or America/New_York.")));
+            chrono_tz::UTC
+        }
+    };
+    let mut invitees: Vec<String> = Vec::new();
+    for raw in &request.invitees {
+        let address = raw.trim();
+        if address.is_empty() {
+            continue;
+        }
+        match email_problem(address) {
+            Some(why) => problems.push(problem("invitees", format!("\u{201c}{address}\u{201d} is not an email address: {why}."))),
+            None => {
+                if !invitees.iter().any(|a| a.eq_ignore_ascii_case(address)) {
+                    invitees.push(address.to_string());
+                }
+            }
+        }
+    }
+    if invitees.len() > MAX_INVITEES {
+        problems.push(problem("invitees", format!("At most {MAX_INVITEES} people can be invited from Ringside.")));
+    }
+    for (field, record, allowed) in [
+        ("who", &request.who, &["Contact", "Lead"][..]),
+        ("what", &request.what, &["Account", "Opportunity", "Case"][..]),
+    ] {
+        if let Some(r) = record {
+            if !crate::crm::escape::is_record_id(&r.id) || !(allowed.contains(&r.object.as_str()) || r.object.ends_with("__c")) {
+                problems.push(problem(field, format!("{} {} cannot be the meeting's {field}.", r.object, r.id)));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(CheckedRequest {
+        provider: request.provider,
+        topic,
+        agenda,
+        start_at,
+        instant,
+        duration_mins,
+        time_zone,
+        invitees,
+        who: request.who.clone(),
+        what: request.what.clone(),
+    })
+}
+
+/// Why `address` is not an address a meeting invitation can go to, if it is not.
+///
+/// Deliberately narrower than RFC 5322 (no quoted local parts, no IP-literal domains,
+/// no dotless hosts): the providers' invitee lists and mail servers refuse those, and
+/// a typo such as `ana@acme` or `ana.acme.com` must be caught here, before a meeting
+/// exists.
+pub fn email_problem(address: &str) -> Option<&'static str> {
+    if address.len() > 254 {
+        return Some("it is too long");
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Some("it has no @");
+    };
+    if local.is_empty() || local.len() > 64 {
+        return Some("the part before @ is empty or too long");
+    }
+    let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    if !local_ok {
+        return Some("the part before @ has characters addresses cannot have");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return Some("the domain after @ has no dot");
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+    };
+    if !labels.iter().all(|l| label_ok(l)) {
+        return Some("the domain after @ is not a host name");
+    }
+    if labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
+        return Some("the domain after @ is not a host name");
+    }
+    None
+}
+
+/// A meeting the provider made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedMeeting {
+    /// The provider's own id (Zoom's meeting number, Webex's id, Jitsi's room name).
+    pub meeting_id: String,
+    /// What attendees open.
+    pub join_url: String,
+    /// What the host opens to start it; may hold a credential, so it is never stored.
+    pub start_url: String,
+    pub passcode: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MeetingError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{provider} is not connected: connect it in Settings \u{2192} Meetings, or pick another provider.")]
+    NotConnected { provider: &'static str },
+    #[error("{0}")]
+    Provider(String),
+}
+
+/// Where the meeting's Event stands in Salesforce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "state", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum EventSync {
+    /// Queued; `reason` says why the last attempt failed, if one did, and
+    /// `next_attempt_at` (unix seconds) when it is tried again.
+    Pending {
+        reason: Option<String>,
+        #[specta(type = Option<f64>)]
+        next_attempt_at: Option<i64>,
+    },
+    /// Salesforce refused it: the rep must act (`reason` says how).
+    Attention { reason: String },
+    Synced { event_id: String, url: Option<String> },
+}
+
+/// A meeting as the Meetings view and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingEntry {
+    #[specta(type = f64)]
+    pub id: i64,
+    pub provider: Provider,
+    pub meeting_id: String,
+    pub topic: String,
+    pub agenda: String,
+    pub join_url: String,
+    pub passcode: Option<String>,
+    #[specta(type = f64)]
+    pub start_at: i64,
+    pub duration_mins: u32,
+    pub time_zone: String,
+    pub instant: bool,
+    pub invitees: Vec<String>,
+    pub who: Option<RecordRef>,
+    pub what: Option<RecordRef>,
+    pub event: EventSync,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> MeetingRequest {
+        MeetingRequest {
+            provider: Provider::Jitsi,
+            topic: String::new(),
+            agenda: String::new(),
+            start_at: None,
+            duration_mins: 0,
+            time_zone: String::new(),
+            invitees: vec![],
+            who: Some(RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Ana Lima".into() }),
+            what: None,
+        }
+    }
+
+    #[test]
+    fn an_instant_meeting_gets_its_defaults() {
+        let c = check(&request(), 1_000_000, "Europe/Paris").unwrap();
+        assert_eq!(c.topic, "Meeting with Ana Lima");
+        assert_eq!((c.start_at, c.instant, c.duration_mins), (1_000_000, true, DEFAULT_DURATION_MINS));
+        assert_eq!(c.time_zone, chrono_tz::Europe::Paris);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_at_once() {
+        let mut r = request();
+        r.start_at = Some(1_000_000 - 3_600);
+        r.duration_mins = 10 * 24 * 60;
+        r.time_zone = "Mars/Olympus".into();
+        r.invitees = vec!["ana@acme".into(), " ".into(), "bob@example.com".into()];
+        let problems = check(&r, 1_000_000, "UTC").unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["durationMins", "startAt", "timeZone", "invitees"], "{problems:?}");
+    }
+
+    #[test]
+    fn a_start_a_minute_ago_is_now_and_duplicate_invitees_go_once() {
+        let mut r = request();
+        r.start_at = Some(1_000_000 - 60);
+        r.invitees = vec!["Bob@Example.com".into(), "bob@example.com".into()];
+        let c = check(&r, 1_000_000, "UTC").unwrap();
+        assert_eq!((c.start_at, c.instant), (1_000_000, false));
+        assert_eq!(c.invitees, ["Bob@Example.com"]);
+    }
+
+    #[test]
+    fn addresses_that_are_not_addresses_are_named() {
+        for bad in ["ana", "ana@acme", "@acme.com", "ana@@acme.com", "ana@acme..com", "a b@acme.com", "ana@-acme.com", "ana@1.2.3.4", ".ana@acme.com"] {
+            assert!(email_problem(bad).is_some(), "{bad} accepted");
+        }
+        for good in ["ana@acme.com", "ana.lima+sales@mail.acme.co.jp", "o'brien@example.ie", "zoë@exemple.fr"] {
+            assert_eq!(email_problem(good), None, "{good} refused");
+        }
+    }
+
+    #[test]
+    fn the_who_must_be_a_person_and_the_what_a_record() {
+        let mut r = request();
+        r.who = Some(RecordRef { object: "Account".into(), id: "001000000000001AAA".into(), name: "Acme".into() });
+        r.what = Some(RecordRef { object: "Opportunity".into(), id: "not an id".into(), name: "Deal".into() });
+        let problems = check(&r, 0, "UTC").unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+}

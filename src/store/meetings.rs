@@ -1,0 +1,318 @@
+//! Meetings and the outbox of their Salesforce Events. A meeting row is written with
+//! its Event queued in the same transaction; the Event's state (queued, sent without
+//! an answer, recorded, refused) lives beside it, as a call log's does beside the log.
+
+use rusqlite::{params, OptionalExtension, Row};
+use rusqlite_migration::M;
+
+use super::{Store, StoreError};
+use crate::calllog::RecordRef;
+use crate::meetings::{EventSync, MeetingEntry, Provider};
+
+pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE meetings (
+        id              INTEGER PRIMARY KEY,
+        provider        TEXT NOT NULL,          -- jitsi | zoom | webex
+        meeting_id      TEXT NOT NULL,          -- the provider's id
+        topic           TEXT NOT NULL,
+        agenda          TEXT NOT NULL,
+        join_url        TEXT NOT NULL,
+        passcode        TEXT,
+        start_at        INTEGER NOT NULL,       -- unix seconds
+        duration_mins   INTEGER NOT NULL,
+        time_zone       TEXT NOT NULL,
+        instant         INTEGER NOT NULL,
+        invitees        TEXT NOT NULL DEFAULT '[]', -- JSON array of addresses
+        who_object      TEXT, who_id TEXT, who_name TEXT,
+        what_object     TEXT, what_id TEXT, what_name TEXT,
+        created_at      INTEGER NOT NULL,       -- unix milliseconds
+        -- The Event's outbox.
+        event_id        TEXT,
+        uncertain       INTEGER NOT NULL DEFAULT 0, -- an insert was sent, its answer not read
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0, -- unix milliseconds
+        last_error      TEXT,
+        parked          INTEGER NOT NULL DEFAULT 0, -- refused: waits for the rep
+        UNIQUE (provider, meeting_id)
+    ) STRICT;
+    CREATE INDEX meetings_by_start ON meetings (start_at);
+    CREATE INDEX meetings_event_due ON meetings (next_attempt_at) WHERE event_id IS NULL AND parked = 0;",
+)];
+
+/// A new meeting, as the provider made it and the rep asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMeeting {
+    pub provider: Provider,
+    pub meeting_id: String,
+    pub topic: String,
+    pub agenda: String,
+    pub join_url: String,
+    pub passcode: Option<String>,
+    pub start_at: i64,
+    pub duration_mins: u32,
+    pub time_zone: String,
+    pub instant: bool,
+    pub invitees: Vec<String>,
+    pub who: Option<RecordRef>,
+    pub what: Option<RecordRef>,
+}
+
+/// The Event outbox state of one meeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventOutbox {
+    pub event_id: Option<String>,
+    pub uncertain: bool,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub parked: bool,
+}
+
+const COLUMNS: &str = "id, provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins, time_zone,
+    instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
+    event_id, uncertain, attempts, next_attempt_at, last_error, parked";
+
+fn record_ref(object: Option<String>, id: Option<String>, name: Option<String>) -> Option<RecordRef> {
+    Some(RecordRef { object: object?, id: id?, name: name.unwrap_or_default() })
+}
+
+fn read(r: &Row<'_>, event_url: &dyn Fn(&str) -> Option<String>) -> rusqlite::Result<(MeetingEntry, EventOutbox)> {
+    let provider: String = r.get(1)?;
+    let invitees: String = r.get(11)?;
+    let outbox = EventOutbox {
+        event_id: r.get(18)?,
+        uncertain: r.get::<_, i64>(19)? != 0,
+        attempts: r.get(20)?,
+        next_attempt_at: r.get(21)?,
+        last_error: r.get(22)?,
+        parked: r.get::<_, i64>(23)? != 0,
+    };
+    let event = match (&outbox.event_id, outbox.parked) {
+        (Some(id), _) => EventSync::Synced { event_id: id.clone(), url: event_url(id) },
+        (None, true) => EventSync::Attention {
+            reason: outbox.last_error.clone().unwrap_or_else(|| "Salesforce refused the meeting's Event.".into()),
+        },
+        (None, false) => EventSync::Pending {
+            reason: outbox.last_error.clone(),
+            next_attempt_at: (outbox.attempts > 0).then_some(outbox.next_attempt_at.div_euclid(1_000)),
+        },
+    };
+    Ok((
+        MeetingEntry {
+            id: r.get(0)?,
+            provider: Provider::parse(&provider).unwrap_or(Provider::Jitsi),
+            meeting_id: r.get(2)?,
+            topic: r.get(3)?,
+            agenda: r.get(4)?,
+            join_url: r.get(5)?,
+            passcode: r.get(6)?,
+            start_at: r.get(7)?,
+            duration_mins: r.get(8)?,
+            time_zone: r.get(9)?,
+            instant: r.get::<_, i64>(10)? != 0,
+            invitees: serde_json::from_str(&invitees).unwrap_or_default(),
+            who: record_ref(r.get(12)?, r.get(13)?, r.get(14)?),
+            what: record_ref(r.get(15)?, r.get(16)?, r.get(17)?),
+            event,
+        },
+        outbox,
+    ))
+}
+
+fn no_url(_: &str) -> Option<String> {
+    None
+}
+
+pub struct Meetings<'s> {
+    store: &'s mut Store,
+}
+
+impl<'s> Meetings<'s> {
+    pub(super) fn new(store: &'s mut Store) -> Self {
+        Meetings { store }
+    }
+
+    /// Writes a meeting with its Event queued, due now. Returns its id.
+    pub fn insert(&mut self, m: &NewMeeting, now_ms: i64) -> Result<i64, StoreError> {
+        let invitees = serde_json::to_string(&m.invitees).unwrap_or_else(|_| "[]".into());
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO meetings (provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins,
+                    time_zone, instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
+                    created_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)",
+                params![
+                    m.provider.as_str(),
+                    m.meeting_id,
+                    m.topic,
+                    m.agenda,
+                    m.join_url,
+                    m.passcode,
+                    m.start_at,
+                    m.duration_mins,
+                    m.time_zone,
+                    m.instant,
+                    invitees,
+                    m.who.as_ref().map(|r| &r.object),
+                    m.who.as_ref().map(|r| &r.id),
+                    m.who.as_ref().map(|r| &r.name),
+                    m.what.as_ref().map(|r| &r.object),
+                    m.what.as_ref().map(|r| &r.id),
+                    m.what.as_ref().map(|r| &r.name),
+                    now_ms,
+                ],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    pub fn get(&mut self, id: i64, event_url: &dyn Fn(&str) -> Option<String>) -> Result<Option<MeetingEntry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM meetings WHERE id = ?1");
+        Ok(self.store.conn().query_row(&sql, [id], |r| read(r, event_url)).optional()?.map(|(m, _)| m))
+    }
+
+    /// Meetings starting in `[from, to)` (unix seconds), newest first.
+    pub fn list(&mut self, from: i64, to: i64, limit: u32, event_url: &dyn Fn(&str) -> Option<String>) -> Result<Vec<MeetingEntry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM meetings WHERE start_at >= ?1 AND start_at < ?2 ORDER BY start_at DESC, id DESC LIMIT ?3");
+        let mut stmt = self.store.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params![from, to, limit], |r| read(r, event_url))?;
+        Ok(rows.map(|r| r.map(|(m, _)| m)).collect::<Result<_, _>>()?)
+    }
+
+    /// Events waiting to be sent: due ones (every waiting one with `force`), oldest first.
+    pub fn due(&mut self, now_ms: i64, force: bool, limit: usize) -> Result<Vec<(MeetingEntry, EventOutbox)>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM meetings WHERE event_id IS NULL AND parked = 0 AND (?2 OR next_attempt_at <= ?1)
+             ORDER BY next_attempt_at, id LIMIT ?3"
+        );
+        let mut stmt = self.store.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params![now_ms, force, limit as i64], |r| read(r, &no_url))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When the next waiting Event is due, if one waits.
+    pub fn next_due_at(&mut self) -> Result<Option<i64>, StoreError> {
+        Ok(self.store.conn().query_row(
+            "SELECT min(next_attempt_at) FROM meetings WHERE event_id IS NULL AND parked = 0",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Events queued and not yet recorded, and those Salesforce refused.
+    pub fn waiting_counts(&mut self) -> Result<(u32, u32), StoreError> {
+        Ok(self.store.conn().query_row(
+            "SELECT count(*) FILTER (WHERE parked = 0), count(*) FILTER (WHERE parked = 1) FROM meetings WHERE event_id IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    pub fn mark_uncertain(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            for id in ids {
+                tx.execute("UPDATE meetings SET uncertain = 1 WHERE id = ?1", [id])?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn clear_uncertain(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            for id in ids {
+                tx.execute("UPDATE meetings SET uncertain = 0 WHERE id = ?1", [id])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The Events Salesforce now holds, by meeting.
+    pub fn record_events(&mut self, done: &[(i64, String)]) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            for (id, event_id) in done {
+                tx.execute(
+                    "UPDATE meetings SET event_id = ?2, uncertain = 0, last_error = NULL, parked = 0 WHERE id = ?1",
+                    params![id, event_id],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn record_failure(&mut self, id: i64, next_attempt_at: i64, reason: &str) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE meetings SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, next_attempt_at, reason],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn park(&mut self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            tx.execute("UPDATE meetings SET parked = 1, attempts = attempts + 1, last_error = ?2 WHERE id = ?1", params![id, reason])
+        })?;
+        Ok(())
+    }
+
+    /// "Retry" on a refused Event, or everything waiting after signing in: due now.
+    /// False when the meeting's Event is already recorded (or the meeting is unknown).
+    pub fn retry(&mut self, id: Option<i64>, now_ms: i64) -> Result<bool, StoreError> {
+        let changed = self.store.write(|tx| match id {
+            Some(id) => tx.execute("UPDATE meetings SET parked = 0, next_attempt_at = ?2 WHERE id = ?1 AND event_id IS NULL", params![id, now_ms]),
+            None => tx.execute("UPDATE meetings SET next_attempt_at = ?1 WHERE event_id IS NULL AND parked = 0", [now_ms]),
+        })?;
+        Ok(changed > 0)
+    }
+}
+
+impl Store {
+    pub fn meetings(&mut self) -> Meetings<'_> {
+        Meetings::new(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meeting(id: &str) -> NewMeeting {
+        NewMeeting {
+            provider: Provider::Jitsi,
+            meeting_id: id.into(),
+            topic: "Meeting with Ana".into(),
+            agenda: String::new(),
+            join_url: format!("https://meet.jit.si/{id}"),
+            passcode: None,
+            start_at: 1_000,
+            duration_mins: 30,
+            time_zone: "UTC".into(),
+            instant: true,
+            invitees: vec!["a@b.co".into()],
+            who: Some(RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Ana".into() }),
+            what: None,
+        }
+    }
+
+    #[test]
+    fn a_meeting_is_queued_until_its_event_is_recorded() {
+        let mut store = Store::in_memory().unwrap();
+        let mut m = store.meetings();
+        let id = m.insert(&meeting("A"), 5).unwrap();
+        assert!(m.insert(&meeting("A"), 5).is_err(), "the same provider meeting twice");
+        let due = m.due(5, false, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].0.invitees, ["a@b.co"]);
+        assert_eq!(m.waiting_counts().unwrap(), (1, 0));
+        m.record_failure(id, 100, "offline").unwrap();
+        assert!(m.due(50, false, 10).unwrap().is_empty());
+        assert_eq!(m.next_due_at().unwrap(), Some(100));
+        m.record_events(&[(id, "00U000000000001AAA".into())]).unwrap();
+        assert!(m.due(1_000, true, 10).unwrap().is_empty());
+        let shown = m.get(id, &|e| Some(format!("u/{e}"))).unwrap().unwrap();
+        assert_eq!(shown.event, EventSync::Synced { event_id: "00U000000000001AAA".into(), url: Some("u/00U000000000001AAA".into()) });
+        assert!(!m.retry(Some(id), 0).unwrap());
+        assert_eq!(m.list(0, 2_000, 10, &no_url).unwrap().len(), 1);
+    }
+}

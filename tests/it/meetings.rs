@@ -1,0 +1,178 @@
+//! Meetings against the test org: a meeting with a person becomes exactly one Event on
+//! them, through lost answers, refusals and time offline; a request that breaks a rule
+//! creates nothing anywhere.
+
+use std::sync::Arc;
+
+use ringside::app::{Engine, EngineConfig, ErrorCode};
+use ringside::calllog::outbox::RetryPolicy;
+use ringside::calllog::RecordRef;
+use ringside::clock::ManualClock;
+use ringside::meetings::{EventSync, MeetingRequest, Provider};
+use ringside::settings::SettingChange;
+use ringside_sforg::{AfterCommit, Fault, FaultKind, ValidationRule};
+use serde_json::Value;
+
+use crate::salesforce::{browser, rig_with, Rig};
+
+const START_MS: i64 = 1_795_000_000_000;
+const COLLECTIONS: &str = "/services/data/v62.0/composite/sobjects";
+
+async fn rig(name: &str, sign_in: bool) -> (Rig, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let c = clock.clone();
+    let rig = rig_with(name, |_| {}, move |config: EngineConfig| Engine::start_with(config, c, RetryPolicy::default())).await;
+    if sign_in {
+        rig.engine.sign_in_to_salesforce(browser).await.expect("sign-in completes");
+    }
+    (rig, clock)
+}
+
+fn with_marie(rig: &Rig) -> MeetingRequest {
+    let f = rig.org.fixed();
+    MeetingRequest {
+        provider: Provider::Jitsi,
+        topic: String::new(),
+        agenda: "Quote for the Lyon site".into(),
+        start_at: None,
+        duration_mins: 45,
+        time_zone: "Europe/Paris".into(),
+        invitees: vec!["achats@lumiere.example.fr".into()],
+        who: Some(RecordRef { object: "Contact".into(), id: f.marie_dubois.clone(), name: "Marie Dubois".into() }),
+        what: Some(RecordRef { object: "Opportunity".into(), id: f.marie_opportunity.clone(), name: "Lumière renewal".into() }),
+    }
+}
+
+fn events_at(rig: &Rig, location: &str) -> Vec<Value> {
+    rig.org.records("Event").into_iter().filter(|e| e.get("Location").and_then(Value::as_str) == Some(location)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instant_jitsi_meeting_becomes_one_event_on_the_contact_and_its_opportunity() {
+    let (rig, _clock) = rig("meet-one", true).await;
+    let started = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap();
+    let m = &started.meeting;
+    assert!(m.join_url.starts_with("https://meet.jit.si/MeetingWithMarieDubois-"), "{}", m.join_url);
+    assert_eq!(started.open_url, m.join_url, "Jitsi's host opens the room itself");
+    assert!(matches!(m.event, EventSync::Pending { reason: None, .. }), "stored first, sent by the outbox: {:?}", m.event);
+
+    let report = rig.engine.drain_outbox(false).await;
+    assert_eq!((report.events, report.requests), (1, 1), "{report:?}");
+    let events = events_at(&rig, &m.join_url);
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["Subject"], "Meeting with Marie Dubois");
+    assert_eq!(e["WhoId"], rig.org.fixed().marie_dubois.as_str());
+    assert_eq!(e["WhatId"], rig.org.fixed().marie_opportunity.as_str());
+    assert_eq!(e["StartDateTime"], "2026-11-18T11:06:40.000+0000", "the engine's clock, in UTC");
+    assert_eq!(e["EndDateTime"], "2026-11-18T11:51:40.000+0000", "45 minutes later");
+    let description = e["Description"].as_str().unwrap();
+    assert!(description.contains(&format!("Join: {}", m.join_url)) && description.contains("Quote for the Lyon site"), "{description}");
+    assert!(description.contains("achats@lumiere.example.fr"), "{description}");
+
+    let shown = rig.engine.meeting(m.id).await.unwrap();
+    match shown.event {
+        EventSync::Synced { event_id, url } => {
+            assert_eq!(event_id, e["Id"].as_str().unwrap());
+            assert_eq!(url.unwrap(), format!("{}/lightning/r/Event/{event_id}/view", rig.org.base_url()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let again = rig.engine.drain_outbox(false).await;
+    assert_eq!(again.requests, 0, "nothing left to send: {again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_found_again_and_never_makes_a_second_event() {
+    for after in [AfterCommit::ConnectionReset, AfterCommit::UnknownException] {
+        let (rig, clock) = rig("meet-lost", true).await;
+        rig.org.inject(Fault::new(FaultKind::CommitThenFail { after }).on("POST", COLLECTIONS));
+        let m = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap().meeting;
+        let first = rig.engine.drain_outbox(false).await;
+        assert_eq!((first.events, first.retrying), (0, 1), "the answer was lost: {first:?}");
+        assert_eq!(events_at(&rig, &m.join_url).len(), 1, "but the Event was written");
+        clock.advance(60_000);
+        let second = rig.engine.drain_outbox(false).await;
+        assert_eq!(second.adopted, 1, "{second:?}");
+        assert_eq!(events_at(&rig, &m.join_url).len(), 1, "found by its Location, not inserted again ({after:?})");
+        assert!(matches!(rig.engine.meeting(m.id).await.unwrap().event, EventSync::Synced { .. }));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_breaks_a_rule_creates_nothing_anywhere() {
+    let (rig, _clock) = rig("meet-bad", true).await;
+    let cases: Vec<(&str, Box<dyn Fn(&mut MeetingRequest)>)> = vec![
+        ("not an email address", Box::new(|r| r.invitees.push("achats@lumiere".into()))),
+        ("in the past", Box::new(|r| r.start_at = Some(START_MS / 1_000 - 3_600))),
+        ("1 minute to 24 hours", Box::new(|r| r.duration_mins = 10 * 24 * 60)),
+        ("not a time zone", Box::new(|r| r.time_zone = "Europe/Lyon".into())),
+        ("cannot be the meeting's who", Box::new(|r| r.who = Some(RecordRef { object: "User".into(), id: "005000000000001AAA".into(), name: "x".into() }))),
+    ];
+    rig.org.clear_requests();
+    for (expected, change) in cases {
+        let mut request = with_marie(&rig);
+        change(&mut request);
+        let e = rig.engine.start_meeting(&request).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput);
+        assert!(e.message.contains(expected), "{expected}: {}", e.message);
+    }
+    assert!(rig.engine.meetings(0, i64::MAX, 100).await.unwrap().is_empty());
+    rig.engine.drain_outbox(false).await;
+    assert!(rig.org.records("Event").iter().all(|e| e.get("Location").and_then(Value::as_str).is_none_or(|l| !l.contains("jit.si"))));
+    assert!(rig.org.requests().iter().all(|r| !r.uri.contains("composite")), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_meeting_started_offline_records_its_event_after_sign_in() {
+    let (rig, _clock) = rig("meet-offline", false).await;
+    let m = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap().meeting;
+    let report = rig.engine.drain_outbox(false).await;
+    assert_eq!(report.retrying, 1, "{report:?}");
+    match rig.engine.meeting(m.id).await.unwrap().event {
+        EventSync::Pending { reason: Some(e), .. } => assert!(e.contains("Salesforce"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    rig.engine.sign_in_to_salesforce(browser).await.unwrap();
+    rig.engine.wake_outbox();
+    let after = rig.engine.drain_outbox(false).await;
+    assert_eq!(after.events, 1, "{after:?}");
+    assert_eq!(events_at(&rig, &m.join_url).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_the_org_refuses_waits_for_the_rep_and_retry_sends_it() {
+    let (rig, _clock) = rig("meet-refused", true).await;
+    rig.org.set_validation_rules(vec![ValidationRule {
+        object: "Event".into(),
+        field: "Subject".into(),
+        contains: "embargo".into(),
+        message: "No meetings during the embargo".into(),
+    }]);
+    let mut request = with_marie(&rig);
+    request.topic = "Embargo briefing".into();
+    let m = rig.engine.start_meeting(&request).await.unwrap().meeting;
+    let report = rig.engine.drain_outbox(false).await;
+    assert_eq!(report.parked, 1, "{report:?}");
+    match rig.engine.meeting(m.id).await.unwrap().event {
+        EventSync::Attention { reason } => assert!(reason.contains("No meetings during the embargo"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rig.engine.drain_outbox(true).await.requests, 0, "a refused Event is not sent again by itself");
+    rig.org.set_validation_rules(vec![]);
+    rig.engine.retry_meeting_event(m.id).unwrap();
+    assert_eq!(rig.engine.drain_outbox(false).await.events, 1);
+    assert_eq!(events_at(&rig, &m.join_url).len(), 1);
+    let e = rig.engine.retry_meeting_event(m.id).unwrap_err();
+    assert!(e.message.contains("already"), "{}", e.message);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_jitsi_server_is_a_setting_and_must_be_https() {
+    let (rig, _clock) = rig("meet-server", false).await;
+    let e = rig.engine.change_setting(&SettingChange::JitsiServer("http://meet.example.com".into())).unwrap_err();
+    assert!(e.message.contains("https"), "{}", e.message);
+    rig.engine.change_setting(&SettingChange::JitsiServer("meet.example.com/".into())).unwrap();
+    let m = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap().meeting;
+    assert!(m.join_url.starts_with("https://meet.example.com/MeetingWithMarieDubois-"), "{}", m.join_url);
+}

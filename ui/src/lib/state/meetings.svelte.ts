@@ -1,0 +1,78 @@
+// Meetings as the core reports them: the list for the Meetings view (a window of
+// days around today) and the meeting just started from the pop. `meetingChanged`
+// events replace an entry in place (its Event queued, recorded or refused). The
+// rules (defaults, checks, who and what) are all the core's.
+import type { MatchedRecord, MeetingEntry, StartedMeeting } from "../bindings";
+import { core, errorMessage } from "../core";
+
+/** Days before and after today the Meetings view lists. */
+export const WINDOW_DAYS = 30;
+
+export class Meetings {
+  list = $state<MeetingEntry[]>([]);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  /** The meeting the rep just started, shown under the record it was started from. */
+  started = $state<StartedMeeting | null>(null);
+  starting = $state(false);
+  startError = $state<string | null>(null);
+
+  async load(): Promise<void> {
+    this.loading = true;
+    this.error = null;
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const span = WINDOW_DAYS * 86_400;
+      this.list = await core.listMeetings(now - span, now + span);
+    } catch (e) {
+      this.error = errorMessage(e);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  applyChanged(meeting: MeetingEntry): void {
+    const at = this.list.findIndex((m) => m.id === meeting.id);
+    if (at >= 0) this.list[at] = meeting;
+    else this.list = [meeting, ...this.list].sort((a, b) => b.startAt - a.startAt || b.id - a.id);
+    if (this.started?.meeting.id === meeting.id) this.started = { ...this.started, meeting };
+  }
+
+  /** "Start meeting" on a record: an instant meeting, opened in the browser by the core. */
+  async startWith(record: MatchedRecord | null): Promise<void> {
+    this.starting = true;
+    this.startError = null;
+    try {
+      const request = await core.newMeetingRequest(record);
+      const started = await core.startMeeting(request);
+      this.started = started;
+      this.applyChanged(started.meeting);
+    } catch (e) {
+      this.startError = errorMessage(e);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  async open(id: number): Promise<void> {
+    try {
+      await core.openMeeting(id);
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  async retry(id: number): Promise<void> {
+    try {
+      this.applyChanged(await core.retryMeetingEvent(id));
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
+  /** A new pop: what was started from the previous one is not shown under it. */
+  clearStarted(): void {
+    this.started = null;
+    this.startError = null;
+  }
+}
