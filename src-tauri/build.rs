@@ -38,6 +38,11 @@ fn main() {
         "transfer_call",
         "transfer_to_call",
         "set_do_not_disturb",
+        "new_meeting_request",
+        "start_meeting",
+        "open_meeting",
+        "list_meetings",
+        "retry_meeting_event",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

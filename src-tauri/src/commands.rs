@@ -339,13 +339,17 @@ pub async fn set_do_not_disturb(engine: EngineState<'_>, on: bool) -> Result<(),
 
 /// Starts a meeting with the person in front of the rep and opens it in the browser.
 /// The meeting and its Event are stored before the browser opens: a browser that
-/// fails to start loses nothing (the meeting is listed, its link can be opened again).
+/// fails to start loses nothing (the answer says so; the meeting is listed and its
+/// link can be opened again).
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all)]
 pub async fn start_meeting(app: AppHandle, engine: EngineState<'_>, request: MeetingRequest) -> Result<StartedMeeting, AppError> {
-    let started = engine.start_meeting(&request).await?;
-    open_meeting_url(&app, &started.open_url)?;
+    let mut started = engine.start_meeting(&request).await?;
+    if let Err(e) = open_meeting_url(&app, &started.open_url) {
+        tracing::warn!(meeting = started.meeting.id, reason = %e.message, "meeting created; browser not opened");
+        started.open_problem = Some(e.message);
+    }
     Ok(started)
 }
 
@@ -372,8 +376,8 @@ fn open_meeting_url(app: &AppHandle, url: &str) -> Result<(), AppError> {
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip(engine))]
-pub async fn list_meetings(engine: EngineState<'_>, from: f64, to: f64) -> Result<Vec<MeetingEntry>, AppError> {
-    engine.meetings(from as i64, to as i64, 500).await
+pub async fn list_meetings(engine: EngineState<'_>, from: u32, to: u32) -> Result<Vec<MeetingEntry>, AppError> {
+    engine.meetings(i64::from(from), i64::from(to), 500).await
 }
 
 #[tauri::command]

@@ -25,6 +25,9 @@ use crate::store::{EventOutbox, NewMeeting};
 pub struct StartedMeeting {
     pub meeting: MeetingEntry,
     pub open_url: String,
+    /// Set by a front end whose browser would not open `open_url` (the meeting and its
+    /// Event exist all the same).
+    pub open_problem: Option<String>,
 }
 
 /// The rep's own time zone, as an IANA name (UTC when the system does not say).
@@ -105,7 +108,7 @@ impl Engine {
         tracing::info!(meeting = id, provider = checked.provider.as_str(), instant = checked.instant, "meeting created");
         self.emit(Event::MeetingChanged { meeting: meeting.clone() });
         self.outbox_wake.notify_one();
-        Ok(StartedMeeting { meeting, open_url: created.start_url })
+        Ok(StartedMeeting { meeting, open_url: created.start_url, open_problem: None })
     }
 
     fn meeting_now(&self, id: i64) -> Result<MeetingEntry, AppError> {

@@ -74,7 +74,7 @@ pub struct MeetingRequest {
     pub agenda: String,
     /// Unix seconds; `None` starts it now.
     #[serde(default)]
-    #[specta(type = Option<f64>)]
+    #[specta(type = Option<u32>)]
     pub start_at: Option<i64>,
     /// 0: the default length.
     #[serde(default)]
@@ -283,7 +283,7 @@ pub enum EventSync {
     /// `next_attempt_at` (unix seconds) when it is tried again.
     Pending {
         reason: Option<String>,
-        #[specta(type = Option<f64>)]
+        #[specta(type = Option<u32>)]
         next_attempt_at: Option<i64>,
     },
     /// Salesforce refused it: the rep must act (`reason` says how).
@@ -295,7 +295,7 @@ pub enum EventSync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingEntry {
-    #[specta(type = f64)]
+    #[specta(type = u32)]
     pub id: i64,
     pub provider: Provider,
     pub meeting_id: String,
@@ -303,7 +303,7 @@ pub struct MeetingEntry {
     pub agenda: String,
     pub join_url: String,
     pub passcode: Option<String>,
-    #[specta(type = f64)]
+    #[specta(type = u32)]
     pub start_at: i64,
     pub duration_mins: u32,
     pub time_zone: String,

@@ -91,12 +91,26 @@ export function ui(b, outDir) {
     // animation frames so the picture shows what the assertions saw.
     // A screenshot is evidence for people, not an assertion: one that WebKit fails to
     // take (a busy machine can stall it) is reported and the test goes on.
+    // WebKitGTK (compositing off, as the app runs) never answers a screenshot while
+    // the view's scroll box does not overflow: a spacer below the visible area is
+    // added for the capture (the picture is unchanged) and removed after it.
     shot: async (name) => {
       try {
+        await b.execute(() => {
+          const view = document.querySelector(".view");
+          if (view && view.scrollHeight <= view.clientHeight) {
+            const spacer = document.createElement("div");
+            spacer.id = "e2e-screenshot-spacer";
+            spacer.style.height = `${view.clientHeight + 10}px`;
+            view.appendChild(spacer);
+          }
+        });
         await b.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
         await b.saveScreenshot(join(outDir, `${name}.png`));
       } catch (e) {
         console.log(`screenshot ${name} not taken: ${e.message}`);
+      } finally {
+        await b.execute(() => document.getElementById("e2e-screenshot-spacer")?.remove()).catch(() => undefined);
       }
     },
   };

@@ -55,7 +55,12 @@ export type CommandName =
   | "send_dtmf"
   | "transfer_call"
   | "transfer_to_call"
-  | "set_do_not_disturb";
+  | "set_do_not_disturb"
+  | "new_meeting_request"
+  | "start_meeting"
+  | "open_meeting"
+  | "list_meetings"
+  | "retry_meeting_event";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -75,6 +80,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     sipTlsCa: "",
     sipSrtp: "off",
     voiceProcessing: true,
+    jitsiServer: "https://meet.jit.si",
     ...overrides,
   };
 }
@@ -244,6 +250,7 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     salesforce_status: () => salesforceStatus(),
     caller_details: (args) => ({ object: args.object, id: args.id, openOpportunities: null, openCases: null }),
     history: () => [],
+    list_meetings: () => [],
     outbox_summary: () => ({ drafts: 0, pending: 0, attention: 0 }),
     // The call commands answer nothing: what they did arrives as events.
     answer_call: () => null,

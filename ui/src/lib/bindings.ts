@@ -63,6 +63,20 @@ export const commands = {
 	transferToCall: (id: number, other: number) => typedError<null, AppError>(__TAURI_INVOKE("transfer_to_call", { id, other })),
 	/**  Do not disturb: new calls are answered busy. */
 	setDoNotDisturb: (on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_do_not_disturb", { on })),
+	/**  What "Start meeting" on a record sends: the person and the related record filled in. */
+	newMeetingRequest: (record: MatchedRecord | null) => typedError<MeetingRequest, AppError>(__TAURI_INVOKE("new_meeting_request", { record })),
+	/**
+	 *  Starts a meeting with the person in front of the rep and opens it in the browser.
+	 *  The meeting and its Event are stored before the browser opens: a browser that
+	 *  fails to start loses nothing (the answer says so; the meeting is listed and its
+	 *  link can be opened again).
+	 */
+	startMeeting: (request: MeetingRequest) => typedError<StartedMeeting, AppError>(__TAURI_INVOKE("start_meeting", { request })),
+	/**  Opens a stored meeting's join address again. */
+	openMeeting: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("open_meeting", { id })),
+	/**  Meetings starting in `[from, to)` (unix seconds), newest first. */
+	listMeetings: (from: number, to: number) => typedError<MeetingEntry[], AppError>(__TAURI_INVOKE("list_meetings", { from, to })),
+	retryMeetingEvent: (id: number) => typedError<MeetingEntry, AppError>(__TAURI_INVOKE("retry_meeting_event", { id })),
 };
 
 /** Events */
@@ -309,7 +323,9 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  Do not disturb was switched on or off. */
 { type: "doNotDisturbChanged"; on: boolean } | 
 /**  The voicemail box changed (the PBX's message-waiting NOTIFY). */
-{ type: "voicemailChanged"; voicemail: Voicemail };
+{ type: "voicemailChanged"; voicemail: Voicemail } | 
+/**  A meeting was created, or its Salesforce Event moved (queued, recorded, refused). */
+{ type: "meetingChanged"; meeting: MeetingEntry };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
 export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
@@ -319,6 +335,16 @@ export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring"
 "salesforce" | 
 /**  Salesforce cannot be reached now (network, maintenance, API allowance). */
 "unavailable" | "internal";
+
+/**  Where the meeting's Event stands in Salesforce. */
+export type EventSync = 
+/**
+ *  Queued; `reason` says why the last attempt failed, if one did, and
+ *  `next_attempt_at` (unix seconds) when it is tried again.
+ */
+{ state: "pending"; reason: string | null; nextAttemptAt: number | null } | 
+/**  Salesforce refused it: the rep must act (`reason` says how). */
+{ state: "attention"; reason: string } | { state: "synced"; eventId: string; url: string | null };
 
 /**
  *  A rule of the form that the log breaks, named by form field (`subject`, `notes`,
@@ -430,6 +456,45 @@ export type MediaStats = {
 	speakerLevel: number,
 };
 
+/**  A meeting as the Meetings view and the CLI show it. */
+export type MeetingEntry = {
+	id: number,
+	provider: Provider,
+	meetingId: string,
+	topic: string,
+	agenda: string,
+	joinUrl: string,
+	passcode: string | null,
+	startAt: number,
+	durationMins: number,
+	timeZone: string,
+	instant: boolean,
+	invitees: string[],
+	who: RecordRef | null,
+	what: RecordRef | null,
+	event: EventSync,
+};
+
+/**  A meeting the rep asks for: instant when `start_at` is `None`. */
+export type MeetingRequest = {
+	provider: Provider,
+	/**  Empty: "Meeting with" the person (or "Ringside meeting"). */
+	topic?: string,
+	agenda?: string,
+	/**  Unix seconds; `None` starts it now. */
+	startAt?: number | null,
+	/**  0: the default length. */
+	durationMins?: number,
+	/**  IANA name of the time zone the meeting is set in; empty: the rep's. */
+	timeZone?: string,
+	/**  Addresses invited besides the person's own. */
+	invitees?: string[],
+	/**  The Contact or Lead the meeting is with (the Event's Who). */
+	who?: RecordRef | null,
+	/**  The Account, Opportunity or Case it is about (the Event's What). */
+	what?: RecordRef | null,
+};
+
 /**  Something the rep should know that is not an answer to what they just did. */
 export type Notice = {
 	code: NoticeCode,
@@ -472,6 +537,8 @@ export type PopField = {
 	field: string,
 	value: string,
 };
+
+export type Provider = "jitsi" | "zoom" | "webex";
 
 /**  A record the log can point at, offered by the form's searches. */
 export type RecordChoice = {
@@ -540,7 +607,7 @@ export type SaveOutcome = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -576,6 +643,8 @@ export type Settings = {
 	 *  unless switched off).
 	 */
 	voiceProcessing: boolean,
+	/**  The Jitsi Meet server no-account meetings are held on (`https://…`). */
+	jitsiServer: string,
 };
 
 export type SrtpMode = 
@@ -590,6 +659,20 @@ export type SrtpMode =
  *  without it is refused. Offers of SDES are still answered.
  */
 "dtls";
+
+/**
+ *  A meeting just made: the row as stored, and the address the host opens now (for a
+ *  provider with a host link, that link; it is not kept).
+ */
+export type StartedMeeting = {
+	meeting: MeetingEntry,
+	openUrl: string,
+	/**
+	 *  Set by a front end whose browser would not open `open_url` (the meeting and its
+	 *  Event exist all the same).
+	 */
+	openProblem: string | null,
+};
 
 /**  How far a log has got on its way to Salesforce. */
 export type SyncState = 

@@ -107,7 +107,7 @@ export const en = {
   "meetings.join": "Join",
   "meetings.startNow": "Start meeting",
   "meetings.starting": "Starting…",
-  "meetings.started": "{provider} meeting started and opened in your browser. Its Event is recorded in Salesforce:",
+  "meetings.started": "{provider} meeting started. Its Event goes to Salesforce:",
   "history.title": "History",
   "reports.title": "Reports",
   "reports.body":

@@ -107,7 +107,7 @@ export const fr: Messages = {
   "meetings.join": "Rejoindre",
   "meetings.startNow": "Lancer une réunion",
   "meetings.starting": "Lancement…",
-  "meetings.started": "Réunion {provider} lancée et ouverte dans votre navigateur. Son événement est enregistré dans Salesforce :",
+  "meetings.started": "Réunion {provider} lancée. Son événement part dans Salesforce :",
   "history.title": "Historique",
   "reports.title": "Rapports",
   "reports.body":

@@ -107,7 +107,7 @@ export const ja: Messages = {
   "meetings.join": "参加",
   "meetings.startNow": "会議を開始",
   "meetings.starting": "開始中…",
-  "meetings.started": "{provider} の会議を開始し、ブラウザで開きました。行動は Salesforce に記録されます：",
+  "meetings.started": "{provider} の会議を開始しました。行動は Salesforce に記録されます：",
   "history.title": "履歴",
   "reports.title": "レポート",
   "reports.body": "ステータス別の会議数、結果別の通話数と通話時間を、期間で絞り込んでグラフで表示します。",
