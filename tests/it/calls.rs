@@ -177,7 +177,7 @@ async fn a_call_nobody_answers_rings_back_and_is_cancelled_when_the_caller_gives
     let keep = heard.clone();
     let mut config = ringside::sip::ua::UaConfig::new(account("alice", "unused", 600), addr, false);
     config.media.audio = Arc::new(move || ringside::audio::io::CallAudio { source: Box::new(ringside::audio::io::Silence), sink: Box::new(keep.clone()), voice_processing: false });
-    let report = ringside::sip::udp::call_with(config, format!("sip:service@{addr}"), Duration::from_secs(1), Duration::from_secs(1), Arc::new(SystemClock)).await.unwrap();
+    let report = ringside::sip::udp::call_with(config, format!("sip:service@{addr}"), Duration::from_secs(1), Duration::from_secs(2), Arc::new(SystemClock)).await.unwrap();
     // While it rang (a 180 with no early media), the caller heard the ringback tone.
     let rec = heard.recording();
     assert_eq!(rec.rate, 8_000);
