@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester baresip-core openssl \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-sip bench-calls bench-media fuzz sandbox
+.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-meetings bench-sip bench-calls bench-media fuzz sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -58,6 +58,9 @@ bench-match:
 
 bench-calllog:
 	tests/scripts/with-session $(CARGO) bench -p ringside --bench calllog
+
+bench-meetings:
+	tests/scripts/with-session $(CARGO) bench -p ringside --bench meetings
 
 bench-sip:
 	$(CARGO) bench -p ringside --bench sip_parse

@@ -43,6 +43,8 @@ fn main() {
         "open_meeting",
         "list_meetings",
         "retry_meeting_event",
+        "save_meeting_invitation",
+        "meeting_time",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting};
+use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting, MeetingTime};
 use ringside::meetings::{MeetingEntry, MeetingRequest};
 use ringside::calllog::form::FormSpec;
 use ringside::sip::registration::RegistrationState;
@@ -337,7 +337,8 @@ pub async fn set_do_not_disturb(engine: EngineState<'_>, on: bool) -> Result<(),
     engine.set_do_not_disturb(on).await; Ok(())
 }
 
-/// Starts a meeting with the person in front of the rep and opens it in the browser.
+/// Starts a meeting with the person in front of the rep and, when it is instant, opens it
+/// in the browser.
 /// The meeting and its Event are stored before the browser opens: a browser that
 /// fails to start loses nothing (the answer says so; the meeting is listed and its
 /// link can be opened again).
@@ -346,6 +347,10 @@ pub async fn set_do_not_disturb(engine: EngineState<'_>, on: bool) -> Result<(),
 #[tracing::instrument(skip_all)]
 pub async fn start_meeting(app: AppHandle, engine: EngineState<'_>, request: MeetingRequest) -> Result<StartedMeeting, AppError> {
     let mut started = engine.start_meeting(&request).await?;
+    // A scheduled meeting is opened when it is time (Meetings → Join), not now.
+    if !started.meeting.instant {
+        return Ok(started);
+    }
     if let Err(e) = open_meeting_url(&app, &started.open_url) {
         tracing::warn!(meeting = started.meeting.id, reason = %e.message, "meeting created; browser not opened");
         started.open_problem = Some(e.message);
@@ -393,4 +398,20 @@ pub async fn retry_meeting_event(engine: EngineState<'_>, id: u32) -> Result<Mee
 #[tracing::instrument(skip_all)]
 pub async fn new_meeting_request(engine: EngineState<'_>, record: Option<MatchedRecord>) -> Result<MeetingRequest, AppError> {
     Ok(engine.new_meeting_request(record.as_ref()))
+}
+
+/// Writes the meeting's `.ics` invitation into the Downloads folder; returns its path.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn save_meeting_invitation(engine: EngineState<'_>, id: u32) -> Result<String, AppError> {
+    Ok(engine.save_meeting_invitation(i64::from(id), None).await?.display().to_string())
+}
+
+/// What a date and time in a zone is, for the schedule form (nothing is created).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument]
+pub async fn meeting_time(local: String, time_zone: String) -> Result<MeetingTime, AppError> {
+    Ok(ringside::app::meetings::meeting_time(&local, &time_zone))
 }

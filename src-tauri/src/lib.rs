@@ -64,6 +64,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::open_meeting,
             commands::list_meetings,
             commands::retry_meeting_event,
+            commands::save_meeting_invitation,
+            commands::meeting_time,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.

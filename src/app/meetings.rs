@@ -30,6 +30,48 @@ pub struct StartedMeeting {
     pub open_problem: Option<String>,
 }
 
+/// A wall-clock start read in a zone, for the schedule form to show beside the rep's
+/// own time before anything is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingTime {
+    /// Unix seconds, when the time exists in the zone.
+    #[specta(type = Option<u32>)]
+    pub start_at: Option<i64>,
+    /// Why it cannot be used (no such time, unknown zone), or a note (it happens twice).
+    pub problem: Option<String>,
+    pub note: Option<String>,
+    /// The rep's zone, for the "your time" line.
+    pub rep_zone: String,
+}
+
+/// Reads `local` (`2027-03-28T10:00`) in `zone`.
+pub fn meeting_time(local: &str, zone: &str) -> MeetingTime {
+    let rep_zone = rep_time_zone();
+    let fail = |problem: String| MeetingTime { start_at: None, problem: Some(problem), note: None, rep_zone: rep_zone.clone() };
+    let Ok(tz) = zone.trim().parse::<chrono_tz::Tz>() else {
+        return fail(format!("\u{201c}{zone}\u{201d} is not a time zone name; pick one such as Europe/Paris or America/New_York."));
+    };
+    let Some(at) = meetings::schedule::parse_local(local) else {
+        return fail(format!("\u{201c}{local}\u{201d} is not a date and time."));
+    };
+    match meetings::schedule::resolve(at, tz) {
+        meetings::schedule::Resolved::Exact(t) => MeetingTime { start_at: Some(t), problem: None, note: None, rep_zone },
+        meetings::schedule::Resolved::Twice { first, .. } => MeetingTime {
+            start_at: Some(first),
+            problem: None,
+            note: Some(format!("{} happens twice in {} (the clocks go back); the first is used.", at.format("%H:%M"), tz.name())),
+            rep_zone,
+        },
+        meetings::schedule::Resolved::Skipped { next } => fail(format!(
+            "{} does not exist in {}: the clocks go forward then. The first time after it is {}.",
+            at.format("%Y-%m-%d %H:%M"),
+            tz.name(),
+            next.format("%H:%M")
+        )),
+    }
+}
+
 /// The rep's own time zone, as an IANA name (UTC when the system does not say).
 pub fn rep_time_zone() -> String {
     std::env::var("TZ")
@@ -54,17 +96,24 @@ impl Engine {
     /// The request the pop's "Start meeting" sends for `record`: an instant meeting on
     /// the default provider with the person (a Contact or Lead) and what it is about
     /// (an Account itself, or a Contact's Account) — the same people a call log with
-    /// this record would name.
+    /// this record would name — and the person's email (when the pop shows one that is
+    /// an address) as the invitee.
     pub fn new_meeting_request(&self, record: Option<&matching::MatchedRecord>) -> MeetingRequest {
         let log = self.new_call_log("", crate::calllog::CallType::Outbound, record);
+        let email = record
+            .filter(|r| matches!(r.object.as_str(), "Contact" | "Lead"))
+            .and_then(|r| r.fields.iter().find(|f| f.field == "Email"))
+            .map(|f| f.value.trim().to_string())
+            .filter(|e| meetings::email_problem(e).is_none());
         MeetingRequest {
             provider: Provider::Jitsi,
             topic: String::new(),
             agenda: String::new(),
             start_at: None,
+            local_start: None,
             duration_mins: 0,
             time_zone: String::new(),
-            invitees: vec![],
+            invitees: email.into_iter().collect(),
             who: log.who,
             what: log.what,
         }
@@ -130,6 +179,31 @@ impl Engine {
         self.refresh_instance_url().await;
         let url = self.event_url();
         Ok(self.lock().store.meetings().list(from, to, limit.min(1_000), &url)?)
+    }
+
+    /// The meeting's `.ics` invitation: a file name and its text.
+    pub async fn meeting_invitation(&self, id: i64) -> Result<(String, String), AppError> {
+        let m = self.meeting(id).await?;
+        Ok((meetings::ics::file_name(&m), meetings::ics::invitation(&m, None, self.clock.now_secs())))
+    }
+
+    /// Writes the invitation into `dir` (default: the rep's Downloads folder, else the
+    /// data folder's `invitations/`) and returns the file's path.
+    pub async fn save_meeting_invitation(&self, id: i64, dir: Option<&std::path::Path>) -> Result<std::path::PathBuf, AppError> {
+        let (name, text) = self.meeting_invitation(id).await?;
+        let dir = match dir {
+            Some(d) => d.to_path_buf(),
+            None => directories::UserDirs::new()
+                .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
+                .filter(|d| d.is_dir())
+                .unwrap_or_else(|| self.data_dir().join("invitations")),
+        };
+        let path = dir.join(name);
+        std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(&path, text))
+            .map_err(|e| AppError::new(ErrorCode::Io, format!("The invitation could not be written to {}: {e}", path.display())))?;
+        tracing::info!(meeting = id, path = %path.display(), "invitation written");
+        Ok(path)
     }
 
     /// "Retry" on a meeting whose Event Salesforce refused: it is sent again now.

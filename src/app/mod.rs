@@ -30,7 +30,7 @@ pub use calllog::{DrainReport, EndedCall, SaveOutcome};
 pub use calllog_search::RecordChoice;
 pub use crm::SalesforceStatus;
 pub use links::DialTarget;
-pub use meetings::StartedMeeting;
+pub use meetings::{MeetingTime, StartedMeeting};
 
 use crate::calllog::outbox::RetryPolicy;
 use crate::clock::{Clock, SystemClock};

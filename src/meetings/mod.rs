@@ -9,7 +9,9 @@
 //! handed to the opener and never stored.
 
 pub mod event;
+pub mod ics;
 pub mod jitsi;
+pub mod schedule;
 
 use serde::{Deserialize, Serialize};
 
@@ -72,10 +74,15 @@ pub struct MeetingRequest {
     pub topic: String,
     #[serde(default)]
     pub agenda: String,
-    /// Unix seconds; `None` starts it now.
+    /// Unix seconds; `None` (and no `local_start`) starts it now.
     #[serde(default)]
     #[specta(type = Option<u32>)]
     pub start_at: Option<i64>,
+    /// Or the start as a wall-clock time in `time_zone` (`2027-03-28T10:00`), which is
+    /// how a rep schedules; a time the clocks skip is refused, one they repeat is the
+    /// first of the two.
+    #[serde(default)]
+    pub local_start: Option<String>,
     /// 0: the default length.
     #[serde(default)]
     pub duration_mins: u32,
@@ -146,24 +153,54 @@ pub fn check(request: &MeetingRequest, now_secs: i64, rep_zone: &str) -> Result<
             format!("A meeting lasts from 1 minute to 24 hours; {duration_mins} minutes is outside that."),
         ));
     }
-    let (start_at, instant) = match request.start_at {
-        None => (now_secs, true),
+    let zone_name = match request.time_zone.trim() {
+        "" => rep_zone,
+        z => z,
+    };
+    let zone = zone_name.parse::<chrono_tz::Tz>();
+    if zone.is_err() {
+        problems.push(problem("timeZone", format!("\u{201c}{zone_name}\u{201d} is not a time zone name; pick one such as Europe/Paris or America/New_York.")));
+    }
+    let time_zone = zone.clone().unwrap_or(chrono_tz::UTC);
+    let local_start = request.local_start.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let start = match (request.start_at, local_start) {
+        (Some(_), Some(_)) => {
+            problems.push(problem("startAt", "Give the start either as an instant or as a local time, not both."));
+            None
+        }
+        (Some(at), None) => Some(at),
+        (None, Some(text)) => match (schedule::parse_local(text), &zone) {
+            (None, _) => {
+                problems.push(problem("startAt", format!("\u{201c}{text}\u{201d} is not a date and time (write 2027-03-28 10:00).")));
+                None
+            }
+            (Some(_), Err(_)) => None,
+            (Some(local), Ok(z)) => match schedule::resolve(local, *z) {
+                schedule::Resolved::Exact(at) | schedule::Resolved::Twice { first: at, .. } => Some(at),
+                schedule::Resolved::Skipped { next } => {
+                    problems.push(problem(
+                        "startAt",
+                        format!(
+                            "{} does not exist in {}: the clocks go forward then. The first time after it is {}.",
+                            local.format("%Y-%m-%d %H:%M"),
+                            z.name(),
+                            next.format("%H:%M")
+                        ),
+                    ));
+                    None
+                }
+            },
+        },
+        (None, None) => None,
+    };
+    let (start_at, instant) = match start {
+        None if request.start_at.is_none() && local_start.is_none() => (now_secs, true),
+        None => (now_secs, false),
         Some(at) if at < now_secs - PAST_GRACE_SECS => {
             problems.push(problem("startAt", "The start time is in the past; pick a time from now on, or start the meeting now."));
             (at, false)
         }
         Some(at) => (at.max(now_secs), false),
-    };
-    let zone_name = match request.time_zone.trim() {
-        "" => rep_zone,
-        z => z,
-    };
-    let time_zone = match zone_name.parse::<chrono_tz::Tz>() {
-        Ok(z) => z,
-        Err(_) => {
-            problems.push(problem("timeZone", format!("\u{201c}{zone_name}\u{201d} is not a time zone name; pick one such as Europe/Paris or America/New_York.")));
-            chrono_tz::UTC
-        }
     };
     let mut invitees: Vec<String> = Vec::new();
     for raw in &request.invitees {
@@ -324,6 +361,7 @@ mod tests {
             topic: String::new(),
             agenda: String::new(),
             start_at: None,
+            local_start: None,
             duration_mins: 0,
             time_zone: String::new(),
             invitees: vec![],
@@ -349,7 +387,7 @@ mod tests {
         r.invitees = vec!["ana@acme".into(), " ".into(), "bob@example.com".into()];
         let problems = check(&r, 1_000_000, "UTC").unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["durationMins", "startAt", "timeZone", "invitees"], "{problems:?}");
+        assert_eq!(fields, ["durationMins", "timeZone", "startAt", "invitees"], "{problems:?}");
     }
 
     #[test]
@@ -360,6 +398,22 @@ mod tests {
         let c = check(&r, 1_000_000, "UTC").unwrap();
         assert_eq!((c.start_at, c.instant), (1_000_000, false));
         assert_eq!(c.invitees, ["Bob@Example.com"]);
+    }
+
+    #[test]
+    fn a_local_start_is_read_in_the_meetings_zone_and_a_skipped_hour_is_refused() {
+        let mut r = request();
+        r.time_zone = "Europe/Paris".into();
+        r.local_start = Some("2027-03-28 10:00".into());
+        let c = check(&r, 1_800_000_000, "UTC").unwrap();
+        assert_eq!((c.start_at, c.instant), (1_806_220_800, false));
+        r.local_start = Some("2027-03-28 02:30".into());
+        let p = check(&r, 1_800_000_000, "UTC").unwrap_err();
+        assert!(p[0].message.contains("does not exist in Europe/Paris") && p[0].message.contains("03:00"), "{p:?}");
+        r.local_start = Some("2027-10-31 02:30".into());
+        assert_eq!(check(&r, 1_800_000_000, "UTC").unwrap().start_at, 1_824_942_600, "the first 02:30, at +02:00");
+        r.start_at = Some(1_806_220_800);
+        assert_eq!(check(&r, 1_800_000_000, "UTC").unwrap_err()[0].field, "startAt");
     }
 
     #[test]

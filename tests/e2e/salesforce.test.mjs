@@ -215,12 +215,58 @@ test("a meeting started from the pop opens its room and lands in the org as one 
   assert.ok(events[0].WhoId?.startsWith("003"), "on the Contact");
   assert.ok(events[0].WhatId?.startsWith("001"), "related to her Account");
   assert.ok(Math.abs(Date.parse(events[0].StartDateTime.replace("+0000", "Z")) - before) < 120000, "starting now");
+  assert.match(events[0].Description, /Invitees: marie\.dubois@lumiere\.example/, "her address, from the pop");
   await (await byId("nav-meetings")).click();
   await browser.waitUntil(async () => (await browser.$$('[data-testid="meeting-entry"]')).length >= 1, {
     timeout: 10000, timeoutMsg: "the Meetings view lists it",
   });
   assert.match(await text("meeting-topic"), /Meeting with Marie Dubois/);
   await shot("19-meetings-view");
+});
+
+test("a meeting scheduled in New York across its DST change lands at the right instant, with an .ics in that zone", async () => {
+  await lookUp("01 23 45 67 89");
+  await browser.waitUntil(async () => (await text("pop")).includes("Marie Dubois"), { timeout: 15000, timeoutMsg: "Marie Dubois pops" });
+  await (await byId("pop-schedule")).click();
+  await (await byId("schedule-form")).waitForDisplayed({ timeout: 5000 });
+  // Date and time inputs are set as a rep's picker sets them: value, then an input event.
+  const set = (id, value) => browser.execute((id, value) => {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    el.value = value;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, id, value);
+  await browser.waitUntil(async () => (await (await byId("schedule-invitees")).getValue()) === "marie.dubois@lumiere.example", {
+    timeout: 5000, timeoutMsg: "her address is the invitee",
+  });
+  await set("schedule-zone", "America/New_York");
+  await set("schedule-date", "2027-03-14");
+  await set("schedule-time", "02:30");
+  await browser.waitUntil(async () => /does not exist in America\/New_York/.test(await text("schedule-problem").catch(() => "")), {
+    timeout: 5000, timeoutMsg: "the hour the clocks skip is refused before anything is made",
+  });
+  await set("schedule-date", "2027-03-15");
+  await set("schedule-time", "10:00");
+  await browser.waitUntil(async () => /America\/New_York/.test(await text("schedule-times").catch(() => "")), { timeout: 5000 });
+  await shot("20-schedule-form");
+  await (await byId("schedule-submit")).click();
+  await (await byId("pop-meeting")).waitForDisplayed({ timeout: 10000 });
+  const url = await text("pop-meeting-url");
+  const chip = await browser.$('[data-testid="pop-meeting"] [data-testid="sync-state"]');
+  await browser.waitUntil(async () => (await chip.getAttribute("data-state")) === "synced", { timeout: 20000, timeoutMsg: "its Event reaches Salesforce" });
+  const events = (await (await fetch(`${orgUrl}/__admin/records/Event`)).json()).filter((e) => e.Location === url);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].StartDateTime, "2027-03-15T14:00:00.000+0000", "10:00 EDT, after the change");
+  assert.equal(events[0].EndDateTime, "2027-03-15T14:30:00.000+0000");
+  assert.ok(!opened().includes(url), "a scheduled room is not opened now");
+  await (await byId("pop-meeting-ics")).click();
+  await (await byId("pop-meeting-ics-saved")).waitForDisplayed({ timeout: 5000 });
+  const path = (await text("pop-meeting-ics-saved")).replace(/^[^:]*:\s*/, "");
+  const ics = readFileSync(path, "utf8").replaceAll("\r\n ", "");
+  assert.match(ics, /DTSTART;TZID=America\/New_York:20270315T100000/);
+  assert.match(ics, /BEGIN:DAYLIGHT\r\nDTSTART:20270314T020000/);
+  assert.match(ics, /mailto:marie\.dubois@lumiere\.example/);
+  await browser.execute(() => document.querySelector('[data-testid="pop-meeting"]').scrollIntoView());
+  await shot("21-pop-meeting-scheduled");
 });
 
 test("signing out and connecting again from Settings goes through the browser", async () => {

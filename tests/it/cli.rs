@@ -115,5 +115,11 @@ fn a_meeting_started_from_the_cli_prints_its_room_and_waits_for_salesforce() {
     assert!(!ok);
     assert!(err.contains("\u{201c}bob@example\u{201d} is not an email address"), "{err}");
     let (_, out, _) = ringside(dir.path(), &["--json", "meeting", "list"]);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap().as_array().unwrap().len(), 1, "the refused one made nothing");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "the refused one made nothing");
+    let id = list[0]["id"].to_string();
+    let (ok, ics, err) = ringside(dir.path(), &["meeting", "ics", &id]);
+    assert!(ok, "{err}");
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && unfolded.contains("DTSTART;TZID=Asia/Tokyo:") && unfolded.contains("mailto:bob@example.com"), "{ics}");
 }

@@ -35,6 +35,7 @@ fn with_marie(rig: &Rig) -> MeetingRequest {
         topic: String::new(),
         agenda: "Quote for the Lyon site".into(),
         start_at: None,
+        local_start: None,
         duration_mins: 45,
         time_zone: "Europe/Paris".into(),
         invitees: vec!["achats@lumiere.example.fr".into()],
@@ -175,4 +176,36 @@ async fn the_jitsi_server_is_a_setting_and_must_be_https() {
     rig.engine.change_setting(&SettingChange::JitsiServer("meet.example.com/".into())).unwrap();
     let m = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap().meeting;
     assert!(m.join_url.starts_with("https://meet.example.com/MeetingWithMarieDubois-"), "{}", m.join_url);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_meeting_scheduled_in_new_york_across_the_dst_change_lands_at_the_right_instants() {
+    let (rig, _clock) = rig("meet-dst", true).await;
+    let mut ids = Vec::new();
+    // The US changes on 14 March 2027: the day before is EST (-5), the day after EDT (-4).
+    for (local, utc) in [("2027-03-13 10:00", "2027-03-13T15:00:00.000+0000"), ("2027-03-15 10:00", "2027-03-15T14:00:00.000+0000")] {
+        let mut request = with_marie(&rig);
+        request.time_zone = "America/New_York".into();
+        request.local_start = Some(local.into());
+        let m = rig.engine.start_meeting(&request).await.unwrap().meeting;
+        assert!(!m.instant);
+        ids.push((m, utc));
+    }
+    rig.engine.drain_outbox(false).await;
+    for (m, utc) in &ids {
+        let events = events_at(&rig, &m.join_url);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["StartDateTime"], *utc);
+        let (name, ics) = rig.engine.meeting_invitation(m.id).await.unwrap();
+        let ics = ics.replace("\r\n ", "");
+        assert!(name.ends_with(".ics"));
+        assert!(ics.contains("DTSTART;TZID=America/New_York:202703") && ics.contains("T100000"), "{ics}");
+        assert!(ics.contains("ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:achats@lumiere.example.fr"));
+    }
+    let mut skipped = with_marie(&rig);
+    skipped.time_zone = "America/New_York".into();
+    skipped.local_start = Some("2027-03-14 02:30".into());
+    let e = rig.engine.start_meeting(&skipped).await.unwrap_err();
+    assert!(e.message.contains("does not exist in America/New_York") && e.message.contains("03:00"), "{}", e.message);
+    assert_eq!(rig.engine.meetings(0, i64::MAX, 10).await.unwrap().len(), 2, "the skipped hour made nothing");
 }

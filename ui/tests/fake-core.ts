@@ -60,7 +60,9 @@ export type CommandName =
   | "start_meeting"
   | "open_meeting"
   | "list_meetings"
-  | "retry_meeting_event";
+  | "retry_meeting_event"
+  | "save_meeting_invitation"
+  | "meeting_time";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;

@@ -108,3 +108,41 @@ describe("the Meetings view", () => {
     expect(core.callsTo("open_meeting")[0]).toEqual({ id: 3 });
   });
 });
+
+describe("Schedule… on the pop", () => {
+  it("shows the moment in both zones as the core reads it, and sends the local time with its zone", async () => {
+    const scheduled = meeting(8, { state: "pending", reason: null, nextAttemptAt: null }, { instant: false, timeZone: "America/New_York" });
+    const core = fakeCore({
+      new_meeting_request: () => ({ ...request, invitees: ["camille@dupont.example"] }),
+      meeting_time: (args) =>
+        (args.local as string).endsWith("T02:30")
+          ? { startAt: null, problem: "2027-03-14 02:30 does not exist in America/New_York", note: null, repZone: "Europe/Paris" }
+          : { startAt: 1_805_032_800, problem: null, note: null, repZone: "Europe/Paris" },
+      start_meeting: () => ({ meeting: scheduled, openUrl: scheduled.joinUrl, openProblem: null }),
+    });
+    await renderApp(core);
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });
+    await fireEvent.click(await screen.findByTestId("pop-schedule"));
+    const form = await screen.findByTestId("schedule-form");
+    await vi.waitFor(() => expect(within(form).getByTestId("schedule-invitees")).toHaveValue("camille@dupont.example"));
+    await fireEvent.input(within(form).getByTestId("schedule-date"), { target: { value: "2027-03-14" } });
+    await fireEvent.input(within(form).getByTestId("schedule-time"), { target: { value: "02:30" } });
+    await fireEvent.input(within(form).getByTestId("schedule-zone"), { target: { value: "America/New_York" } });
+    expect(await within(form).findByTestId("schedule-problem")).toHaveTextContent("does not exist");
+    await fireEvent.input(within(form).getByTestId("schedule-time"), { target: { value: "10:00" } });
+    expect(await within(form).findByTestId("schedule-times")).toHaveTextContent("America/New_York");
+    expect(core.callsTo("meeting_time").at(-1)).toEqual({ local: "2027-03-14T10:00", timeZone: "America/New_York" });
+    await fireEvent.input(within(form).getByTestId("schedule-invitees"), { target: { value: "camille@dupont.example, ana@acme.example" } });
+    await fireEvent.click(within(form).getByTestId("schedule-submit"));
+    await vi.waitFor(() => expect(core.callsTo("start_meeting")).toHaveLength(1));
+    expect(core.callsTo("start_meeting")[0].request).toMatchObject({
+      localStart: "2027-03-14T10:00",
+      timeZone: "America/New_York",
+      durationMins: 30,
+      invitees: ["camille@dupont.example", "ana@acme.example"],
+      who: request.who,
+    });
+    expect(await screen.findByTestId("pop-meeting")).toHaveTextContent("scheduled for");
+    expect(screen.queryByTestId("schedule-form")).toBeNull();
+  });
+});

@@ -31,8 +31,11 @@ pub(super) enum MeetingAction {
         #[arg(long, default_value = "")]
         agenda: String,
         /// Start, as unix seconds (default: now).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "local")]
         at: Option<i64>,
+        /// Start, as a date and time in --time-zone: "2027-03-28 10:00".
+        #[arg(long)]
+        local: Option<String>,
         /// Minutes (default 30).
         #[arg(long, default_value_t = 0)]
         duration: u32,
@@ -56,6 +59,12 @@ pub(super) enum MeetingAction {
     Sync,
     /// Send a refused Event again.
     Retry { id: i64 },
+    /// Print the meeting's .ics invitation (or write it with --out FILE).
+    Ics {
+        id: i64,
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn parse_ref(value: &str) -> Result<RecordRef, AppError> {
@@ -72,7 +81,7 @@ fn parse_ref(value: &str) -> Result<RecordRef, AppError> {
 
 pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runtime::Runtime, out: &Printer) -> Result<(), AppError> {
     match action {
-        MeetingAction::Start { provider, number, who, what, topic, agenda, at, duration, time_zone, invitees, no_sync } => {
+        MeetingAction::Start { provider, number, who, what, topic, agenda, at, local, duration, time_zone, invitees, no_sync } => {
             let provider = Provider::parse(provider)
                 .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{provider}\u{201d}: the provider is jitsi, zoom or webex.")))?;
             let mut who = who.as_deref().map(parse_ref).transpose()?;
@@ -94,6 +103,7 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
                 topic: topic.clone(),
                 agenda: agenda.clone(),
                 start_at: *at,
+                local_start: local.clone(),
                 duration_mins: *duration,
                 time_zone: time_zone.clone(),
                 invitees: invitees.clone(),
@@ -126,6 +136,16 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
             out.print(&report, || {
                 format!("Events recorded: {}; found already in Salesforce: {}; waiting: {}; needing attention: {} ({} requests).", report.events, report.adopted, report.retrying, report.parked, report.requests)
             });
+        }
+        MeetingAction::Ics { id, out: file } => {
+            let (_, text) = runtime.block_on(engine.meeting_invitation(*id))?;
+            match file {
+                Some(path) => {
+                    std::fs::write(path, &text).map_err(|e| AppError::new(ErrorCode::Io, format!("{}: {e}", path.display())))?;
+                    out.print(&serde_json::json!({ "path": path }), || format!("Invitation written to {}", path.display()));
+                }
+                None => print!("{text}"),
+            }
         }
         MeetingAction::Retry { id } => {
             engine.retry_meeting_event(*id)?;

@@ -66,7 +66,8 @@ export const commands = {
 	/**  What "Start meeting" on a record sends: the person and the related record filled in. */
 	newMeetingRequest: (record: MatchedRecord | null) => typedError<MeetingRequest, AppError>(__TAURI_INVOKE("new_meeting_request", { record })),
 	/**
-	 *  Starts a meeting with the person in front of the rep and opens it in the browser.
+	 *  Starts a meeting with the person in front of the rep and, when it is instant, opens it
+	 *  in the browser.
 	 *  The meeting and its Event are stored before the browser opens: a browser that
 	 *  fails to start loses nothing (the answer says so; the meeting is listed and its
 	 *  link can be opened again).
@@ -77,6 +78,10 @@ export const commands = {
 	/**  Meetings starting in `[from, to)` (unix seconds), newest first. */
 	listMeetings: (from: number, to: number) => typedError<MeetingEntry[], AppError>(__TAURI_INVOKE("list_meetings", { from, to })),
 	retryMeetingEvent: (id: number) => typedError<MeetingEntry, AppError>(__TAURI_INVOKE("retry_meeting_event", { id })),
+	/**  Writes the meeting's `.ics` invitation into the Downloads folder; returns its path. */
+	saveMeetingInvitation: (id: number) => typedError<string, AppError>(__TAURI_INVOKE("save_meeting_invitation", { id })),
+	/**  What a date and time in a zone is, for the schedule form (nothing is created). */
+	meetingTime: (local: string, timeZone: string) => typedError<MeetingTime, AppError>(__TAURI_INVOKE("meeting_time", { local, timeZone })),
 };
 
 /** Events */
@@ -481,8 +486,14 @@ export type MeetingRequest = {
 	/**  Empty: "Meeting with" the person (or "Ringside meeting"). */
 	topic?: string,
 	agenda?: string,
-	/**  Unix seconds; `None` starts it now. */
+	/**  Unix seconds; `None` (and no `local_start`) starts it now. */
 	startAt?: number | null,
+	/**
+	 *  Or the start as a wall-clock time in `time_zone` (`2027-03-28T10:00`), which is
+	 *  how a rep schedules; a time the clocks skip is refused, one they repeat is the
+	 *  first of the two.
+	 */
+	localStart?: string | null,
 	/**  0: the default length. */
 	durationMins?: number,
 	/**  IANA name of the time zone the meeting is set in; empty: the rep's. */
@@ -493,6 +504,20 @@ export type MeetingRequest = {
 	who?: RecordRef | null,
 	/**  The Account, Opportunity or Case it is about (the Event's What). */
 	what?: RecordRef | null,
+};
+
+/**
+ *  A wall-clock start read in a zone, for the schedule form to show beside the rep's
+ *  own time before anything is created.
+ */
+export type MeetingTime = {
+	/**  Unix seconds, when the time exists in the zone. */
+	startAt: number | null,
+	/**  Why it cannot be used (no such time, unknown zone), or a note (it happens twice). */
+	problem: string | null,
+	note: string | null,
+	/**  The rep's zone, for the "your time" line. */
+	repZone: string,
 };
 
 /**  Something the rep should know that is not an answer to what they just did. */

@@ -33,6 +33,7 @@ import {
   type MeetingEntry,
   type MeetingRequest,
   type StartedMeeting,
+  type MeetingTime,
 } from "./bindings";
 
 /** The objects `createCallerRecord` accepts (the core refuses any other). */
@@ -162,6 +163,9 @@ export const core = {
   openMeeting: (id: number): Promise<null> => unwrap(commands.openMeeting(id)),
   listMeetings: (from: number, to: number): Promise<MeetingEntry[]> => unwrap(commands.listMeetings(from, to)),
   retryMeetingEvent: (id: number): Promise<MeetingEntry> => unwrap(commands.retryMeetingEvent(id)),
+  /** Writes the .ics invitation into Downloads; resolves to the file's path. */
+  saveMeetingInvitation: (id: number): Promise<string> => unwrap(commands.saveMeetingInvitation(id)),
+  meetingTime: (local: string, timeZone: string): Promise<MeetingTime> => unwrap(commands.meetingTime(local, timeZone)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

@@ -70,6 +70,17 @@ export class Meetings {
     }
   }
 
+  /** Where the last invitation was written, by meeting. */
+  savedInvitation = $state<{ id: number; path: string } | null>(null);
+
+  async saveInvitation(id: number): Promise<void> {
+    try {
+      this.savedInvitation = { id, path: await core.saveMeetingInvitation(id) };
+    } catch (e) {
+      this.error = errorMessage(e);
+    }
+  }
+
   /** A new pop: what was started from the previous one is not shown under it. */
   clearStarted(): void {
     this.started = null;
