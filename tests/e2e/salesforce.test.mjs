@@ -249,7 +249,9 @@ test("a meeting scheduled in New York across its DST change lands at the right i
   await browser.waitUntil(async () => /America\/New_York/.test(await text("schedule-times").catch(() => "")), { timeout: 5000 });
   await shot("20-schedule-form");
   await (await byId("schedule-submit")).click();
-  await (await byId("pop-meeting")).waitForDisplayed({ timeout: 10000 });
+  await browser.waitUntil(async () => /scheduled for/.test(await text("pop-meeting").catch(() => "")), {
+    timeout: 10000, timeoutMsg: "the scheduled meeting shows under the record",
+  });
   const url = await text("pop-meeting-url");
   const chip = await browser.$('[data-testid="pop-meeting"] [data-testid="sync-state"]');
   await browser.waitUntil(async () => (await chip.getAttribute("data-state")) === "synced", { timeout: 20000, timeoutMsg: "its Event reaches Salesforce" });

@@ -86,6 +86,28 @@ describe("Start meeting on the pop", () => {
   });
 });
 
+describe("events and answers", () => {
+  it("keeps the Event's recorded state when the event overtakes the command's answer", async () => {
+    const queued = meeting(5, { state: "pending", reason: null, nextAttemptAt: null });
+    const synced = { ...queued, event: { state: "synced", eventId: "00U000000000005AAA", url: null } as EventSync };
+    const core = fakeCore({
+      new_meeting_request: () => request,
+      start_meeting: async () => {
+        // The outbox records the Event before the shell answers.
+        await emitCoreEvent({ type: "meetingChanged", meeting: synced });
+        return { meeting: queued, openUrl: queued.joinUrl, openProblem: null };
+      },
+    });
+    await renderApp(core);
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });
+    await fireEvent.click(await screen.findByTestId("pop-meet"));
+    const strip = await screen.findByTestId("pop-meeting");
+    await vi.waitFor(() => expect(core.callsTo("start_meeting")).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(within(strip).getByTestId("sync-state")).toHaveAttribute("data-state", "synced");
+  });
+});
+
 describe("the Meetings view", () => {
   it("lists the window of days with each Event's state, and retries a refused one", async () => {
     const refused = meeting(2, { state: "attention", reason: "A validation rule of your org refused the meeting's Event." });

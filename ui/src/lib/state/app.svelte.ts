@@ -153,7 +153,7 @@ export class AppState {
         this.audioCheck = event.check;
         break;
       case "meetingChanged":
-        this.meetings.applyChanged(event.meeting);
+        this.meetings.applyEvent(event.meeting);
         break;
     }
   }

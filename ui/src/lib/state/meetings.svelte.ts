@@ -31,6 +31,31 @@ export class Meetings {
     }
   }
 
+  // The latest state each meeting's events told: an event can overtake the answer of
+  // the command that made the meeting (its Event recorded before the answer arrives).
+  #fromEvents = new Map<number, { seq: number; meeting: MeetingEntry }>();
+  #seq = 0;
+
+  /** A `meetingChanged` event. */
+  applyEvent(meeting: MeetingEntry): void {
+    this.#fromEvents.set(meeting.id, { seq: ++this.#seq, meeting });
+    this.applyChanged(meeting);
+  }
+
+  /** `answer` unless an event about it arrived after `since` (then that event's state). */
+  #newest(answer: MeetingEntry, since: number): MeetingEntry {
+    const seen = this.#fromEvents.get(answer.id);
+    return seen && seen.seq > since ? seen.meeting : answer;
+  }
+
+  /** The answer of `startMeeting`: shown under its record, at its newest known state. */
+  applyStarted(started: StartedMeeting): void {
+    // Every event about a new meeting is at least as new as the answer that made it.
+    const meeting = this.#newest(started.meeting, 0);
+    this.started = { ...started, meeting };
+    this.applyChanged(meeting);
+  }
+
   applyChanged(meeting: MeetingEntry): void {
     const at = this.list.findIndex((m) => m.id === meeting.id);
     if (at >= 0) this.list[at] = meeting;
@@ -44,9 +69,7 @@ export class Meetings {
     this.startError = null;
     try {
       const request = await core.newMeetingRequest(record);
-      const started = await core.startMeeting(request);
-      this.started = started;
-      this.applyChanged(started.meeting);
+      this.applyStarted(await core.startMeeting(request));
     } catch (e) {
       this.startError = errorMessage(e);
     } finally {
@@ -64,7 +87,8 @@ export class Meetings {
 
   async retry(id: number): Promise<void> {
     try {
-      this.applyChanged(await core.retryMeetingEvent(id));
+      const since = this.#seq;
+      this.applyChanged(this.#newest(await core.retryMeetingEvent(id), since));
     } catch (e) {
       this.error = errorMessage(e);
     }
