@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{AppError, Engine, ErrorCode, Event};
 use crate::calllog::form::{self, FormSpec, TaskFacts};
-use crate::calllog::outbox::{self, Verdict, BATCH};
+use crate::calllog::outbox::{self, Step, Verdict, BATCH};
 use crate::calllog::task::{self, Write};
 use crate::calllog::{CallLog, CallLogInput, CallType, FieldProblem, HistoryEntry, HistoryQuery, OutboxSummary, RecordRef, SyncState};
 use crate::crm::escape::{is_record_id, soql_string};
@@ -457,35 +457,24 @@ impl Engine {
     }
 
     fn apply_verdict(&self, log: &CallLog, o: &OutboxRow, verdict: &Verdict, report: &mut DrainReport) {
-        let now = self.now_ms();
-        let policy = self.retry_policy;
-        let random: f64 = rand::random();
+        let step = self.retry_policy.step(verdict, self.now_ms(), o.attempts, rand::random());
         let mut logs_state = self.lock();
         let mut logs = logs_state.store.call_logs();
-        let result = match verdict {
-            Verdict::Retry { reason } => {
+        let result = match (verdict, step) {
+            (_, Some(Step::Later { at_ms, reason })) => {
                 report.retrying += 1;
-                logs.record_failure(&[(log.id, policy.next_attempt_at(now, o.attempts + 1, random), reason.clone())])
+                logs.record_failure(&[(log.id, at_ms, reason)])
             }
-            Verdict::RetryMuchLater { reason } => {
-                report.retrying += 1;
-                logs.record_failure(&[(log.id, now + policy.limit_wait.as_millis() as i64, reason.clone())])
-            }
-            Verdict::WaitForSignIn { reason } => {
-                report.retrying += 1;
-                // Signing in wakes the outbox; until then, a slow check.
-                logs.record_failure(&[(log.id, now + policy.max.as_millis() as i64, reason.clone())])
-            }
-            Verdict::Park { reason } => {
+            (_, Some(Step::Park { reason })) => {
                 report.parked += 1;
                 tracing::warn!(log = log.id, %reason, "call log refused by Salesforce; waiting for the rep");
-                logs.park(log.id, reason)
+                logs.park(log.id, &reason)
             }
-            Verdict::TaskDeleted => {
+            (Verdict::TaskDeleted, None) => {
                 report.parked += 1;
                 logs.forget_task(log.id, "The Task of this call was deleted in Salesforce. Retry creates it again.")
             }
-            Verdict::ConvertedLead => {
+            (_, None) => {
                 report.parked += 1;
                 logs.park(log.id, "The Lead of this log was converted. Pick the Contact it became and save again.")
             }

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::{AppError, DrainReport, Engine, ErrorCode, Event};
-use crate::calllog::outbox::{self, Verdict, BATCH};
+use crate::calllog::outbox::{self, Step, Verdict, BATCH};
 use crate::crm::escape::soql_string;
 use crate::crm::{matching, SalesforceError};
 use crate::meetings::{self, event, jitsi, MeetingEntry, MeetingProblem, MeetingRequest, Provider};
@@ -105,18 +105,7 @@ impl Engine {
             .and_then(|r| r.fields.iter().find(|f| f.field == "Email"))
             .map(|f| f.value.trim().to_string())
             .filter(|e| meetings::email_problem(e).is_none());
-        MeetingRequest {
-            provider: Provider::Jitsi,
-            topic: String::new(),
-            agenda: String::new(),
-            start_at: None,
-            local_start: None,
-            duration_mins: 0,
-            time_zone: String::new(),
-            invitees: email.into_iter().collect(),
-            who: log.who,
-            what: log.what,
-        }
+        MeetingRequest { invitees: email.into_iter().collect(), who: log.who, what: log.what, ..MeetingRequest::default() }
     }
 
     /// Creates the meeting at its provider, stores it with its Event queued, and wakes
@@ -359,31 +348,20 @@ impl Engine {
     }
 
     fn apply_event_verdict(&self, m: &MeetingEntry, o: &EventOutbox, verdict: &Verdict, report: &mut DrainReport) {
-        let now = self.clock.now_ms();
-        let policy = self.retry_policy;
+        let step = self.retry_policy.step(verdict, self.clock.now_ms(), o.attempts, rand::random()).unwrap_or(Step::Park {
+            reason: "Salesforce refused the meeting's Event; check its person and related record, then retry.".into(),
+        });
         let mut state = self.lock();
         let mut store = state.store.meetings();
-        let result = match verdict {
-            Verdict::Retry { reason } => {
+        let result = match step {
+            Step::Later { at_ms, reason } => {
                 report.retrying += 1;
-                store.record_failure(m.id, policy.next_attempt_at(now, o.attempts + 1, rand::random()), reason)
+                store.record_failure(m.id, at_ms, &reason)
             }
-            Verdict::RetryMuchLater { reason } => {
-                report.retrying += 1;
-                store.record_failure(m.id, now + policy.limit_wait.as_millis() as i64, reason)
-            }
-            Verdict::WaitForSignIn { reason } => {
-                report.retrying += 1;
-                store.record_failure(m.id, now + policy.max.as_millis() as i64, reason)
-            }
-            Verdict::Park { reason } => {
+            Step::Park { reason } => {
                 report.parked += 1;
                 tracing::warn!(meeting = m.id, %reason, "meeting Event refused by Salesforce; waiting for the rep");
-                store.park(m.id, reason)
-            }
-            Verdict::ConvertedLead | Verdict::TaskDeleted => {
-                report.parked += 1;
-                store.park(m.id, "Salesforce refused the meeting's Event; check its person and related record, then retry.")
+                store.park(m.id, &reason)
             }
         };
         if let Err(e) = result {

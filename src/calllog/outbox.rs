@@ -36,6 +36,30 @@ impl RetryPolicy {
     }
 }
 
+/// What the store records for a verdict any outbox handles the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Try again at `at_ms` (unix milliseconds); `reason` is shown meanwhile.
+    Later { at_ms: i64, reason: String },
+    /// Wait for the rep.
+    Park { reason: String },
+}
+
+impl RetryPolicy {
+    /// The step for `verdict` after `attempts` earlier failures; `None` for the verdicts
+    /// only the caller knows how to follow (a converted Lead, a deleted Task).
+    pub fn step(&self, verdict: &Verdict, now_ms: i64, attempts: u32, random: f64) -> Option<Step> {
+        match verdict {
+            Verdict::Retry { reason } => Some(Step::Later { at_ms: self.next_attempt_at(now_ms, attempts + 1, random), reason: reason.clone() }),
+            Verdict::RetryMuchLater { reason } => Some(Step::Later { at_ms: now_ms + self.limit_wait.as_millis() as i64, reason: reason.clone() }),
+            // Signing in wakes the outbox; until then, a slow check.
+            Verdict::WaitForSignIn { reason } => Some(Step::Later { at_ms: now_ms + self.max.as_millis() as i64, reason: reason.clone() }),
+            Verdict::Park { reason } => Some(Step::Park { reason: reason.clone() }),
+            Verdict::ConvertedLead | Verdict::TaskDeleted => None,
+        }
+    }
+}
+
 /// What one answer means for one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -67,19 +91,36 @@ pub fn request_failed(e: &SalesforceError) -> Verdict {
     }
 }
 
+/// Salesforce's messages for one record, joined.
+pub fn messages(errors: &[ApiError]) -> String {
+    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+}
+
+/// The refusals time fixes, whatever the record (`what` names it in the message): no
+/// reason given, a busy org, the day's allowance used up.
+pub fn transient(errors: &[ApiError], what: &str) -> Option<Verdict> {
+    let Some(first) = errors.first() else {
+        return Some(Verdict::Retry { reason: format!("Salesforce refused {what} without saying why; it will be tried again.") });
+    };
+    match first.error_code.as_str() {
+        "UNABLE_TO_LOCK_ROW" | "UNKNOWN_EXCEPTION" | "SERVER_UNAVAILABLE" => {
+            Some(Verdict::Retry { reason: format!("Salesforce was busy ({}); it will be tried again.", first.error_code) })
+        }
+        "REQUEST_LIMIT_EXCEEDED" => Some(Verdict::RetryMuchLater { reason: messages(errors) }),
+        _ => None,
+    }
+}
+
 /// One record of a collection was refused. `what_name` names the related record in the
 /// message; `updating` tells a deleted Task from a deleted related record.
 pub fn record_refused(errors: &[ApiError], what_name: &str, updating: bool) -> Verdict {
-    let Some(first) = errors.first() else {
-        return Verdict::Retry { reason: "Salesforce refused the log without saying why; it will be tried again.".into() };
-    };
-    let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+    if let Some(v) = transient(errors, "the log") {
+        return v;
+    }
+    let first = &errors[0];
+    let message = messages(errors);
     let on_field = |name: &str| errors.iter().any(|e| e.fields.iter().any(|f| f == name));
     match first.error_code.as_str() {
-        "UNABLE_TO_LOCK_ROW" | "UNKNOWN_EXCEPTION" | "SERVER_UNAVAILABLE" => {
-            Verdict::Retry { reason: format!("Salesforce was busy ({}); it will be tried again.", first.error_code) }
-        }
-        "REQUEST_LIMIT_EXCEEDED" => Verdict::RetryMuchLater { reason: message },
         "CANNOT_UPDATE_CONVERTED_LEAD" => Verdict::ConvertedLead,
         "ENTITY_IS_DELETED" if updating && !on_field("WhatId") && !on_field("WhoId") => Verdict::TaskDeleted,
         "ENTITY_IS_DELETED" | "INVALID_CROSS_REFERENCE_KEY" if on_field("WhatId") || (!on_field("WhoId") && !what_name.is_empty()) => {

@@ -9,7 +9,7 @@ use chrono::{TimeZone as _, Utc};
 use serde_json::{Map, Value};
 
 use super::MeetingEntry;
-use crate::calllog::outbox::Verdict;
+use crate::calllog::outbox::{self, Verdict};
 use crate::crm::ApiError;
 
 /// Longest Location and Subject Salesforce's Event takes.
@@ -83,16 +83,13 @@ pub fn event_fields(m: &MeetingEntry) -> Map<String, Value> {
 
 /// One Event of a collection was refused: what the rep must do.
 pub fn event_refused(errors: &[ApiError], m: &MeetingEntry) -> Verdict {
-    let Some(first) = errors.first() else {
-        return Verdict::Retry { reason: "Salesforce refused the meeting's Event without saying why; it will be tried again.".into() };
-    };
-    let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+    if let Some(v) = outbox::transient(errors, "the meeting's Event") {
+        return v;
+    }
+    let first = &errors[0];
+    let message = outbox::messages(errors);
     let on = |name: &str| errors.iter().any(|e| e.fields.iter().any(|f| f == name));
     match first.error_code.as_str() {
-        "UNABLE_TO_LOCK_ROW" | "UNKNOWN_EXCEPTION" | "SERVER_UNAVAILABLE" => {
-            Verdict::Retry { reason: format!("Salesforce was busy ({}); it will be tried again.", first.error_code) }
-        }
-        "REQUEST_LIMIT_EXCEEDED" => Verdict::RetryMuchLater { reason: message },
         "ENTITY_IS_DELETED" | "INVALID_CROSS_REFERENCE_KEY" if on("WhatId") => Verdict::Park {
             reason: format!(
                 "The related record \u{201c}{}\u{201d} of this meeting no longer exists in Salesforce. The meeting is kept; retry after picking another record, or record the Event by hand.",

@@ -29,9 +29,11 @@ pub const MAX_INVITEES: usize = 100;
 /// click); earlier than that is refused.
 pub const PAST_GRACE_SECS: i64 = 5 * 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum Provider {
+    /// Needs no account: the default, so a new rep can meet before connecting anything.
+    #[default]
     Jitsi,
     Zoom,
     Webex,
@@ -64,8 +66,9 @@ impl Provider {
     }
 }
 
-/// A meeting the rep asks for: instant when `start_at` is `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+/// A meeting the rep asks for: instant when neither `start_at` nor `local_start` is
+/// given. The default is an instant Jitsi meeting with every other default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingRequest {
     pub provider: Provider,
@@ -357,16 +360,8 @@ mod tests {
 
     fn request() -> MeetingRequest {
         MeetingRequest {
-            provider: Provider::Jitsi,
-            topic: String::new(),
-            agenda: String::new(),
-            start_at: None,
-            local_start: None,
-            duration_mins: 0,
-            time_zone: String::new(),
-            invitees: vec![],
             who: Some(RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Ana Lima".into() }),
-            what: None,
+            ..MeetingRequest::default()
         }
     }
 

@@ -10,12 +10,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ringside::app::{Engine, EngineConfig};
-use ringside::calllog::outbox::RetryPolicy;
 use ringside::calllog::{CallLogInput, CallType, RecordRef};
 use ringside::clock::ManualClock;
-use ringside::settings::{SettingChange, SystemLocale};
-use ringside_sforg::{AfterCommit, Fault, FaultKind, OrgConfig, Trigger};
+use ringside_sforg::{AfterCommit, Fault, FaultKind, Trigger};
+
+#[path = "../support/bench_org.rs"]
+mod bench_org;
+use bench_org::engine_in;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -39,19 +40,6 @@ fn input(i: usize, who: Option<RecordRef>) -> CallLogInput {
         what: None,
         custom: Default::default(),
     }
-}
-
-fn engine_in(dir: &std::path::Path, name: &str, clock: Arc<ManualClock>) -> Engine {
-    Engine::start_with(
-        EngineConfig {
-            data_dir: dir.to_path_buf(),
-            keyring_service: format!("ringside-bench-{name}-{}", std::process::id()),
-            locale: SystemLocale::from_tag("fr_FR"),
-            log_dir: None,
-        },
-        clock,
-        RetryPolicy::default(),
-    )
 }
 
 fn local_save() {
@@ -90,29 +78,9 @@ fn local_save() {
     println!("| **ratio (p99)** | | **{:.1}** | |\n", percentile(&ours, 0.99).as_secs_f64() / percentile(&raw, 0.99).as_secs_f64());
 }
 
-async fn signed_in(name: &str, clock: Arc<ManualClock>) -> (ringside_sforg::RunningOrg, Engine, tempfile::TempDir) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut config = OrgConfig { auto_approve: true, ..OrgConfig::default() };
-    config.redirect_uris = vec![format!("http://127.0.0.1:{port}/oauth/callback")];
-    let org = ringside_sforg::spawn(config).await;
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine_in(dir.path(), name, clock);
-    for change in [
-        SettingChange::SalesforceLogin(org.base_url().to_string()),
-        SettingChange::SalesforceClientId(org.client_id().to_string()),
-        SettingChange::SalesforceCallbackPort(port),
-    ] {
-        engine.change_setting(&change).unwrap();
-    }
-    engine
-        .sign_in_to_salesforce(|url| {
-            let url = url.to_string();
-            tokio::spawn(async move {
-                let _ = reqwest::get(url).await;
-            });
-        })
-        .await
-        .unwrap();
+async fn signed_in(name: &str, clock: Arc<ManualClock>) -> (ringside_sforg::RunningOrg, ringside::app::Engine, tempfile::TempDir) {
+    let (org, engine, dir) = bench_org::org_and_engine(name, clock).await;
+    bench_org::sign_in(&engine).await;
     (org, engine, dir)
 }
 

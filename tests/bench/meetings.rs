@@ -11,13 +11,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ringside::app::{Engine, EngineConfig};
-use ringside::calllog::outbox::RetryPolicy;
 use ringside::calllog::{CallLogInput, CallType, RecordRef};
 use ringside::clock::ManualClock;
-use ringside::meetings::{MeetingRequest, Provider};
-use ringside::settings::{SettingChange, SystemLocale};
-use ringside_sforg::OrgConfig;
+use ringside::meetings::MeetingRequest;
+
+#[path = "../support/bench_org.rs"]
+mod bench_org;
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(1_795_000_000_000))
+}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -27,37 +30,20 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
-fn engine_in(dir: &std::path::Path, name: &str) -> Engine {
-    Engine::start_with(
-        EngineConfig {
-            data_dir: dir.to_path_buf(),
-            keyring_service: format!("ringside-bench-{name}-{}", std::process::id()),
-            locale: SystemLocale::from_tag("fr_FR"),
-            log_dir: None,
-        },
-        Arc::new(ManualClock::new(1_795_000_000_000)),
-        RetryPolicy::default(),
-    )
-}
-
 fn request(who: RecordRef, i: usize) -> MeetingRequest {
     MeetingRequest {
-        provider: Provider::Jitsi,
-        topic: String::new(),
         agenda: format!("Renewal review {i}: prices, delivery dates and the demo."),
-        start_at: None,
-        local_start: None,
         duration_mins: 30,
         time_zone: "Europe/Paris".into(),
         invitees: vec!["achats@lumiere.example.fr".into()],
         who: Some(who),
-        what: None,
+        ..MeetingRequest::default()
     }
 }
 
 async fn click_to_link() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine_in(dir.path(), "meet-start");
+    let engine = bench_org::engine_in(dir.path(), "meet-start", clock());
     let who = RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Marie Dubois".into() };
     let n = 2_000;
     let mut ours = Vec::with_capacity(n);
@@ -94,32 +80,12 @@ async fn click_to_link() {
 
 async fn offline_backlog() {
     let n = 2_000;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut config = OrgConfig { auto_approve: true, ..OrgConfig::default() };
-    config.redirect_uris = vec![format!("http://127.0.0.1:{port}/oauth/callback")];
-    let org = ringside_sforg::spawn(config).await;
-    let dir = tempfile::tempdir().unwrap();
-    let engine = engine_in(dir.path(), "meet-backlog");
-    for change in [
-        SettingChange::SalesforceLogin(org.base_url().to_string()),
-        SettingChange::SalesforceClientId(org.client_id().to_string()),
-        SettingChange::SalesforceCallbackPort(port),
-    ] {
-        engine.change_setting(&change).unwrap();
-    }
+    let (org, engine, _dir) = bench_org::org_and_engine("meet-backlog", clock()).await;
     let who = RecordRef { object: "Contact".into(), id: org.fixed().marie_dubois.clone(), name: "Marie Dubois".into() };
     for i in 0..n {
         engine.start_meeting(&request(who.clone(), i)).await.unwrap();
     }
-    engine
-        .sign_in_to_salesforce(|url| {
-            let url = url.to_string();
-            tokio::spawn(async move {
-                let _ = reqwest::get(url).await;
-            });
-        })
-        .await
-        .unwrap();
+    bench_org::sign_in(&engine).await;
     org.set_latency(Duration::from_millis(100));
     org.clear_requests();
     let t = Instant::now();

@@ -8,7 +8,7 @@ use ringside::app::{Engine, EngineConfig, ErrorCode};
 use ringside::calllog::outbox::RetryPolicy;
 use ringside::calllog::RecordRef;
 use ringside::clock::ManualClock;
-use ringside::meetings::{EventSync, MeetingRequest, Provider};
+use ringside::meetings::{EventSync, MeetingRequest};
 use ringside::settings::SettingChange;
 use ringside_sforg::{AfterCommit, Fault, FaultKind, ValidationRule};
 use serde_json::Value;
@@ -31,16 +31,13 @@ async fn rig(name: &str, sign_in: bool) -> (Rig, Arc<ManualClock>) {
 fn with_marie(rig: &Rig) -> MeetingRequest {
     let f = rig.org.fixed();
     MeetingRequest {
-        provider: Provider::Jitsi,
-        topic: String::new(),
         agenda: "Quote for the Lyon site".into(),
-        start_at: None,
-        local_start: None,
         duration_mins: 45,
         time_zone: "Europe/Paris".into(),
         invitees: vec!["achats@lumiere.example.fr".into()],
         who: Some(RecordRef { object: "Contact".into(), id: f.marie_dubois.clone(), name: "Marie Dubois".into() }),
         what: Some(RecordRef { object: "Opportunity".into(), id: f.marie_opportunity.clone(), name: "Lumière renewal".into() }),
+        ..MeetingRequest::default()
     }
 }
 
