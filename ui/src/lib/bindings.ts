@@ -480,7 +480,10 @@ export type MeetingEntry = {
 	event: EventSync,
 };
 
-/**  A meeting the rep asks for: instant when `start_at` is `None`. */
+/**
+ *  A meeting the rep asks for: instant when neither `start_at` nor `local_start` is
+ *  given. The default is an instant Jitsi meeting with every other default.
+ */
 export type MeetingRequest = {
 	provider: Provider,
 	/**  Empty: "Meeting with" the person (or "Ringside meeting"). */
@@ -563,7 +566,9 @@ export type PopField = {
 	value: string,
 };
 
-export type Provider = "jitsi" | "zoom" | "webex";
+export type Provider = 
+/**  Needs no account: the default, so a new rep can meet before connecting anything. */
+"jitsi" | "zoom" | "webex";
 
 /**  A record the log can point at, offered by the form's searches. */
 export type RecordChoice = {
