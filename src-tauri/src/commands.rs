@@ -347,13 +347,11 @@ pub async fn set_do_not_disturb(engine: EngineState<'_>, on: bool) -> Result<(),
 #[tracing::instrument(skip_all)]
 pub async fn start_meeting(app: AppHandle, engine: EngineState<'_>, request: MeetingRequest) -> Result<StartedMeeting, AppError> {
     let mut started = engine.start_meeting(&request).await?;
-    // A scheduled meeting is opened when it is time (Meetings → Join), not now.
-    if !started.meeting.instant {
-        return Ok(started);
-    }
-    if let Err(e) = open_meeting_url(&app, &started.open_url) {
-        tracing::warn!(meeting = started.meeting.id, reason = %e.message, "meeting created; browser not opened");
-        started.open_problem = Some(e.message);
+    if let Some(url) = &started.open_url {
+        if let Err(e) = open_in_browser(&app, url) {
+            tracing::warn!(meeting = started.meeting.id, reason = %e.message, "meeting created; browser not opened");
+            started.open_problem = Some(e.message);
+        }
     }
     Ok(started)
 }
@@ -363,15 +361,11 @@ pub async fn start_meeting(app: AppHandle, engine: EngineState<'_>, request: Mee
 #[specta::specta]
 #[tracing::instrument(skip(app, engine))]
 pub async fn open_meeting(app: AppHandle, engine: EngineState<'_>, id: u32) -> Result<(), AppError> {
-    let meeting = engine.meeting(i64::from(id)).await?;
-    open_meeting_url(&app, &meeting.join_url)
+    let url = engine.meeting_join_url(i64::from(id)).await?;
+    open_in_browser(&app, &url)
 }
 
-fn open_meeting_url(app: &AppHandle, url: &str) -> Result<(), AppError> {
-    // Only addresses the core built reach here; still, nothing but a web page opens.
-    if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost")) {
-        return Err(AppError::new(ringside::app::ErrorCode::InvalidInput, "Only web meeting addresses are opened."));
-    }
+fn open_in_browser(app: &AppHandle, url: &str) -> Result<(), AppError> {
     app.opener()
         .open_url(url, None::<&str>)
         .map_err(|e| AppError::new(ringside::app::ErrorCode::Io, format!("The meeting is created, but the browser could not be opened: {e}")))

@@ -16,15 +16,17 @@ use crate::calllog::outbox::{self, Step, Verdict, BATCH};
 use crate::crm::escape::soql_string;
 use crate::crm::{matching, SalesforceError};
 use crate::meetings::{self, event, jitsi, MeetingEntry, MeetingProblem, MeetingRequest, Provider};
-use crate::store::{EventOutbox, NewMeeting};
+use crate::store::EventOutbox;
 
-/// A meeting just made: the row as stored, and the address the host opens now (for a
-/// provider with a host link, that link; it is not kept).
+/// A meeting just made: the row as stored, and the address the host opens now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct StartedMeeting {
     pub meeting: MeetingEntry,
-    pub open_url: String,
+    /// For an instant meeting, what the browser opens now (for a provider with a host
+    /// link, that link, which is not kept); `None` for a scheduled one, which is opened
+    /// when it is time (Meetings → Join).
+    pub open_url: Option<String>,
     /// Set by a front end whose browser would not open `open_url` (the meeting and its
     /// Event exist all the same).
     pub open_problem: Option<String>,
@@ -82,6 +84,20 @@ pub fn rep_time_zone() -> String {
         .unwrap_or_else(|| "UTC".to_string())
 }
 
+/// Only a web page is ever handed to the browser: https, or http on this machine.
+fn openable(url: &str) -> Result<&str, AppError> {
+    let ok = url::Url::parse(url).is_ok_and(|u| match u.scheme() {
+        "https" => true,
+        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        _ => false,
+    });
+    if ok {
+        Ok(url)
+    } else {
+        Err(AppError::new(ErrorCode::InvalidInput, "Only web meeting addresses are opened."))
+    }
+}
+
 fn problems_error(problems: &[MeetingProblem]) -> AppError {
     let text = problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ");
     AppError::new(ErrorCode::InvalidInput, format!("The meeting was not created. {text}"))
@@ -126,7 +142,8 @@ impl Engine {
                 ))
             }
         };
-        let row = NewMeeting {
+        let row = MeetingEntry {
+            id: 0,
             provider: checked.provider,
             meeting_id: created.meeting_id.clone(),
             topic: checked.topic.clone(),
@@ -140,13 +157,21 @@ impl Engine {
             invitees: checked.invitees.clone(),
             who: checked.who.clone(),
             what: checked.what.clone(),
+            event: meetings::EventSync::Pending { reason: None, next_attempt_at: None },
         };
         let id = self.lock().store.meetings().insert(&row, now_ms)?;
         let meeting = self.meeting_now(id)?;
         tracing::info!(meeting = id, provider = checked.provider.as_str(), instant = checked.instant, "meeting created");
         self.emit(Event::MeetingChanged { meeting: meeting.clone() });
         self.outbox_wake.notify_one();
-        Ok(StartedMeeting { meeting, open_url: created.start_url, open_problem: None })
+        // A start link that is not a web page is not opened; the meeting stays (its
+        // provider holds it already) and the rep sees why.
+        let (open_url, open_problem) = match (checked.instant, openable(&created.start_url)) {
+            (false, _) => (None, None),
+            (true, Ok(url)) => (Some(url.to_string()), None),
+            (true, Err(e)) => (None, Some(e.message)),
+        };
+        Ok(StartedMeeting { meeting, open_url, open_problem })
     }
 
     fn meeting_now(&self, id: i64) -> Result<MeetingEntry, AppError> {
@@ -156,6 +181,12 @@ impl Engine {
             .meetings()
             .get(id, &url)?
             .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, "This meeting no longer exists."))
+    }
+
+    /// The address "Join" opens for a stored meeting.
+    pub async fn meeting_join_url(&self, id: i64) -> Result<String, AppError> {
+        let m = self.meeting(id).await?;
+        Ok(openable(&m.join_url)?.to_string())
     }
 
     pub async fn meeting(&self, id: i64) -> Result<MeetingEntry, AppError> {

@@ -39,24 +39,6 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
     CREATE INDEX meetings_event_due ON meetings (next_attempt_at) WHERE event_id IS NULL AND parked = 0;",
 )];
 
-/// A new meeting, as the provider made it and the rep asked for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMeeting {
-    pub provider: Provider,
-    pub meeting_id: String,
-    pub topic: String,
-    pub agenda: String,
-    pub join_url: String,
-    pub passcode: Option<String>,
-    pub start_at: i64,
-    pub duration_mins: u32,
-    pub time_zone: String,
-    pub instant: bool,
-    pub invitees: Vec<String>,
-    pub who: Option<RecordRef>,
-    pub what: Option<RecordRef>,
-}
-
 /// The Event outbox state of one meeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventOutbox {
@@ -132,8 +114,9 @@ impl<'s> Meetings<'s> {
         Meetings { store }
     }
 
-    /// Writes a meeting with its Event queued, due now. Returns its id.
-    pub fn insert(&mut self, m: &NewMeeting, now_ms: i64) -> Result<i64, StoreError> {
+    /// Writes a meeting with its Event queued, due now, and returns its id. The entry's
+    /// `id` and `event` are the store's to give, so they are not read.
+    pub fn insert(&mut self, m: &MeetingEntry, now_ms: i64) -> Result<i64, StoreError> {
         let invitees = serde_json::to_string(&m.invitees).unwrap_or_else(|_| "[]".into());
         self.store.write(|tx| {
             tx.execute(
@@ -196,15 +179,6 @@ impl<'s> Meetings<'s> {
             "SELECT min(next_attempt_at) FROM meetings WHERE event_id IS NULL AND parked = 0",
             [],
             |r| r.get(0),
-        )?)
-    }
-
-    /// Events queued and not yet recorded, and those Salesforce refused.
-    pub fn waiting_counts(&mut self) -> Result<(u32, u32), StoreError> {
-        Ok(self.store.conn().query_row(
-            "SELECT count(*) FILTER (WHERE parked = 0), count(*) FILTER (WHERE parked = 1) FROM meetings WHERE event_id IS NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
 
@@ -277,8 +251,9 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn meeting(id: &str) -> NewMeeting {
-        NewMeeting {
+    fn meeting(id: &str) -> MeetingEntry {
+        MeetingEntry {
+            id: 0,
             provider: Provider::Jitsi,
             meeting_id: id.into(),
             topic: "Meeting with Ana".into(),
@@ -292,6 +267,7 @@ mod tests {
             invitees: vec!["a@b.co".into()],
             who: Some(RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Ana".into() }),
             what: None,
+            event: EventSync::Pending { reason: None, next_attempt_at: None },
         }
     }
 
@@ -304,7 +280,6 @@ mod tests {
         let due = m.due(5, false, 10).unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].0.invitees, ["a@b.co"]);
-        assert_eq!(m.waiting_counts().unwrap(), (1, 0));
         m.record_failure(id, 100, "offline").unwrap();
         assert!(m.due(50, false, 10).unwrap().is_empty());
         assert_eq!(m.next_due_at().unwrap(), Some(100));

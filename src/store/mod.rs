@@ -17,7 +17,7 @@ use rusqlite_migration::{MigrationDefinitionError, Migrations, M};
 
 pub use call_logs::{sync_state, CallLogs, OutboxRow};
 pub use match_index::{IndexSource, IndexedRecord, MatchIndex};
-pub use meetings::{EventOutbox, Meetings, NewMeeting};
+pub use meetings::{EventOutbox, Meetings};
 pub use settings::SettingsTable;
 
 /// How long one statement waits for another connection's lock before SQLite gives up
@@ -49,19 +49,20 @@ pub struct Store {
     path: Option<PathBuf>,
 }
 
+/// The schema history, in the order it was written. Each family's first list creates
+/// its tables; a later change to any family is a new list appended at the end here
+/// (never a step added to an earlier list, which would renumber every step after it).
+fn history() -> [&'static [M<'static>]; 4] {
+    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS]
+}
+
 fn migrations() -> Migrations<'static> {
-    // The order of this list is the schema history: new migrations are appended.
-    let mut all: Vec<M<'static>> = Vec::new();
-    all.extend(settings::MIGRATIONS.iter().cloned());
-    all.extend(match_index::MIGRATIONS.iter().cloned());
-    all.extend(call_logs::MIGRATIONS.iter().cloned());
-    all.extend(meetings::MIGRATIONS.iter().cloned());
-    Migrations::new(all)
+    Migrations::new(history().iter().flat_map(|list| list.iter().cloned()).collect())
 }
 
 /// Highest schema version this build knows.
 pub fn schema_version() -> usize {
-    settings::MIGRATIONS.len() + match_index::MIGRATIONS.len() + call_logs::MIGRATIONS.len() + meetings::MIGRATIONS.len()
+    history().iter().map(|list| list.len()).sum()
 }
 
 impl Store {

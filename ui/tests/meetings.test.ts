@@ -140,7 +140,7 @@ describe("Schedule… on the pop", () => {
         (args.local as string).endsWith("T02:30")
           ? { startAt: null, problem: "2027-03-14 02:30 does not exist in America/New_York", note: null, repZone: "Europe/Paris" }
           : { startAt: 1_805_032_800, problem: null, note: null, repZone: "Europe/Paris" },
-      start_meeting: () => ({ meeting: scheduled, openUrl: scheduled.joinUrl, openProblem: null }),
+      start_meeting: () => ({ meeting: scheduled, openUrl: null, openProblem: null }),
     });
     await renderApp(core);
     await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });

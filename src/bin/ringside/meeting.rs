@@ -118,7 +118,11 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
                 runtime.block_on(engine.meeting(started.meeting.id))?
             };
             out.print(&serde_json::json!({ "meeting": meeting, "openUrl": started.open_url }), || {
-                format!("{}\nOpen: {}", meeting_text(&meeting), started.open_url)
+                match (&started.open_url, &started.open_problem) {
+                    (Some(url), _) => format!("{}\nOpen: {url}", meeting_text(&meeting)),
+                    (None, Some(problem)) => format!("{}\n{problem}", meeting_text(&meeting)),
+                    (None, None) => meeting_text(&meeting),
+                }
             });
         }
         MeetingAction::List { days } => {

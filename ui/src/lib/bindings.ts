@@ -690,13 +690,15 @@ export type SrtpMode =
  */
 "dtls";
 
-/**
- *  A meeting just made: the row as stored, and the address the host opens now (for a
- *  provider with a host link, that link; it is not kept).
- */
+/**  A meeting just made: the row as stored, and the address the host opens now. */
 export type StartedMeeting = {
 	meeting: MeetingEntry,
-	openUrl: string,
+	/**
+	 *  For an instant meeting, what the browser opens now (for a provider with a host
+	 *  link, that link, which is not kept); `None` for a scheduled one, which is opened
+	 *  when it is time (Meetings → Join).
+	 */
+	openUrl: string | null,
 	/**
 	 *  Set by a front end whose browser would not open `open_url` (the meeting and its
 	 *  Event exist all the same).
