@@ -13,3 +13,4 @@ pub mod store;
 pub mod layout;
 pub mod media;
 pub mod meetings;
+pub mod oauth;

@@ -95,6 +95,11 @@ pub struct Settings {
     pub voice_processing: bool,
     /// The Jitsi Meet server no-account meetings are held on (`https://…`).
     pub jitsi_server: String,
+    /// The Zoom app's public client ID (a PKCE client: there is no secret); empty until
+    /// the admin gives one.
+    pub zoom_client_id: String,
+    /// Where Zoom's sign-in lives (`https://zoom.us`); the API address comes with the token.
+    pub zoom_oauth_url: String,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -114,11 +119,13 @@ pub enum SettingChange {
     SipSrtp(String),
     VoiceProcessing(bool),
     JitsiServer(String),
+    ZoomClientId(String),
+    ZoomOauthUrl(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer, zoomClientId, zoomOauthUrl.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -153,6 +160,9 @@ const KEY_SIP_TLS_CA: &str = "sipTlsCa";
 const KEY_SIP_SRTP: &str = "sipSrtp";
 const KEY_VOICE_PROCESSING: &str = "voiceProcessing";
 const KEY_JITSI_SERVER: &str = "jitsiServer";
+const KEY_ZOOM_CLIENT_ID: &str = "zoomClientId";
+const KEY_ZOOM_OAUTH_URL: &str = "zoomOauthUrl";
+pub const ZOOM_OAUTH_URL: &str = "https://zoom.us";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -172,6 +182,8 @@ impl SettingChange {
             KEY_SIP_TLS_CA => Ok(SettingChange::SipTlsCa(value.to_string())),
             KEY_SIP_SRTP => Ok(SettingChange::SipSrtp(value.to_string())),
             KEY_JITSI_SERVER => Ok(SettingChange::JitsiServer(value.to_string())),
+            KEY_ZOOM_CLIENT_ID => Ok(SettingChange::ZoomClientId(value.to_string())),
+            KEY_ZOOM_OAUTH_URL => Ok(SettingChange::ZoomOauthUrl(value.to_string())),
             KEY_VOICE_PROCESSING => match value.trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" | "1" => Ok(SettingChange::VoiceProcessing(true)),
                 "off" | "false" | "no" | "0" => Ok(SettingChange::VoiceProcessing(false)),
@@ -223,6 +235,8 @@ impl Settings {
             jitsi_server: read::<String>(&table, KEY_JITSI_SERVER)?
                 .and_then(|v| crate::meetings::jitsi::server_url(&v).ok())
                 .unwrap_or_else(|| crate::meetings::jitsi::PUBLIC_SERVER.to_string()),
+            zoom_client_id: read(&table, KEY_ZOOM_CLIENT_ID)?.unwrap_or_default(),
+            zoom_oauth_url: read(&table, KEY_ZOOM_OAUTH_URL)?.unwrap_or_else(|| ZOOM_OAUTH_URL.to_string()),
         })
     }
 }
@@ -299,6 +313,22 @@ pub fn apply(
             let url = crate::meetings::jitsi::server_url(raw).map_err(|e| SettingsError::BadMeetings(e.to_string()))?;
             store.settings().put(KEY_JITSI_SERVER, &json(&url))?
         }
+        SettingChange::ZoomClientId(raw) => {
+            let id = raw.trim();
+            if id.is_empty() {
+                store.settings().delete(KEY_ZOOM_CLIENT_ID)?
+            } else if id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                store.settings().put(KEY_ZOOM_CLIENT_ID, &json(&id))?
+            } else {
+                return Err(SettingsError::BadMeetings(format!(
+                    "\u{201c}{raw}\u{201d} is not a Zoom client ID: copy the public client ID from the Zoom app (App Credentials)."
+                )));
+            }
+        }
+        SettingChange::ZoomOauthUrl(raw) => {
+            let url = service_url(raw, ZOOM_OAUTH_URL).map_err(SettingsError::BadMeetings)?;
+            store.settings().put(KEY_ZOOM_OAUTH_URL, &json(&url))?
+        }
         SettingChange::SipSrtp(raw) => {
             let mode: crate::media::srtp::SrtpMode = raw.trim().to_ascii_lowercase().parse().map_err(|e: String| SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: {e}.")))?;
             store.settings().put(KEY_SIP_SRTP, &json(&mode))?
@@ -306,6 +336,23 @@ pub fn apply(
         SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is a domain (looked up by DNS SRV), host:port or an address, such as pbx.example.com, pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }
     Ok(Settings::load(store, system)?)
+}
+
+/// A service address typed in settings (`zoom.us`, `https://zoom.us/`): https, or
+/// http on this machine only; normalised without a trailing slash. Empty: `default`.
+pub fn service_url(raw: &str, default: &str) -> Result<String, String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Ok(default.to_string());
+    }
+    let with_scheme = if v.contains("://") { v.to_string() } else { format!("https://{v}") };
+    match url::Url::parse(&with_scheme) {
+        Ok(u) if crate::oauth::is_secure_or_loopback(&u) && u.host_str().is_some() && u.query().is_none() => {
+            Ok(u.as_str().trim_end_matches('/').to_string())
+        }
+        Ok(_) => Err(format!("\u{201c}{raw}\u{201d}: a service is reached over https.")),
+        Err(_) => Err(format!("\u{201c}{raw}\u{201d} is not an address (such as https://zoom.us).")),
+    }
 }
 
 fn put_or_clear(store: &mut Store, key: &str, value: &str, ok: fn(&str) -> bool, hint: &str) -> Result<(), SettingsError> {

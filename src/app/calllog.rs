@@ -265,11 +265,17 @@ impl Engine {
         self.outbox_wake.notify_one();
     }
 
-    /// Runs the outbox for the life of the app: drains what is due, then sleeps until
-    /// the next entry is due or something is saved. Cancel-safe: dropping the future
+    /// Runs the outbox for the life of the app: asks the meeting providers about due
+    /// meetings, drains what is due, then sleeps until the next entry is due or
+    /// something is saved (at most 15 minutes). Cancel-safe: dropping the future
     /// loses nothing, since every step is recorded in the store before the next.
     pub async fn run_outbox(&self) {
         loop {
+            // Meetings past their end, and hourly after: how did they go?
+            let synced = self.sync_meetings(false).await;
+            if synced.checked > 0 {
+                tracing::info!(?synced, "meeting providers checked");
+            }
             let report = self.drain_outbox(false).await;
             if report.requests > 0 {
                 tracing::info!(?report, "outbox drained");

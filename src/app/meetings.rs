@@ -15,7 +15,7 @@ use super::{AppError, DrainReport, Engine, ErrorCode, Event};
 use crate::calllog::outbox::{self, Step, Verdict, BATCH};
 use crate::crm::escape::soql_string;
 use crate::crm::{matching, SalesforceError};
-use crate::meetings::{self, event, jitsi, MeetingEntry, MeetingProblem, MeetingRequest, Provider};
+use crate::meetings::{self, event, jitsi, zoom, MeetingEntry, MeetingError, MeetingProblem, MeetingRequest, MeetingService as _, MeetingStatus, Provider, RemoteState};
 use crate::store::EventOutbox;
 
 /// A meeting just made: the row as stored, and the address the host opens now.
@@ -86,16 +86,47 @@ pub fn rep_time_zone() -> String {
 
 /// Only a web page is ever handed to the browser: https, or http on this machine.
 fn openable(url: &str) -> Result<&str, AppError> {
-    let ok = url::Url::parse(url).is_ok_and(|u| match u.scheme() {
-        "https" => true,
-        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-        _ => false,
-    });
-    if ok {
+    if url::Url::parse(url).is_ok_and(|u| crate::oauth::is_secure_or_loopback(&u)) {
         Ok(url)
     } else {
         Err(AppError::new(ErrorCode::InvalidInput, "Only web meeting addresses are opened."))
     }
+}
+
+impl From<MeetingError> for AppError {
+    fn from(e: MeetingError) -> Self {
+        let code = match &e {
+            MeetingError::RateLimited { .. } | MeetingError::Unavailable { .. } => ErrorCode::Unavailable,
+            MeetingError::Provider(_) => ErrorCode::Internal,
+            _ => ErrorCode::InvalidInput,
+        };
+        AppError::new(code, crate::secrets::scrub(&e.to_string()).into_owned())
+    }
+}
+
+/// A meeting provider as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderStatus {
+    pub provider: Provider,
+    /// Needs an account (Jitsi does not).
+    pub needs_account: bool,
+    /// The admin gave the app's client ID.
+    pub configured: bool,
+    pub connected: bool,
+}
+
+/// What one pass over the providers found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingSyncReport {
+    /// Meetings asked about.
+    pub checked: u32,
+    /// Of those, meetings with news (their Events are updated by the outbox).
+    pub changed: u32,
+    pub failed: u32,
+    /// Why the pass stopped early (a rate limit, a sign-out), if it did.
+    pub stopped: Option<String>,
 }
 
 fn problems_error(problems: &[MeetingProblem]) -> AppError {
@@ -129,19 +160,19 @@ impl Engine {
     pub async fn start_meeting(&self, request: &MeetingRequest) -> Result<StartedMeeting, AppError> {
         let now_ms = self.clock.now_ms();
         let checked = meetings::check(request, now_ms.div_euclid(1_000), &rep_time_zone()).map_err(|p| problems_error(&p))?;
+        let now = now_ms.div_euclid(1_000);
         let created = match checked.provider {
             Provider::Jitsi => {
-                let server = self.settings().jitsi_server;
-                let server = jitsi::server_url(&server).map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?;
-                jitsi::create(&server, &checked.topic)
+                let server = jitsi::server_url(&self.settings().jitsi_server).map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?;
+                jitsi::Jitsi { server }.create(&checked, now).await
             }
-            other => {
-                return Err(AppError::new(
-                    ErrorCode::InvalidInput,
-                    meetings::MeetingError::NotConnected { provider: other.label() }.to_string(),
-                ))
-            }
-        };
+            Provider::Zoom => zoom::Zoom(&self.zoom).create(&checked, now).await,
+            Provider::Webex => Err(meetings::MeetingError::NotConnected { provider: Provider::Webex.label() }),
+        }
+        .map_err(|e| {
+            tracing::warn!(provider = checked.provider.as_str(), %e, "meeting not created");
+            AppError::from(e)
+        })?;
         let row = MeetingEntry {
             id: 0,
             provider: checked.provider,
@@ -158,6 +189,10 @@ impl Engine {
             who: checked.who.clone(),
             what: checked.what.clone(),
             event: meetings::EventSync::Pending { reason: None, next_attempt_at: None },
+            number: created.number.clone(),
+            status: if checked.instant { MeetingStatus::Started } else { MeetingStatus::Scheduled },
+            held: None,
+            check_problem: None,
         };
         let id = self.lock().store.meetings().insert(&row, now_ms)?;
         let meeting = self.meeting_now(id)?;
@@ -172,6 +207,114 @@ impl Engine {
             (true, Err(e)) => (None, Some(e.message)),
         };
         Ok(StartedMeeting { meeting, open_url, open_problem })
+    }
+
+    /// Every provider and whether it can be used now.
+    pub async fn meeting_providers(&self) -> Vec<ProviderStatus> {
+        let settings = self.settings();
+        vec![
+            ProviderStatus { provider: Provider::Jitsi, needs_account: false, configured: true, connected: true },
+            ProviderStatus {
+                provider: Provider::Zoom,
+                needs_account: true,
+                configured: !settings.zoom_client_id.is_empty(),
+                connected: self.zoom.is_connected().await,
+            },
+        ]
+    }
+
+    /// Connects a provider account: `open` shows the provider's sign-in page; this
+    /// returns once the browser came back to Ringside (or after 5 minutes).
+    pub async fn connect_meetings(&self, provider: Provider, open: impl FnOnce(&str)) -> Result<(), AppError> {
+        let settings = self.settings();
+        let (client, endpoints, client_id) = match provider {
+            Provider::Zoom => (&self.zoom, meetings::account::Endpoints::zoom(&settings.zoom_oauth_url), settings.zoom_client_id.clone()),
+            other => {
+                return Err(AppError::new(ErrorCode::InvalidInput, format!("{} has no account to connect in this version.", other.label())))
+            }
+        };
+        let flow = meetings::account::Connect::begin(provider, &client_id, endpoints, 0).await?;
+        open(&flow.authorize_url);
+        let account = flow.finish(client.http(), &self.keyring, self.clock.now_secs()).await?;
+        client.adopt(account).await;
+        tracing::info!(provider = provider.as_str(), "meeting provider connected");
+        Ok(())
+    }
+
+    pub async fn disconnect_meetings(&self, provider: Provider) -> Result<(), AppError> {
+        match provider {
+            Provider::Zoom => Ok(self.zoom.disconnect().await?),
+            _ => Ok(()),
+        }
+    }
+
+    /// Asks the providers how due meetings went (every started one with `force`, as
+    /// "Sync now" does) and queues an Event update for each with news. A rate limit or
+    /// a sign-out ends the pass; the rest wait for the next one.
+    pub async fn sync_meetings(&self, force: bool) -> MeetingSyncReport {
+        let mut report = MeetingSyncReport::default();
+        let now = self.clock.now_secs();
+        let mut providers = Vec::new();
+        if self.zoom.is_connected().await {
+            providers.push(Provider::Zoom);
+        }
+        let due = match self.lock().store.meetings().to_check(&providers, now, force, 5_000) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(%e, "meetings to check unreadable");
+                return report;
+            }
+        };
+        for m in due {
+            let answer = match m.provider {
+                Provider::Zoom => zoom::Zoom(&self.zoom).check(&m, now).await,
+                _ => Ok(None),
+            };
+            report.checked += 1;
+            let now_ms = self.clock.now_ms();
+            let result = match answer {
+                Ok(Some(state)) => {
+                    let (status, held) = match state {
+                        RemoteState::Scheduled => (MeetingStatus::Scheduled, None),
+                        RemoteState::Started => (MeetingStatus::Started, None),
+                        RemoteState::Ended(h) => (MeetingStatus::Ended, Some(h)),
+                        RemoteState::Deleted => (MeetingStatus::Deleted, m.held.clone()),
+                    };
+                    self.lock().store.meetings().record_check(m.id, status, held.as_ref(), now, now_ms).map(Some)
+                }
+                Ok(None) => Ok(None),
+                Err(e) => {
+                    report.failed += 1;
+                    let stop = matches!(e, MeetingError::RateLimited { .. } | MeetingError::SignedOut { .. } | MeetingError::NotConnected { .. });
+                    let reason = crate::secrets::scrub(&e.to_string()).into_owned();
+                    tracing::warn!(meeting = m.id, provider = m.provider.as_str(), %reason, "meeting not checked");
+                    let _ = self.lock().store.meetings().record_check_failure(m.id, now, &reason);
+                    if let Ok(now) = self.meeting_now(m.id) {
+                        self.emit(Event::MeetingChanged { meeting: now });
+                    }
+                    if stop {
+                        report.stopped = Some(reason);
+                        break;
+                    }
+                    continue;
+                }
+            };
+            match result {
+                Ok(Some(true)) => {
+                    report.changed += 1;
+                    tracing::info!(meeting = m.id, "meeting news from its provider; Event update queued");
+                    if let Ok(now) = self.meeting_now(m.id) {
+                        self.emit(Event::MeetingChanged { meeting: now });
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(%e, "meeting check not recorded"),
+            }
+        }
+        if report.changed > 0 {
+            self.outbox_wake.notify_one();
+        }
+        report
     }
 
     fn meeting_now(&self, id: i64) -> Result<MeetingEntry, AppError> {
@@ -268,9 +411,11 @@ impl Engine {
     }
 
     async fn drain_events_round(&self, due: Vec<(MeetingEntry, EventOutbox)>, report: &mut DrainReport) {
-        let mut settled: HashSet<i64> = HashSet::new();
+        // Recorded Events with news go by update; the rest are inserts.
+        let mut settled: HashSet<i64> = due.iter().filter(|(_, o)| o.event_id.is_some()).map(|(m, _)| m.id).collect();
+        self.update_events(&due, report).await;
         // 1. Inserts sent without an answer: does Salesforce hold their Event already?
-        let uncertain: Vec<&(MeetingEntry, EventOutbox)> = due.iter().filter(|(_, o)| o.uncertain).collect();
+        let uncertain: Vec<&(MeetingEntry, EventOutbox)> = due.iter().filter(|(_, o)| o.uncertain && o.event_id.is_none()).collect();
         if !uncertain.is_empty() {
             let locations: Vec<String> = uncertain.iter().map(|(m, _)| event::location(m)).collect();
             let list = locations.iter().map(|l| soql_string(l)).collect::<Vec<_>>().join(", ");
@@ -373,6 +518,60 @@ impl Engine {
             if let Ok(now) = self.meeting_now(m.id) {
                 if now.event != m.event {
                     self.emit(Event::MeetingChanged { meeting: now });
+                }
+            }
+        }
+    }
+
+    /// 3. One collection update for the recorded Events that lack what was learnt since.
+    async fn update_events(&self, due: &[(MeetingEntry, EventOutbox)], report: &mut DrainReport) {
+        let updating: Vec<&(MeetingEntry, EventOutbox)> = due.iter().filter(|(_, o)| o.event_id.is_some()).collect();
+        if updating.is_empty() {
+            return;
+        }
+        let records: Vec<_> = updating
+            .iter()
+            .map(|(m, o)| {
+                let mut f = event::event_fields(m);
+                // The person and the record it is about were set at insert; an update
+                // carries only what the provider told.
+                f.remove("WhoId");
+                f.remove("WhatId");
+                f.insert("attributes".into(), serde_json::json!({ "type": "Event" }));
+                f.insert("Id".into(), serde_json::Value::String(o.event_id.clone().unwrap_or_default()));
+                f
+            })
+            .collect();
+        report.requests += 1;
+        match self.salesforce.update_collection(&records, false).await {
+            Ok(results) if results.len() == updating.len() => {
+                let mut done = Vec::new();
+                for ((m, o), result) in updating.iter().zip(results) {
+                    if result.success {
+                        let held = m.held.as_ref().map(|h| serde_json::to_string(h).unwrap_or_default());
+                        done.push((m.id, held, m.status));
+                    } else {
+                        self.apply_event_verdict(m, o, &event::event_refused(&result.errors, m), report);
+                    }
+                }
+                report.updated += done.len() as u32;
+                if let Err(e) = self.lock().store.meetings().record_updates(&done) {
+                    tracing::error!(%e, "updated Events not recorded; they will be written again");
+                }
+            }
+            Ok(_) => {
+                let verdict = Verdict::Retry { reason: "Salesforce answered a different number of results; the Events will be updated again.".into() };
+                for (m, o) in &updating {
+                    self.apply_event_verdict(m, o, &verdict, report);
+                }
+            }
+            Err(e) => {
+                let verdict = match &e {
+                    SalesforceError::Refused { errors, .. } => event::event_refused(errors, &updating[0].0),
+                    other => outbox::request_failed(other),
+                };
+                for (m, o) in &updating {
+                    self.apply_event_verdict(m, o, &verdict, report);
                 }
             }
         }

@@ -129,6 +129,8 @@ pub struct Engine {
     phone: tokio::sync::Mutex<Option<phone::Phone>>,
     /// The devices calls use: the remembered preferences, applied to live calls too.
     audio: std::sync::Arc<crate::audio::stream::AudioHub>,
+    /// The Zoom account, once connected.
+    zoom: crate::meetings::account::Client,
 }
 
 impl Engine {
@@ -158,6 +160,11 @@ impl Engine {
         // Building the HTTP client only fails when the TLS backend cannot start.
         let salesforce = std::sync::Arc::new(
             crate::crm::Salesforce::new(keyring.clone()).expect("the HTTP client starts"),
+        );
+        let zoom = crate::meetings::account::Client::new(
+            crate::meetings::Provider::Zoom,
+            reqwest::Client::builder().build().expect("the HTTP client starts"),
+            keyring.clone(),
         );
         let audio = crate::audio::stream::AudioHub::new();
         audio.set_voice_processing(settings.voice_processing);
@@ -191,6 +198,7 @@ impl Engine {
             retry_policy,
             outbox_wake: tokio::sync::Notify::new(),
             phone: tokio::sync::Mutex::new(None),
+            zoom,
         }
     }
 
@@ -466,6 +474,8 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         sip_srtp: Default::default(),
         voice_processing: true,
         jitsi_server: crate::meetings::jitsi::PUBLIC_SERVER.to_string(),
+        zoom_client_id: String::new(),
+        zoom_oauth_url: crate::settings::ZOOM_OAUTH_URL.to_string(),
     }
 }
 

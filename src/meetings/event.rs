@@ -15,6 +15,8 @@ use crate::crm::ApiError;
 /// Longest Location and Subject Salesforce's Event takes.
 pub const MAX_LOCATION: usize = 255;
 pub const MAX_SUBJECT: usize = 255;
+/// Event.Description is a 32,000-character long text area.
+pub const MAX_DESCRIPTION: usize = 32_000;
 
 /// An instant in Salesforce's dateTime form (`2026-12-02T15:00:00.000+0000`).
 pub fn sf_datetime(unix_secs: i64) -> String {
@@ -44,11 +46,44 @@ pub fn location(m: &MeetingEntry) -> String {
     }
 }
 
-/// The Description: how to join, in plain text, as a rep reads it in Salesforce.
+/// When and how long it was: as held once the provider says so, else as planned.
+pub fn span(m: &MeetingEntry) -> (i64, i64) {
+    match &m.held {
+        Some(h) => (h.actual_start, h.actual_start + i64::from(h.actual_minutes.max(1)) * 60),
+        None => (m.start_at, m.start_at + i64::from(m.duration_mins) * 60),
+    }
+}
+
+/// The Description: how it went (once known), then how to join, in plain text, as a
+/// rep reads it in Salesforce.
 pub fn description(m: &MeetingEntry) -> String {
-    let mut lines = vec![format!("{} meeting", m.provider.label()), format!("Join: {}", m.join_url)];
+    let mut lines = Vec::new();
+    match (&m.status, &m.held) {
+        (super::MeetingStatus::Deleted, _) => {
+            lines.push(format!("Cancelled: this meeting was deleted in {}.", m.provider.label()));
+            lines.push(String::new());
+        }
+        (_, Some(h)) => {
+            let start = Utc.timestamp_opt(h.actual_start, 0).single().unwrap_or_default().format("%Y-%m-%d %H:%M UTC");
+            let verdict = if super::was_held(h) { "Held" } else { "Not held (nobody joined besides the host)" };
+            lines.push(format!("{verdict}: started {start}, {} min, {} attended.", h.actual_minutes, h.attendees.len()));
+            for a in &h.attendees {
+                lines.push(match &a.email {
+                    Some(e) => format!("- {} <{e}>", a.name),
+                    None => format!("- {}", a.name),
+                });
+            }
+            for r in &h.recordings {
+                lines.push(format!("Recording: {r}"));
+            }
+            lines.push(String::new());
+        }
+        _ => {}
+    }
+    lines.push(format!("{} meeting", m.provider.label()));
+    lines.push(format!("Join: {}", m.join_url));
     if m.provider != super::Provider::Jitsi {
-        lines.push(format!("Meeting ID: {}", m.meeting_id));
+        lines.push(format!("Meeting ID: {}", m.number.as_deref().unwrap_or(&m.meeting_id)));
     }
     if let Some(code) = &m.passcode {
         lines.push(format!("Passcode: {code}"));
@@ -64,14 +99,24 @@ pub fn description(m: &MeetingEntry) -> String {
     lines.join("\n")
 }
 
-/// The fields of the Event for a meeting, for an insert.
+/// The fields of the Event for a meeting, for an insert or — with everything learnt
+/// since — an update: writing them twice leaves the same Event.
+///
+/// Default mapping (documented in docs/ARCHITECTURE.md): the actual start and length
+/// become StartDateTime/EndDateTime; status, attendees and recording links head the
+/// Description; a meeting deleted at the provider gets "Cancelled: " before its Subject.
 pub fn event_fields(m: &MeetingEntry) -> Map<String, Value> {
     let mut f = Map::new();
-    f.insert("Subject".into(), Value::String(clip(&m.topic, MAX_SUBJECT)));
-    f.insert("StartDateTime".into(), Value::String(sf_datetime(m.start_at)));
-    f.insert("EndDateTime".into(), Value::String(sf_datetime(m.start_at + i64::from(m.duration_mins) * 60)));
+    let subject = match m.status {
+        super::MeetingStatus::Deleted => format!("Cancelled: {}", m.topic),
+        _ => m.topic.clone(),
+    };
+    let (start, end) = span(m);
+    f.insert("Subject".into(), Value::String(clip(&subject, MAX_SUBJECT)));
+    f.insert("StartDateTime".into(), Value::String(sf_datetime(start)));
+    f.insert("EndDateTime".into(), Value::String(sf_datetime(end)));
     f.insert("Location".into(), Value::String(location(m)));
-    f.insert("Description".into(), Value::String(description(m)));
+    f.insert("Description".into(), Value::String(clip(&description(m), MAX_DESCRIPTION)));
     if let Some(who) = &m.who {
         f.insert("WhoId".into(), Value::String(who.id.clone()));
     }
@@ -113,7 +158,7 @@ pub fn event_refused(errors: &[ApiError], m: &MeetingEntry) -> Verdict {
 mod tests {
     use super::*;
     use crate::calllog::RecordRef;
-    use crate::meetings::{EventSync, Provider};
+    use crate::meetings::Provider;
 
     fn meeting(url: &str) -> MeetingEntry {
         MeetingEntry {
@@ -131,7 +176,7 @@ mod tests {
             invitees: vec!["bob@example.com".into()],
             who: Some(RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Ana Lima".into() }),
             what: None,
-            event: EventSync::Pending { reason: None, next_attempt_at: None },
+            ..MeetingEntry::default()
         }
     }
 

@@ -128,7 +128,7 @@ pub fn file_name(m: &MeetingEntry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meetings::{EventSync, Provider};
+    use crate::meetings::Provider;
 
     fn meeting() -> MeetingEntry {
         MeetingEntry {
@@ -147,7 +147,7 @@ mod tests {
             invitees: vec!["ana@acme.example".into(), "bob@acme.example".into()],
             who: None,
             what: None,
-            event: EventSync::Pending { reason: None, next_attempt_at: None },
+            ..MeetingEntry::default()
         }
     }
 

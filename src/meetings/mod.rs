@@ -8,10 +8,12 @@
 //! meeting without its Event queued. A host's start link can carry a credential: it is
 //! handed to the opener and never stored.
 
+pub mod account;
 pub mod event;
 pub mod ics;
 pub mod jitsi;
 pub mod schedule;
+pub mod zoom;
 
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +103,24 @@ pub struct MeetingRequest {
     /// The Account, Opportunity or Case it is about (the Event's What).
     #[serde(default)]
     pub what: Option<RecordRef>,
+    /// Zoom and Webex options; `None` takes the default.
+    #[serde(default)]
+    pub join_before_host: Option<bool>,
+    #[serde(default)]
+    pub waiting_room: Option<bool>,
+    /// Hold a scheduled Zoom meeting on the rep's personal meeting ID.
+    #[serde(default)]
+    pub use_pmi: Option<bool>,
+}
+
+/// The provider options of a checked request, defaults filled in: attendees wait for
+/// the host in a waiting room, and each meeting gets its own ID (a personal meeting ID
+/// is the same room every time, which a rep opts into).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeetingOptions {
+    pub join_before_host: bool,
+    pub waiting_room: bool,
+    pub use_pmi: bool,
 }
 
 /// One rule a request breaks, on one of its fields.
@@ -129,6 +149,7 @@ pub struct CheckedRequest {
     pub invitees: Vec<String>,
     pub who: Option<RecordRef>,
     pub what: Option<RecordRef>,
+    pub options: MeetingOptions,
 }
 
 /// Fills the defaults (`rep_zone` is the rep's IANA zone) and checks every rule; all
@@ -247,6 +268,11 @@ pub fn check(request: &MeetingRequest, now_secs: i64, rep_zone: &str) -> Result<
         invitees,
         who: request.who.clone(),
         what: request.what.clone(),
+        options: MeetingOptions {
+            join_before_host: request.join_before_host.unwrap_or(false),
+            waiting_room: request.waiting_room.unwrap_or(true),
+            use_pmi: request.use_pmi.unwrap_or(false),
+        },
     })
 }
 
@@ -293,11 +319,22 @@ pub fn email_problem(address: &str) -> Option<&'static str> {
     None
 }
 
+/// What every provider does: make a meeting, and say afterwards how it went.
+#[allow(async_fn_in_trait)] // used with concrete types only, never as `dyn`
+pub trait MeetingService {
+    /// Creates the meeting at the provider; nothing is stored yet.
+    async fn create(&self, request: &CheckedRequest, now: i64) -> Result<CreatedMeeting, MeetingError>;
+    /// How the meeting stands now; `None` when the provider cannot be asked (Jitsi).
+    async fn check(&self, meeting: &MeetingEntry, now: i64) -> Result<Option<RemoteState>, MeetingError>;
+}
+
 /// A meeting the provider made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedMeeting {
-    /// The provider's own id (Zoom's meeting number, Webex's id, Jitsi's room name).
+    /// The provider's own unique id (Zoom's meeting UUID, Webex's id, Jitsi's room name).
     pub meeting_id: String,
+    /// The number people type to join (Zoom's meeting ID), when there is one.
+    pub number: Option<String>,
     /// What attendees open.
     pub join_url: String,
     /// What the host opens to start it; may hold a credential, so it is never stored.
@@ -311,8 +348,87 @@ pub enum MeetingError {
     Invalid(String),
     #[error("{provider} is not connected: connect it in Settings \u{2192} Meetings, or pick another provider.")]
     NotConnected { provider: &'static str },
+    #[error("{provider} is not set up: your admin gives you the {provider} app's client ID for Settings \u{2192} Meetings.")]
+    NotConfigured { provider: &'static str },
+    #[error("{provider} signed Ringside out ({reason}): connect it again in Settings \u{2192} Meetings.")]
+    SignedOut { provider: &'static str, reason: String },
+    #[error("{provider} asks to slow down ({message}).")]
+    RateLimited { provider: &'static str, message: String, retry_at: Option<i64> },
+    #[error("{message}.")]
+    Unavailable { provider: &'static str, message: String },
+    #[error("{provider} refused the meeting: {message}")]
+    Refused { provider: &'static str, message: String },
     #[error("{0}")]
     Provider(String),
+}
+
+/// Someone who attended a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendee {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// How a meeting went, as its provider reports it afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Held {
+    /// Unix seconds.
+    #[specta(type = u32)]
+    pub actual_start: i64,
+    pub actual_minutes: u32,
+    pub attendees: Vec<Attendee>,
+    /// Links to its recordings.
+    pub recordings: Vec<String>,
+}
+
+/// Where a meeting stands at its provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum MeetingStatus {
+    /// Not started yet (or, for a provider Ringside cannot ask, unknown).
+    #[default]
+    Scheduled,
+    Started,
+    /// It took place: see `held`.
+    Ended,
+    /// Deleted at the provider; the Event is kept and marked.
+    Deleted,
+}
+
+impl MeetingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeetingStatus::Scheduled => "scheduled",
+            MeetingStatus::Started => "started",
+            MeetingStatus::Ended => "ended",
+            MeetingStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> MeetingStatus {
+        match s {
+            "started" => MeetingStatus::Started,
+            "ended" => MeetingStatus::Ended,
+            "deleted" => MeetingStatus::Deleted,
+            _ => MeetingStatus::Scheduled,
+        }
+    }
+}
+
+/// What a provider says of a meeting when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteState {
+    Scheduled,
+    Started,
+    Ended(Held),
+    Deleted,
+}
+
+/// A meeting counts as held when someone besides the host joined.
+pub fn was_held(held: &Held) -> bool {
+    held.attendees.len() >= 2
 }
 
 /// Where the meeting's Event stands in Salesforce.
@@ -331,8 +447,14 @@ pub enum EventSync {
     Synced { event_id: String, url: Option<String> },
 }
 
+impl Default for EventSync {
+    fn default() -> Self {
+        EventSync::Pending { reason: None, next_attempt_at: None }
+    }
+}
+
 /// A meeting as the Meetings view and the CLI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingEntry {
     #[specta(type = u32)]
@@ -352,6 +474,13 @@ pub struct MeetingEntry {
     pub who: Option<RecordRef>,
     pub what: Option<RecordRef>,
     pub event: EventSync,
+    /// The number people type to join (Zoom's meeting ID), when there is one.
+    pub number: Option<String>,
+    pub status: MeetingStatus,
+    /// How it went, once the provider says it ended.
+    pub held: Option<Held>,
+    /// Why the last look at the provider failed, if it did.
+    pub check_problem: Option<String>,
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use rusqlite_migration::M;
 
 use super::{Store, StoreError};
 use crate::calllog::RecordRef;
-use crate::meetings::{EventSync, MeetingEntry, Provider};
+use crate::meetings::{EventSync, Held, MeetingEntry, MeetingStatus, Provider};
 
 pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
     "CREATE TABLE meetings (
@@ -39,10 +39,23 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[M::up(
     CREATE INDEX meetings_event_due ON meetings (next_attempt_at) WHERE event_id IS NULL AND parked = 0;",
 )];
 
+/// How the meeting went, read back from its provider, and an Event to update with it.
+pub(super) const SYNC_MIGRATIONS: &[M<'static>] = &[M::up(
+    "ALTER TABLE meetings ADD COLUMN number TEXT;                      -- Zoom's meeting ID (meeting_id holds its UUID)
+    ALTER TABLE meetings ADD COLUMN status TEXT NOT NULL DEFAULT 'scheduled'; -- scheduled | started | ended | deleted
+    ALTER TABLE meetings ADD COLUMN held TEXT;                         -- JSON: actual start, minutes, attendees, recordings
+    ALTER TABLE meetings ADD COLUMN checked_at INTEGER NOT NULL DEFAULT 0; -- unix seconds of the last look at the provider
+    ALTER TABLE meetings ADD COLUMN check_error TEXT;
+    ALTER TABLE meetings ADD COLUMN event_stale INTEGER NOT NULL DEFAULT 0; -- the recorded Event lacks what was learnt since
+    CREATE INDEX meetings_event_stale ON meetings (next_attempt_at) WHERE event_stale = 1 AND parked = 0;",
+)];
+
 /// The Event outbox state of one meeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventOutbox {
     pub event_id: Option<String>,
+    /// Recorded, but what the provider said since is not on it yet: an update is due.
+    pub stale: bool,
     pub uncertain: bool,
     pub attempts: u32,
     pub next_attempt_at: i64,
@@ -52,7 +65,10 @@ pub struct EventOutbox {
 
 const COLUMNS: &str = "id, provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins, time_zone,
     instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
-    event_id, uncertain, attempts, next_attempt_at, last_error, parked";
+    event_id, uncertain, attempts, next_attempt_at, last_error, parked, number, status, held, check_error, event_stale";
+
+/// Rows whose Event is waiting: not recorded yet, or recorded and out of date.
+const WAITING: &str = "(event_id IS NULL OR event_stale = 1) AND parked = 0";
 
 fn record_ref(object: Option<String>, id: Option<String>, name: Option<String>) -> Option<RecordRef> {
     Some(RecordRef { object: object?, id: id?, name: name.unwrap_or_default() })
@@ -68,10 +84,12 @@ fn read(r: &Row<'_>, event_url: &dyn Fn(&str) -> Option<String>) -> rusqlite::Re
         next_attempt_at: r.get(21)?,
         last_error: r.get(22)?,
         parked: r.get::<_, i64>(23)? != 0,
+        stale: r.get::<_, i64>(28)? != 0,
     };
+    let held: Option<String> = r.get(26)?;
     let event = match (&outbox.event_id, outbox.parked) {
-        (Some(id), _) => EventSync::Synced { event_id: id.clone(), url: event_url(id) },
-        (None, true) => EventSync::Attention {
+        (Some(id), false) => EventSync::Synced { event_id: id.clone(), url: event_url(id) },
+        (_, true) => EventSync::Attention {
             reason: outbox.last_error.clone().unwrap_or_else(|| "Salesforce refused the meeting's Event.".into()),
         },
         (None, false) => EventSync::Pending {
@@ -96,6 +114,10 @@ fn read(r: &Row<'_>, event_url: &dyn Fn(&str) -> Option<String>) -> rusqlite::Re
             who: record_ref(r.get(12)?, r.get(13)?, r.get(14)?),
             what: record_ref(r.get(15)?, r.get(16)?, r.get(17)?),
             event,
+            number: r.get(24)?,
+            status: MeetingStatus::parse(&r.get::<_, String>(25)?),
+            held: held.and_then(|h| serde_json::from_str(&h).ok()),
+            check_problem: r.get(27)?,
         },
         outbox,
     ))
@@ -122,8 +144,8 @@ impl<'s> Meetings<'s> {
             tx.execute(
                 "INSERT INTO meetings (provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins,
                     time_zone, instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
-                    created_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)",
+                    created_at, next_attempt_at, number)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19)",
                 params![
                     m.provider.as_str(),
                     m.meeting_id,
@@ -143,6 +165,7 @@ impl<'s> Meetings<'s> {
                     m.what.as_ref().map(|r| &r.id),
                     m.what.as_ref().map(|r| &r.name),
                     now_ms,
+                    m.number,
                 ],
             )?;
             Ok(tx.last_insert_rowid())
@@ -165,7 +188,7 @@ impl<'s> Meetings<'s> {
     /// Events waiting to be sent: due ones (every waiting one with `force`), oldest first.
     pub fn due(&mut self, now_ms: i64, force: bool, limit: usize) -> Result<Vec<(MeetingEntry, EventOutbox)>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM meetings WHERE event_id IS NULL AND parked = 0 AND (?2 OR next_attempt_at <= ?1)
+            "SELECT {COLUMNS} FROM meetings WHERE {WAITING} AND (?2 OR next_attempt_at <= ?1)
              ORDER BY next_attempt_at, id LIMIT ?3"
         );
         let mut stmt = self.store.conn().prepare(&sql)?;
@@ -175,11 +198,7 @@ impl<'s> Meetings<'s> {
 
     /// When the next waiting Event is due, if one waits.
     pub fn next_due_at(&mut self) -> Result<Option<i64>, StoreError> {
-        Ok(self.store.conn().query_row(
-            "SELECT min(next_attempt_at) FROM meetings WHERE event_id IS NULL AND parked = 0",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.store.conn().query_row(&format!("SELECT min(next_attempt_at) FROM meetings WHERE {WAITING}"), [], |r| r.get(0))?)
     }
 
     pub fn mark_uncertain(&mut self, ids: &[i64]) -> Result<(), StoreError> {
@@ -205,12 +224,69 @@ impl<'s> Meetings<'s> {
         self.store.write(|tx| {
             for (id, event_id) in done {
                 tx.execute(
-                    "UPDATE meetings SET event_id = ?2, uncertain = 0, last_error = NULL, parked = 0 WHERE id = ?1",
+                    "UPDATE meetings SET event_id = ?2, uncertain = 0, last_error = NULL, parked = 0, attempts = 0 WHERE id = ?1",
                     params![id, event_id],
                 )?;
             }
             Ok(())
         })
+    }
+
+    /// The Events updated with what was learnt. An Event that went stale again while
+    /// the update was in flight (`seen` is the `held` text that was sent) stays due.
+    pub fn record_updates(&mut self, done: &[(i64, Option<String>, MeetingStatus)]) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            for (id, held, status) in done {
+                tx.execute(
+                    "UPDATE meetings SET event_stale = 0, last_error = NULL, attempts = 0
+                     WHERE id = ?1 AND held IS ?2 AND status = ?3",
+                    params![id, held, status.as_str()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Meetings to ask their provider about at `now` (unix seconds): those of
+    /// `providers` that have started or should have, not deleted, and not looked at
+    /// since the hour (or, with `force`, at all), except ended ones whose recordings had
+    /// a day to appear. A meeting just past its planned end is due at once.
+    pub fn to_check(&mut self, providers: &[Provider], now: i64, force: bool, limit: usize) -> Result<Vec<MeetingEntry>, StoreError> {
+        let list = providers.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(",");
+        if list.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM meetings
+             WHERE provider IN ({list}) AND status != 'deleted' AND start_at <= ?1
+               AND (status != 'ended' OR checked_at < start_at + duration_mins * 60 + 86400)
+               AND (?2 OR checked_at = 0 OR checked_at <= ?1 - 3600
+                    OR (status != 'ended' AND checked_at < start_at + duration_mins * 60 AND ?1 >= start_at + duration_mins * 60))
+             ORDER BY checked_at, id LIMIT ?3"
+        );
+        let mut stmt = self.store.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params![now, force, limit as i64], |r| read(r, &no_url))?;
+        Ok(rows.map(|r| r.map(|(m, _)| m)).collect::<Result<_, _>>()?)
+    }
+
+    /// What the provider said of meeting `id` at `now` (unix seconds). When it differs
+    /// from what was known, the Event is due for an update (`now_ms`). True if it changed.
+    pub fn record_check(&mut self, id: i64, status: MeetingStatus, held: Option<&Held>, now: i64, now_ms: i64) -> Result<bool, StoreError> {
+        let held = held.map(|h| serde_json::to_string(h).unwrap_or_default());
+        self.store.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE meetings SET status = ?2, held = ?3, event_stale = 1, next_attempt_at = ?4, attempts = 0, parked = 0
+                 WHERE id = ?1 AND (status != ?2 OR held IS NOT ?3)",
+                params![id, status.as_str(), held, now_ms],
+            )?;
+            tx.execute("UPDATE meetings SET checked_at = ?2, check_error = NULL WHERE id = ?1", params![id, now])?;
+            Ok(changed > 0)
+        })
+    }
+
+    pub fn record_check_failure(&mut self, id: i64, now: i64, reason: &str) -> Result<(), StoreError> {
+        self.store.write(|tx| tx.execute("UPDATE meetings SET checked_at = ?2, check_error = ?3 WHERE id = ?1", params![id, now, reason]))?;
+        Ok(())
     }
 
     pub fn record_failure(&mut self, id: i64, next_attempt_at: i64, reason: &str) -> Result<(), StoreError> {
@@ -234,8 +310,11 @@ impl<'s> Meetings<'s> {
     /// False when the meeting's Event is already recorded (or the meeting is unknown).
     pub fn retry(&mut self, id: Option<i64>, now_ms: i64) -> Result<bool, StoreError> {
         let changed = self.store.write(|tx| match id {
-            Some(id) => tx.execute("UPDATE meetings SET parked = 0, next_attempt_at = ?2 WHERE id = ?1 AND event_id IS NULL", params![id, now_ms]),
-            None => tx.execute("UPDATE meetings SET next_attempt_at = ?1 WHERE event_id IS NULL AND parked = 0", [now_ms]),
+            Some(id) => tx.execute(
+                "UPDATE meetings SET parked = 0, next_attempt_at = ?2 WHERE id = ?1 AND (event_id IS NULL OR event_stale = 1 OR parked = 1)",
+                params![id, now_ms],
+            ),
+            None => tx.execute(&format!("UPDATE meetings SET next_attempt_at = ?1 WHERE {WAITING}"), [now_ms]),
         })?;
         Ok(changed > 0)
     }
@@ -268,6 +347,10 @@ mod tests {
             who: Some(RecordRef { object: "Contact".into(), id: "003000000000001AAA".into(), name: "Ana".into() }),
             what: None,
             event: EventSync::Pending { reason: None, next_attempt_at: None },
+            number: None,
+            status: MeetingStatus::Scheduled,
+            held: None,
+            check_problem: None,
         }
     }
 
@@ -277,6 +360,7 @@ mod tests {
         let mut m = store.meetings();
         let id = m.insert(&meeting("A"), 5).unwrap();
         assert!(m.insert(&meeting("A"), 5).is_err(), "the same provider meeting twice");
+        assert!(m.to_check(&[Provider::Zoom], 10_000, true, 10).unwrap().is_empty(), "a Jitsi meeting is never asked about");
         let due = m.due(5, false, 10).unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].0.invitees, ["a@b.co"]);
@@ -289,5 +373,31 @@ mod tests {
         assert_eq!(shown.event, EventSync::Synced { event_id: "00U000000000001AAA".into(), url: Some("u/00U000000000001AAA".into()) });
         assert!(!m.retry(Some(id), 0).unwrap());
         assert_eq!(m.list(0, 2_000, 10, &no_url).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn what_the_provider_says_makes_the_recorded_event_due_once() {
+        let mut store = Store::in_memory().unwrap();
+        let mut m = store.meetings();
+        let mut zoom = meeting("uuid==");
+        zoom.provider = Provider::Zoom;
+        zoom.number = Some("81234567890".into());
+        let id = m.insert(&zoom, 5).unwrap();
+        m.record_events(&[(id, "00U000000000001AAA".into())]).unwrap();
+        // Due at its planned end (1,000 + 30 min), then hourly.
+        assert!(m.to_check(&[Provider::Zoom], 1_500, false, 10).unwrap().len() == 1, "never checked yet");
+        assert!(!m.record_check(id, MeetingStatus::Scheduled, None, 1_500, 1_500_000).unwrap(), "nothing new");
+        assert!(m.to_check(&[Provider::Zoom], 2_000, false, 10).unwrap().is_empty());
+        assert_eq!(m.to_check(&[Provider::Zoom], 2_800, false, 10).unwrap().len(), 1, "its planned end passed");
+        let held = Held { actual_start: 1_100, actual_minutes: 25, attendees: vec![], recordings: vec![] };
+        assert!(m.record_check(id, MeetingStatus::Ended, Some(&held), 2_800, 2_800_000).unwrap());
+        let due = m.due(2_800_000, false, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert!(due[0].1.stale && due[0].0.held.as_ref() == Some(&held));
+        assert!(!m.record_check(id, MeetingStatus::Ended, Some(&held), 6_500, 6_500_000).unwrap(), "the same again changes nothing");
+        let sent = serde_json::to_string(&held).unwrap();
+        m.record_updates(&[(id, Some(sent), MeetingStatus::Ended)]).unwrap();
+        assert!(m.due(9_999_999, true, 10).unwrap().is_empty());
+        assert_eq!(m.get(id, &no_url).unwrap().unwrap().number.as_deref(), Some("81234567890"));
     }
 }

@@ -55,8 +55,15 @@ pub(super) enum MeetingAction {
         days: u32,
     },
     Show { id: i64 },
-    /// Record every Event that waits, now (call logs are sent too).
+    /// Ask Zoom how past meetings went, then record every Event that waits or has
+    /// news, now (call logs are sent too).
     Sync,
+    /// Connect a provider account (zoom): prints the sign-in address to open.
+    Connect { provider: String },
+    /// Forget a provider account (its grant is revoked).
+    Disconnect { provider: String },
+    /// The providers and whether each is connected.
+    Providers,
     /// Send a refused Event again.
     Retry { id: i64 },
     /// Print the meeting's .ics invitation (or write it with --out FILE).
@@ -65,6 +72,10 @@ pub(super) enum MeetingAction {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+}
+
+fn parse_provider(value: &str) -> Result<Provider, AppError> {
+    Provider::parse(value).ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{value}\u{201d}: the provider is jitsi, zoom or webex.")))
 }
 
 fn parse_ref(value: &str) -> Result<RecordRef, AppError> {
@@ -82,8 +93,7 @@ fn parse_ref(value: &str) -> Result<RecordRef, AppError> {
 pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runtime::Runtime, out: &Printer) -> Result<(), AppError> {
     match action {
         MeetingAction::Start { provider, number, who, what, topic, agenda, at, local, duration, time_zone, invitees, no_sync } => {
-            let provider = Provider::parse(provider)
-                .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{provider}\u{201d}: the provider is jitsi, zoom or webex.")))?;
+            let provider = parse_provider(provider)?;
             let mut who = who.as_deref().map(parse_ref).transpose()?;
             let mut what = what.as_deref().map(parse_ref).transpose()?;
             if let Some(number) = number {
@@ -109,6 +119,7 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
                 invitees: invitees.clone(),
                 who,
                 what,
+                ..MeetingRequest::default()
             };
             let started = runtime.block_on(engine.start_meeting(&request))?;
             let meeting = if *no_sync {
@@ -136,9 +147,51 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
             out.print(&m, || meeting_text(&m));
         }
         MeetingAction::Sync => {
+            let checked = runtime.block_on(engine.sync_meetings(true));
             let report = runtime.block_on(engine.drain_outbox(true));
-            out.print(&report, || {
-                format!("Events recorded: {}; found already in Salesforce: {}; waiting: {}; needing attention: {} ({} requests).", report.events, report.adopted, report.retrying, report.parked, report.requests)
+            out.print(&serde_json::json!({ "providers": checked, "salesforce": report }), || {
+                let mut text = format!(
+                    "Meetings checked: {}; with news: {}; not checked: {}.\nEvents recorded: {}; updated: {}; found already in Salesforce: {}; waiting: {}; needing attention: {} ({} requests).",
+                    checked.checked, checked.changed, checked.failed, report.events, report.updated, report.adopted, report.retrying, report.parked, report.requests
+                );
+                if let Some(why) = &checked.stopped {
+                    text.push_str(&format!("\nStopped early: {why}"));
+                }
+                text
+            });
+        }
+        MeetingAction::Connect { provider } => {
+            let provider = parse_provider(provider)?;
+            let json = out.json;
+            runtime.block_on(engine.connect_meetings(provider, |url| {
+                if json {
+                    println!("{}", serde_json::json!({ "open": url }));
+                } else {
+                    println!("Open this address in your browser to connect {}:\n{url}", provider.label());
+                }
+            }))?;
+            out.print(&serde_json::json!({ "connected": provider }), || format!("{} is connected.", provider.label()));
+        }
+        MeetingAction::Disconnect { provider } => {
+            let provider = parse_provider(provider)?;
+            runtime.block_on(engine.disconnect_meetings(provider))?;
+            out.print(&serde_json::json!({ "disconnected": provider }), || format!("{} is disconnected.", provider.label()));
+        }
+        MeetingAction::Providers => {
+            let list = runtime.block_on(engine.meeting_providers());
+            out.print(&list, || {
+                list.iter()
+                    .map(|p| {
+                        let state = match (p.needs_account, p.configured, p.connected) {
+                            (false, _, _) => "no account needed",
+                            (true, false, _) => "not set up (no client ID)",
+                            (true, true, false) => "not connected",
+                            (true, true, true) => "connected",
+                        };
+                        format!("{:<10} {state}", p.provider.label())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
         }
         MeetingAction::Ics { id, out: file } => {
@@ -191,6 +244,22 @@ fn meeting_text(m: &MeetingEntry) -> String {
     }
     if !m.invitees.is_empty() {
         s.push_str(&format!("\nInvitees: {}", m.invitees.join(", ")));
+    }
+    if let Some(n) = &m.number {
+        s.push_str(&format!("\nMeeting ID: {n}"));
+    }
+    s.push_str(&format!("\nStatus: {}", m.status.as_str()));
+    if let Some(h) = &m.held {
+        s.push_str(&format!("\nHeld: started {}, {} min, {} attended", when(h.actual_start), h.actual_minutes, h.attendees.len()));
+        for a in &h.attendees {
+            s.push_str(&format!("\n  {}{}", a.name, a.email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default()));
+        }
+        for r in &h.recordings {
+            s.push_str(&format!("\nRecording: {r}"));
+        }
+    }
+    if let Some(p) = &m.check_problem {
+        s.push_str(&format!("\nLast check failed: {p}"));
     }
     s.push_str(&format!("\n{}", event_state_line(m)));
     s
