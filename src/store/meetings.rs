@@ -144,8 +144,8 @@ impl<'s> Meetings<'s> {
             tx.execute(
                 "INSERT INTO meetings (provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins,
                     time_zone, instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
-                    created_at, next_attempt_at, number)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19)",
+                    created_at, next_attempt_at, number, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20)",
                 params![
                     m.provider.as_str(),
                     m.meeting_id,
@@ -166,6 +166,7 @@ impl<'s> Meetings<'s> {
                     m.what.as_ref().map(|r| &r.name),
                     now_ms,
                     m.number,
+                    m.status.as_str(),
                 ],
             )?;
             Ok(tx.last_insert_rowid())
@@ -247,10 +248,11 @@ impl<'s> Meetings<'s> {
         })
     }
 
-    /// Meetings to ask their provider about at `now` (unix seconds): those of
-    /// `providers` that have started or should have, not deleted, and not looked at
-    /// since the hour (or, with `force`, at all), except ended ones whose recordings had
-    /// a day to appear. A meeting just past its planned end is due at once.
+    /// Meetings to ask their provider about at `now` (unix seconds), of `providers`,
+    /// not deleted, and not ended more than a day ago (recordings take a while to
+    /// appear): with `force` all of them; else started ones hourly — and at once just
+    /// past their planned end — and future ones daily (to notice one deleted at the
+    /// provider).
     pub fn to_check(&mut self, providers: &[Provider], now: i64, force: bool, limit: usize) -> Result<Vec<MeetingEntry>, StoreError> {
         let list = providers.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(",");
         if list.is_empty() {
@@ -258,10 +260,12 @@ impl<'s> Meetings<'s> {
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM meetings
-             WHERE provider IN ({list}) AND status != 'deleted' AND start_at <= ?1
+             WHERE provider IN ({list}) AND status != 'deleted'
                AND (status != 'ended' OR checked_at < start_at + duration_mins * 60 + 86400)
-               AND (?2 OR checked_at = 0 OR checked_at <= ?1 - 3600
-                    OR (status != 'ended' AND checked_at < start_at + duration_mins * 60 AND ?1 >= start_at + duration_mins * 60))
+               AND (?2
+                    OR (start_at > ?1 AND (checked_at = 0 OR checked_at <= ?1 - 86400))
+                    OR (start_at <= ?1 AND (checked_at = 0 OR checked_at <= ?1 - 3600
+                        OR (status != 'ended' AND checked_at < start_at + duration_mins * 60 AND ?1 >= start_at + duration_mins * 60))))
              ORDER BY checked_at, id LIMIT ?3"
         );
         let mut stmt = self.store.conn().prepare(&sql)?;
@@ -275,7 +279,12 @@ impl<'s> Meetings<'s> {
         let held = held.map(|h| serde_json::to_string(h).unwrap_or_default());
         self.store.write(|tx| {
             let changed = tx.execute(
-                "UPDATE meetings SET status = ?2, held = ?3, event_stale = 1, next_attempt_at = ?4, attempts = 0, parked = 0
+                // The Event shows how it went and whether it was cancelled; a meeting
+                // merely starting changes nothing on it.
+                "UPDATE meetings SET
+                    event_stale = CASE WHEN held IS NOT ?3 OR (?2 = 'deleted') != (status = 'deleted') THEN 1 ELSE event_stale END,
+                    next_attempt_at = CASE WHEN held IS NOT ?3 OR (?2 = 'deleted') != (status = 'deleted') THEN ?4 ELSE next_attempt_at END,
+                    status = ?2, held = ?3
                  WHERE id = ?1 AND (status != ?2 OR held IS NOT ?3)",
                 params![id, status.as_str(), held, now_ms],
             )?;
@@ -399,5 +408,16 @@ mod tests {
         m.record_updates(&[(id, Some(sent), MeetingStatus::Ended)]).unwrap();
         assert!(m.due(9_999_999, true, 10).unwrap().is_empty());
         assert_eq!(m.get(id, &no_url).unwrap().unwrap().number.as_deref(), Some("81234567890"));
+
+        // A future meeting: looked at once a day.
+        let mut later = meeting("later==");
+        later.provider = Provider::Zoom;
+        later.start_at = 1_000_000;
+        let later = m.insert(&later, 5).unwrap();
+        let due = |m: &mut Meetings<'_>, now| m.to_check(&[Provider::Zoom], now, false, 10).unwrap().iter().any(|x| x.id == later);
+        assert!(due(&mut m, 10_000), "never looked at");
+        m.record_check(later, MeetingStatus::Scheduled, None, 10_000, 10_000_000).unwrap();
+        assert!(!due(&mut m, 20_000));
+        assert!(due(&mut m, 10_000 + 86_400));
     }
 }

@@ -7,6 +7,7 @@ mod calllog;
 mod calls;
 mod incoming;
 mod meetings;
+mod zoom;
 mod cli;
 mod salesforce;
 mod dns;

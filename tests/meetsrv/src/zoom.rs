@@ -6,8 +6,8 @@
 //!
 //! Meeting UUIDs follow Zoom's rule: one that begins with `/` or holds `//` must be
 //! double-encoded in a path. The server decodes a path's UUID once; if that leaves a
-//! `/`, the client encoded it only once and — as at Zoom, where the gateway splits the
-//! path there — the meeting is not found. Every other meeting this server makes has
+//! leading `/` or a `//`, the client encoded it only once and — as at Zoom — the
+//! meeting is not found. Every other meeting this server makes has
 //! such a UUID, so a client that forgets the rule fails on the second meeting.
 
 use std::collections::{BTreeMap, HashMap};
@@ -675,14 +675,14 @@ async fn delete(State(server): Shared, Path(id): Path<String>) -> Response {
 }
 
 /// The UUID in a path, by Zoom's rule (see the module comment); `None` when the client
-/// encoded a UUID with slashes only once.
+/// encoded once a UUID that begins with `/` or holds `//`.
 fn path_uuid(raw: &RawPathParams) -> Option<String> {
-    let (_, value) = raw.iter().find(|(k, _)| *k == "uuid")?;
-    let once = percent_encoding::percent_decode_str(value).decode_utf8().ok()?.into_owned();
+    // The router hands the segment over decoded once already.
+    let (_, once) = raw.iter().find(|(k, _)| *k == "uuid")?;
     if once.contains('%') {
-        return Some(percent_encoding::percent_decode_str(&once).decode_utf8().ok()?.into_owned());
+        return Some(percent_encoding::percent_decode_str(once).decode_utf8().ok()?.into_owned());
     }
-    (!once.contains('/')).then_some(once)
+    (!(once.starts_with('/') || once.contains("//"))).then(|| once.to_string())
 }
 
 fn find_past<'a>(inner: &'a Inner, raw: &RawPathParams) -> Result<&'a Past, Response> {
