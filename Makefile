@@ -24,8 +24,8 @@ run: deps ui
 	  tests/scripts/with-session --x ./target/release/ringside-desktop; fi
 
 test: deps ui
-	$(CARGO) build -p ringside -p ringside-desktop -p ringside-sforg --all-targets
-	tests/scripts/with-session $(CARGO) test -p ringside -p ringside-desktop -p ringside-sforg
+	$(CARGO) build -p ringside -p ringside-desktop -p ringside-sforg -p ringside-meetsrv --all-targets
+	tests/scripts/with-session $(CARGO) test -p ringside -p ringside-desktop -p ringside-sforg -p ringside-meetsrv
 	$(MAKE) test-ui
 	$(MAKE) test-e2e
 

@@ -45,6 +45,10 @@ fn main() {
         "retry_meeting_event",
         "save_meeting_invitation",
         "meeting_time",
+        "meeting_providers",
+        "connect_meetings",
+        "disconnect_meetings",
+        "sync_meetings",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

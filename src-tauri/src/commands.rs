@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting, MeetingTime};
-use ringside::meetings::{MeetingEntry, MeetingRequest};
+use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
+use ringside::app::meetings::{MeetingSyncReport, ProviderStatus};
 use ringside::calllog::form::FormSpec;
 use ringside::sip::registration::RegistrationState;
 use ringside::calllog::{CallLogInput, CallType, HistoryEntry, HistoryQuery, OutboxSummary, RecordRef};
@@ -408,4 +409,44 @@ pub async fn save_meeting_invitation(engine: EngineState<'_>, id: u32) -> Result
 #[tracing::instrument]
 pub async fn meeting_time(local: String, time_zone: String) -> Result<MeetingTime, AppError> {
     Ok(ringside::app::meetings::meeting_time(&local, &time_zone))
+}
+
+/// The meeting providers and whether each can be used now.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn meeting_providers(engine: EngineState<'_>) -> Result<Vec<ProviderStatus>, AppError> {
+    Ok(engine.meeting_providers().await)
+}
+
+/// Connects a provider account in the browser (its sign-in page opens); returns once
+/// the browser came back.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(app, engine))]
+pub async fn connect_meetings(app: AppHandle, engine: EngineState<'_>, provider: Provider) -> Result<(), AppError> {
+    engine
+        .connect_meetings(provider, |url| {
+            if let Err(e) = app.opener().open_url(url, None::<&str>) {
+                tracing::warn!(%e, "browser not opened for the sign-in");
+            }
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn disconnect_meetings(engine: EngineState<'_>, provider: Provider) -> Result<(), AppError> {
+    engine.disconnect_meetings(provider).await
+}
+
+/// "Sync now": asks the providers how meetings went, then sends the Events.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn sync_meetings(engine: EngineState<'_>) -> Result<MeetingSyncReport, AppError> {
+    let report = engine.sync_meetings(true).await;
+    engine.drain_outbox(false).await;
+    Ok(report)
 }

@@ -66,6 +66,10 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::retry_meeting_event,
             commands::save_meeting_invitation,
             commands::meeting_time,
+            commands::meeting_providers,
+            commands::connect_meetings,
+            commands::disconnect_meetings,
+            commands::sync_meetings,
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.

@@ -62,7 +62,11 @@ export type CommandName =
   | "list_meetings"
   | "retry_meeting_event"
   | "save_meeting_invitation"
-  | "meeting_time";
+  | "meeting_time"
+  | "meeting_providers"
+  | "connect_meetings"
+  | "disconnect_meetings"
+  | "sync_meetings";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -83,6 +87,8 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     sipSrtp: "off",
     voiceProcessing: true,
     jitsiServer: "https://meet.jit.si",
+    zoomClientId: "",
+    zoomOauthUrl: "https://zoom.us",
     ...overrides,
   };
 }

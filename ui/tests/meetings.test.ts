@@ -39,6 +39,10 @@ function meeting(id: number, event: EventSync, overrides: Partial<MeetingEntry> 
     who: request.who ?? null,
     what: request.what ?? null,
     event,
+    number: null,
+    status: "scheduled",
+    held: null,
+    checkProblem: null,
     ...overrides,
   };
 }

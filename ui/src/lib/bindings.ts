@@ -82,6 +82,16 @@ export const commands = {
 	saveMeetingInvitation: (id: number) => typedError<string, AppError>(__TAURI_INVOKE("save_meeting_invitation", { id })),
 	/**  What a date and time in a zone is, for the schedule form (nothing is created). */
 	meetingTime: (local: string, timeZone: string) => typedError<MeetingTime, AppError>(__TAURI_INVOKE("meeting_time", { local, timeZone })),
+	/**  The meeting providers and whether each can be used now. */
+	meetingProviders: () => typedError<ProviderStatus[], AppError>(__TAURI_INVOKE("meeting_providers")),
+	/**
+	 *  Connects a provider account in the browser (its sign-in page opens); returns once
+	 *  the browser came back.
+	 */
+	connectMeetings: (provider: Provider) => typedError<null, AppError>(__TAURI_INVOKE("connect_meetings", { provider })),
+	disconnectMeetings: (provider: Provider) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_meetings", { provider })),
+	/**  "Sync now": asks the providers how meetings went, then sends the Events. */
+	syncMeetings: () => typedError<MeetingSyncReport, AppError>(__TAURI_INVOKE("sync_meetings")),
 };
 
 /** Events */
@@ -116,6 +126,12 @@ export type AppStatus = {
 	voicemail: Voicemail | null,
 	dataDir: string,
 	logFile: string,
+};
+
+/**  Someone who attended a meeting. */
+export type Attendee = {
+	name: string,
+	email: string | null,
 };
 
 /**  How the check goes, for the level meter and the button. */
@@ -378,6 +394,16 @@ export type FormSpec = {
 	problem: string | null,
 };
 
+/**  How a meeting went, as its provider reports it afterwards. */
+export type Held = {
+	/**  Unix seconds. */
+	actualStart: number,
+	actualMinutes: number,
+	attendees: Attendee[],
+	/**  Links to its recordings. */
+	recordings: string[],
+};
+
 /**  One History row. */
 export type HistoryEntry = {
 	log: CallLog,
@@ -478,6 +504,13 @@ export type MeetingEntry = {
 	who: RecordRef | null,
 	what: RecordRef | null,
 	event: EventSync,
+	/**  The number people type to join (Zoom's meeting ID), when there is one. */
+	number: string | null,
+	status: MeetingStatus,
+	/**  How it went, once the provider says it ended. */
+	held: Held | null,
+	/**  Why the last look at the provider failed, if it did. */
+	checkProblem: string | null,
 };
 
 /**
@@ -507,6 +540,31 @@ export type MeetingRequest = {
 	who?: RecordRef | null,
 	/**  The Account, Opportunity or Case it is about (the Event's What). */
 	what?: RecordRef | null,
+	/**  Zoom and Webex options; `None` takes the default. */
+	joinBeforeHost?: boolean | null,
+	waitingRoom?: boolean | null,
+	/**  Hold a scheduled Zoom meeting on the rep's personal meeting ID. */
+	usePmi?: boolean | null,
+};
+
+/**  Where a meeting stands at its provider. */
+export type MeetingStatus = 
+/**  Not started yet (or, for a provider Ringside cannot ask, unknown). */
+"scheduled" | "started" | 
+/**  It took place: see `held`. */
+"ended" | 
+/**  Deleted at the provider; the Event is kept and marked. */
+"deleted";
+
+/**  What one pass over the providers found. */
+export type MeetingSyncReport = {
+	/**  Meetings asked about. */
+	checked: number,
+	/**  Of those, meetings with news (their Events are updated by the outbox). */
+	changed: number,
+	failed: number,
+	/**  Why the pass stopped early (a rate limit, a sign-out), if it did. */
+	stopped: string | null,
 };
 
 /**
@@ -569,6 +627,16 @@ export type PopField = {
 export type Provider = 
 /**  Needs no account: the default, so a new rep can meet before connecting anything. */
 "jitsi" | "zoom" | "webex";
+
+/**  A meeting provider as Settings shows it. */
+export type ProviderStatus = {
+	provider: Provider,
+	/**  Needs an account (Jitsi does not). */
+	needsAccount: boolean,
+	/**  The admin gave the app's client ID. */
+	configured: boolean,
+	connected: boolean,
+};
 
 /**  A record the log can point at, offered by the form's searches. */
 export type RecordChoice = {
@@ -637,7 +705,7 @@ export type SaveOutcome = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string } | { key: "zoomClientId"; value: string } | { key: "zoomOauthUrl"; value: string };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -675,6 +743,13 @@ export type Settings = {
 	voiceProcessing: boolean,
 	/**  The Jitsi Meet server no-account meetings are held on (`https://…`). */
 	jitsiServer: string,
+	/**
+	 *  The Zoom app's public client ID (a PKCE client: there is no secret); empty until
+	 *  the admin gives one.
+	 */
+	zoomClientId: string,
+	/**  Where Zoom's sign-in lives (`https://zoom.us`); the API address comes with the token. */
+	zoomOauthUrl: string,
 };
 
 export type SrtpMode = 
