@@ -88,6 +88,17 @@ impl Loopback {
         self.verifier.expose()
     }
 
+    /// The token request's form for the code the redirect brought (RFC 7636 §4.5).
+    pub fn code_exchange<'a>(&'a self, code: &'a str, client_id: &'a str) -> [(&'a str, &'a str); 5] {
+        [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", client_id),
+            ("redirect_uri", self.redirect_uri.as_str()),
+            ("code_verifier", self.verifier()),
+        ]
+    }
+
     /// The authorize URL's common parameters, appended to `url`.
     pub fn authorize_url(&self, mut url: url::Url, client_id: &str, scope: Option<&str>) -> String {
         {

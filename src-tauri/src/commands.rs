@@ -446,7 +446,5 @@ pub async fn disconnect_meetings(engine: EngineState<'_>, provider: Provider) ->
 #[specta::specta]
 #[tracing::instrument(skip(engine))]
 pub async fn sync_meetings(engine: EngineState<'_>) -> Result<MeetingSyncReport, AppError> {
-    let report = engine.sync_meetings(true).await;
-    engine.drain_outbox(false).await;
-    Ok(report)
+    Ok(engine.sync_meetings_now().await.0)
 }

@@ -317,6 +317,12 @@ impl Engine {
         report
     }
 
+    /// "Sync now": every meeting asked about, then every waiting Event sent.
+    pub async fn sync_meetings_now(&self) -> (MeetingSyncReport, DrainReport) {
+        let checked = self.sync_meetings(true).await;
+        (checked, self.drain_outbox(true).await)
+    }
+
     fn meeting_now(&self, id: i64) -> Result<MeetingEntry, AppError> {
         let url = self.event_url();
         self.lock()

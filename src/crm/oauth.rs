@@ -91,13 +91,7 @@ impl SignIn {
                 return Err(SalesforceError::SignIn(format!("Salesforce answered {error}: {description}")))
             }
         };
-        let params = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("client_id", self.client_id.as_str()),
-            ("redirect_uri", self.loopback.redirect_uri.as_str()),
-            ("code_verifier", self.loopback.verifier()),
-        ];
+        let params = self.loopback.code_exchange(&code, &self.client_id);
         let token = token_request(http, &self.login, &params).await?;
         Session::from_token(token, &self.login, &self.client_id)
     }

@@ -180,13 +180,7 @@ impl Connect {
                 return Err(MeetingError::SignedOut { provider: label, reason: format!("{label} answered {error} {description}").trim().to_string() })
             }
         };
-        let params = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("client_id", self.client_id.as_str()),
-            ("redirect_uri", self.loopback.redirect_uri.as_str()),
-            ("code_verifier", self.loopback.verifier()),
-        ];
+        let params = self.loopback.code_exchange(&code, &self.client_id);
         let answer = token_request(http, self.provider, &self.endpoints.token, &params).await?;
         let account = Account::from_answer(
             self.provider,

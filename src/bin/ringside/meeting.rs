@@ -147,8 +147,7 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
             out.print(&m, || meeting_text(&m));
         }
         MeetingAction::Sync => {
-            let checked = runtime.block_on(engine.sync_meetings(true));
-            let report = runtime.block_on(engine.drain_outbox(true));
+            let (checked, report) = runtime.block_on(engine.sync_meetings_now());
             out.print(&serde_json::json!({ "providers": checked, "salesforce": report }), || {
                 let mut text = format!(
                     "Meetings checked: {}; with news: {}; not checked: {}.\nEvents recorded: {}; updated: {}; found already in Salesforce: {}; waiting: {}; needing attention: {} ({} requests).",
