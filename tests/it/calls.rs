@@ -123,16 +123,17 @@ pub(crate) fn spawn_sipp(scenario: &str, port: u16, args: &[&str]) -> Option<Dae
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
+    let work = std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf());
     let child = Command::new("sipp")
         .args(args)
         .args(["-sf", &format!("{}/tests/testbed/sipp/{scenario}", env!("CARGO_MANIFEST_DIR"))])
         .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err", "-trace_msg"])
-        .current_dir(std::env::var("SIPP_DEBUG_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().to_path_buf()))
+        .current_dir(&work)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("sipp starts");
-    Some(Daemon::new(child, dir))
+    Some(Daemon::in_folder(child, dir, work))
 }
 
 /// SIPp running `scenario` once as the far end on a free port of 127.0.0.1.
@@ -167,7 +168,7 @@ async fn a_busy_phone_ends_the_call_as_busy_and_the_486_is_acked() {
         report.states,
         vec![CallState::Trying, CallState::Ringing, CallState::Ended { reason: "busy".into(), code: Some(486) }],
     );
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "SIPp got the ACK of its 486");
+    sipp.assert_passed(Duration::from_secs(5), "SIPp got the ACK of its 486");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,7 +203,7 @@ async fn a_redirected_call_follows_the_contact_of_the_302() {
         .unwrap();
     assert!(report.states.iter().any(CallState::is_answered), "{:?}", report.states);
     assert!(report.call.unwrap().remote_uri.starts_with("sip:service@"), "the call keeps the number the rep dialled");
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "the 302 was ACKed and the second INVITE went to carol");
+    sipp.assert_passed(Duration::from_secs(5), "the 302 was ACKed and the second INVITE went to carol");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -212,7 +213,7 @@ async fn a_401_is_answered_with_credentials_the_far_end_checks() {
         .await
         .unwrap();
     assert!(report.states.iter().any(CallState::is_answered), "SIPp verified our Digest response (else 403): {:?}", report.states);
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0));
+    sipp.assert_passed(Duration::from_secs(5), "SIPp ran its scenario to the end");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -223,7 +224,7 @@ async fn a_second_answer_to_a_forked_call_is_acked_and_ended_and_the_first_kept(
         .unwrap();
     assert_eq!(report.states.iter().filter(|s| s.is_answered()).count(), 1, "one answered call: {:?}", report.states);
     assert_eq!(report.states.last(), Some(&CallState::Ended { reason: "hung up".into(), code: None }));
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "BYE to the second phone at once, to the first after the talk");
+    sipp.assert_passed(Duration::from_secs(5), "BYE to the second phone at once, to the first after the talk");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,7 +234,7 @@ async fn a_ringing_that_requires_100rel_is_pracked_before_the_answer() {
         .await
         .unwrap();
     assert!(report.states.contains(&CallState::Ringing) && report.states.iter().any(CallState::is_answered), "{:?}", report.states);
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "our INVITE said Supported: 100rel and the PRACK's RAck named RSeq 7");
+    sipp.assert_passed(Duration::from_secs(5), "our INVITE said Supported: 100rel and the PRACK's RAck named RSeq 7");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -268,5 +269,5 @@ async fn a_hold_refused_with_491_is_retried_after_the_rfc_wait_and_then_holds() 
     let waited = at - asked;
     assert!(waited >= Duration::from_millis(2_000) && waited < Duration::from_millis(4_500), "the Call-ID's owner waits 2.1–4 s: {waited:?}");
     ua.hang_up(id).await.unwrap();
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(5)), Some(0), "491, ACK, the retry answered, BYE");
+    sipp.assert_passed(Duration::from_secs(5), "491, ACK, the retry answered, BYE");
 }

@@ -61,7 +61,7 @@ async fn a_call_to_the_rep_rings_with_the_callers_name_is_answered_and_the_calle
     let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.state.is_ended()).await;
     assert_eq!(ended.state, CallState::Ended { reason: "the other side hung up".into(), code: None });
     assert!(ended.media.sent >= 30, "the tone went to SIPp's media port for a second: {}", ended.media.sent);
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "SIPp saw 200, sent ACK and BYE, got the 200 for its BYE");
+    sipp.assert_passed(Duration::from_secs(10), "SIPp saw 200, sent ACK and BYE, got the 200 for its BYE");
     assert!(matches!(ua.stop().await, RegistrationState::Unregistered));
 }
 
@@ -75,7 +75,7 @@ async fn a_caller_who_hangs_up_first_leaves_a_missed_call_and_do_not_disturb_ans
     let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.state.is_ended()).await;
     assert_eq!(ended.state, CallState::Ended { reason: "missed: the caller hung up".into(), code: Some(487) });
     assert_eq!(ended.answered_at, None);
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "200 for the CANCEL, 487 for the INVITE");
+    sipp.assert_passed(Duration::from_secs(10), "200 for the CANCEL, 487 for the INVITE");
 
     // A caller requiring reliable ringing: 180 with RSeq, resent until its PRACK.
     let Some(mut sipp) = sipp_calls("call-us-100rel.xml", &k, "alice") else { return };
@@ -83,19 +83,19 @@ async fn a_caller_who_hangs_up_first_leaves_a_missed_call_and_do_not_disturb_ans
     tokio::time::sleep(Duration::from_millis(500)).await;
     ua.answer(ringing.id).await.unwrap();
     wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "PRACK answered 200, then the call");
+    sipp.assert_passed(Duration::from_secs(10), "PRACK answered 200, then the call");
 
     // A caller who ends the early dialog with BYE: 200, then 487 for the INVITE.
     let Some(mut sipp) = sipp_calls("call-us-early-bye.xml", &k, "alice") else { return };
     let ended = wait_call(&mut events, Duration::from_secs(10), |c| c.state.is_ended()).await;
     assert_eq!(ended.state, CallState::Ended { reason: "missed: the caller hung up".into(), code: Some(487) });
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "200 for the BYE, 487 for the INVITE");
+    sipp.assert_passed(Duration::from_secs(10), "200 for the BYE, 487 for the INVITE");
 
     ua.set_dnd(true);
     let Some(mut sipp) = sipp_calls("call-us-busy.xml", &k, "alice") else { return };
     let refused = wait_call(&mut events, Duration::from_secs(10), |c| c.state.is_ended()).await;
     assert_eq!(refused.state, CallState::Ended { reason: "busy".into(), code: Some(486) });
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "the caller heard 486 and ACKed it");
+    sipp.assert_passed(Duration::from_secs(10), "the caller heard 486 and ACKed it");
     ua.stop().await;
 }
 
@@ -120,7 +120,7 @@ async fn a_blind_transfer_hands_the_caller_over_and_ends_our_leg() {
     };
     assert_eq!(progress, vec![TransferProgress::Accepted, TransferProgress::Succeeded]);
     assert_eq!(ended.state, CallState::Ended { reason: "transferred to sip:bob@ringside.test".into(), code: None });
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "SIPp got REFER (202), NOTIFY answered, and our BYE");
+    sipp.assert_passed(Duration::from_secs(10), "SIPp got REFER (202), NOTIFY answered, and our BYE");
     ua.stop().await;
 }
 
@@ -215,14 +215,14 @@ async fn the_engine_places_and_takes_calls_and_every_call_leaves_a_history_entry
     let ringing = next_call(&mut events, &|c| c.state == CallState::Incoming).await;
     engine.answer_call(ringing.id).await.unwrap();
     next_call(&mut events, &|c| c.id == ringing.id && c.state.is_ended()).await;
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    sipp.assert_passed(Duration::from_secs(10), "SIPp ran its scenario to the end");
 
     // Do not disturb: refused busy, still in History.
     engine.set_do_not_disturb(true).await;
     assert!(engine.status().do_not_disturb);
     let Some(mut sipp) = sipp_calls("call-us-busy.xml", &k, "alice") else { return };
     next_call(&mut events, &|c| c.state.is_ended()).await;
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    sipp.assert_passed(Duration::from_secs(10), "SIPp ran its scenario to the end");
     assert!(engine.status().calls.is_empty(), "ended calls leave the status");
 
     let history = engine.history(&HistoryQuery::default()).await.unwrap();
@@ -285,7 +285,7 @@ async fn a_call_from_a_contacts_number_pops_her_record_and_her_log_names_her() {
     })
     .await
     .unwrap();
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0));
+    sipp.assert_passed(Duration::from_secs(10), "SIPp ran its scenario to the end");
     let history = engine.history(&HistoryQuery::default()).await.unwrap();
     let who = history[0].log.content.who.as_ref().expect("the log names the matched contact");
     assert_eq!((who.object.as_str(), who.name.as_str()), ("Contact", "Marie Dubois"));
@@ -313,7 +313,7 @@ async fn calls_both_ways(config: UaConfig, k: &Kamailio) {
     let ringing = wait_call(&mut events, Duration::from_secs(10), |c| c.state == CallState::Incoming).await;
     ua.answer(ringing.id).await.unwrap();
     wait_call(&mut events, Duration::from_secs(10), |c| c.id == ringing.id && c.state.is_ended()).await;
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "{label}: Kamailio reached us on our connection");
+    sipp.assert_passed(Duration::from_secs(10), "{label}: Kamailio reached us on our connection");
     assert!(matches!(ua.stop().await, RegistrationState::Unregistered), "{label}");
 }
 
@@ -375,7 +375,7 @@ async fn a_voicemail_server_says_messages_wait_and_the_agent_reports_the_counts(
     .await
     .expect("the NOTIFY is read");
     assert_eq!(vm, Voicemail { waiting: true, new_messages: 2, old_messages: 8 });
-    assert_eq!(sipp.wait_for_exit(Duration::from_secs(10)), Some(0), "the NOTIFY got its 200");
+    sipp.assert_passed(Duration::from_secs(10), "the NOTIFY got its 200");
     ua.stop().await;
 }
 

@@ -15,11 +15,39 @@ use ringside::sip::registration::{Account, RegistrationState};
 pub(crate) struct Daemon {
     child: Child,
     _dir: tempfile::TempDir,
+    /// Where the program writes its traces (SIPp: `*_errors.log`, `*_messages.log`).
+    work: std::path::PathBuf,
 }
 
 impl Daemon {
     pub(crate) fn new(child: Child, dir: tempfile::TempDir) -> Daemon {
-        Daemon { child, _dir: dir }
+        let work = dir.path().to_path_buf();
+        Daemon { child, _dir: dir, work }
+    }
+
+    pub(crate) fn in_folder(child: Child, dir: tempfile::TempDir, work: std::path::PathBuf) -> Daemon {
+        Daemon { child, _dir: dir, work }
+    }
+
+    /// Panics with `what`, the exit status and the program's own traces unless it ends by
+    /// itself with status 0 within `timeout`: a failing scenario explains itself in CI.
+    pub(crate) fn assert_passed(&mut self, timeout: Duration, what: &str) {
+        let status = self.wait_for_exit(timeout);
+        if status == Some(0) {
+            return;
+        }
+        let mut traces = String::new();
+        if let Ok(entries) = std::fs::read_dir(&self.work) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with("_errors.log") || name.ends_with("_messages.log") {
+                    let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                    let tail: String = text.chars().rev().take(6000).collect::<Vec<_>>().into_iter().rev().collect();
+                    traces.push_str(&format!("\n--- {name} (last 6000 characters)\n{tail}"));
+                }
+            }
+        }
+        panic!("{what}: exit status {status:?}{traces}");
     }
 
     /// The exit status, if the program ends by itself within `timeout`.
