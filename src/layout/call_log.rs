@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where the disposition choices come from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
 #[serde(tag = "source", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Dispositions {
     /// A fixed list written in the layout.
@@ -14,7 +14,7 @@ pub enum Dispositions {
     Picklist { field: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CustomFieldKind {
     Text,
@@ -23,8 +23,8 @@ pub enum CustomFieldKind {
 }
 
 /// An admin field on the form, written to a Task field of the same API name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomField {
     /// Task API name (`Call_Reason__c`).
     pub field: String,
@@ -41,8 +41,8 @@ pub struct CustomField {
 
 /// Which Task field receives each part of a log. `None` leaves that part out of the
 /// Task (an org without the field, or an admin who does not want it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskMapping {
     pub subject: String,
     pub notes: Option<String>,
@@ -59,20 +59,14 @@ pub struct TaskMapping {
 }
 
 /// A Task field that always receives the same value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FixedValue {
     pub field: String,
     pub value: String,
 }
 
-impl FixedValue {
-    fn new(field: &str, value: &str) -> Option<FixedValue> {
-        Some(FixedValue { field: field.into(), value: value.into() })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallLogLayout {
     /// `{name}` is the person's name, `{number}` the number as shown, `{type}` the
@@ -93,32 +87,9 @@ pub struct CallLogLayout {
 }
 
 impl Default for CallLogLayout {
+    /// The built-in layout's form (`assets/layouts/default.json`).
     fn default() -> Self {
-        CallLogLayout {
-            subject_template: "Call with {name}".into(),
-            subject_template_no_person: "Call {number}".into(),
-            dispositions: Dispositions::List {
-                values: ["Connected", "Left voicemail", "No answer", "Busy", "Wrong number", "Meeting booked"]
-                    .map(String::from)
-                    .to_vec(),
-            },
-            disposition_required: false,
-            related_objects: ["Account", "Opportunity", "Case"].map(String::from).to_vec(),
-            person_editable: true,
-            auto_save: false,
-            fields: vec![],
-            mapping: TaskMapping {
-                subject: "Subject".into(),
-                notes: Some("Description".into()),
-                call_id: "CallObject".into(),
-                call_type: Some("CallType".into()),
-                duration: Some("CallDurationInSeconds".into()),
-                disposition: Some("CallDisposition".into()),
-                activity_date: Some("ActivityDate".into()),
-                subtype: FixedValue::new("TaskSubtype", "Call"),
-                status: FixedValue::new("Status", "Completed"),
-            },
-        }
+        super::Layout::default().call_log
     }
 }
 

@@ -4,14 +4,17 @@
 //! code that reads it.
 
 mod call_log;
+pub mod document;
+pub mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use call_log::{CallLogLayout, CustomField, CustomFieldKind, Dispositions, FixedValue, TaskMapping};
+pub use document::{CallType, LayoutDocument, MeetingDefaults, MoreInfoTab, PopRules, RepOverrides, RepSetting, RepSettingState};
 
 /// One object searched for callers, in priority order within [`Layout::search`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchObject {
     /// API name: `Contact`, `Lead`, `Account`, or a custom object.
     pub object: String,
@@ -34,62 +37,30 @@ pub struct SearchObject {
     pub filter: Option<String>,
 }
 
+/// The layout in force for one kind of call: the admin's document with the rep's own
+/// choices applied ([`LayoutDocument::effective`]). Built-in: `assets/layouts/default.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Layout {
+    /// The document's name.
+    pub name: String,
+    pub call_type: CallType,
     pub search: Vec<SearchObject>,
+    pub pop: PopRules,
     /// Numbers (E.164 prefixes or short extensions) that mean a colleague is calling.
     pub internal_prefixes: Vec<String>,
     /// Extensions up to this many digits are internal.
     pub internal_extension_digits: u8,
     pub ignore_internal_calls: bool,
     pub call_log: CallLogLayout,
-}
-
-fn fields(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    pub meetings: MeetingDefaults,
+    pub more_info_tabs: Vec<MoreInfoTab>,
 }
 
 impl Default for Layout {
+    /// The built-in layout for inbound calls.
     fn default() -> Layout {
-        Layout {
-            search: vec![
-                SearchObject {
-                    object: "Contact".into(),
-                    phone_fields: fields(&["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"]),
-                    name_field: "Name".into(),
-                    pop_fields: fields(&["Title", "Account.Name", "Owner.Name", "Email", "MailingCountry", "LastActivityDate"]),
-                    country_field: Some("MailingCountry".into()),
-                    state_field: Some("MailingState".into()),
-                    account_field: Some("AccountId".into()),
-                    filter: None,
-                },
-                SearchObject {
-                    object: "Lead".into(),
-                    phone_fields: fields(&["Phone", "MobilePhone"]),
-                    name_field: "Name".into(),
-                    pop_fields: fields(&["Title", "Company", "Owner.Name", "Status", "Country", "LastActivityDate"]),
-                    country_field: Some("Country".into()),
-                    state_field: Some("State".into()),
-                    account_field: None,
-                    filter: Some("IsConverted = false".into()),
-                },
-                SearchObject {
-                    object: "Account".into(),
-                    phone_fields: fields(&["Phone"]),
-                    name_field: "Name".into(),
-                    pop_fields: fields(&["Owner.Name", "BillingCountry", "Industry", "LastActivityDate"]),
-                    country_field: Some("BillingCountry".into()),
-                    state_field: Some("BillingState".into()),
-                    account_field: Some("Id".into()),
-                    filter: None,
-                },
-            ],
-            internal_prefixes: vec![],
-            internal_extension_digits: 5,
-            ignore_internal_calls: true,
-            call_log: CallLogLayout::default(),
-        }
+        LayoutDocument::builtin().effective(&RepOverrides::default(), CallType::Inbound)
     }
 }
 

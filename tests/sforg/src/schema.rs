@@ -1,6 +1,7 @@
-//! The org's metadata: the eight standard objects the product uses, their fields with
-//! types, lengths, picklists and permissions. Describe, validation, SOQL and SOSL all read
-//! this one table, so they can never disagree. It holds no records.
+//! The org's metadata: the standard objects the product uses, their fields with types,
+//! lengths, picklists and permissions, plus the custom objects Ringside ships as Metadata
+//! API source (read by `metadata` from `assets/salesforce`). Describe, validation, SOQL and
+//! SOSL all read this one table, so they can never disagree. It holds no records.
 
 use std::sync::OnceLock;
 
@@ -20,6 +21,8 @@ pub(crate) enum FieldType {
     Currency,
     Int,
     Percent,
+    /// A custom Number field: a double with the field's precision and scale.
+    Double,
 }
 
 impl FieldType {
@@ -39,6 +42,7 @@ impl FieldType {
             FieldType::Currency => "currency",
             FieldType::Int => "int",
             FieldType::Percent => "percent",
+            FieldType::Double => "double",
         }
     }
 
@@ -48,7 +52,7 @@ impl FieldType {
             FieldType::Boolean => "xsd:boolean",
             FieldType::Date => "xsd:date",
             FieldType::DateTime => "xsd:dateTime",
-            FieldType::Currency | FieldType::Percent => "xsd:double",
+            FieldType::Currency | FieldType::Percent | FieldType::Double => "xsd:double",
             FieldType::Int => "xsd:int",
             _ => "xsd:string",
         }
@@ -70,8 +74,23 @@ impl FieldType {
     }
 
     pub(crate) fn is_number(self) -> bool {
-        matches!(self, FieldType::Currency | FieldType::Int | FieldType::Percent)
+        matches!(self, FieldType::Currency | FieldType::Int | FieldType::Percent | FieldType::Double)
     }
+}
+
+/// What happens to a lookup when the record it points to is deleted. Only `SetNull` is
+/// modelled; the metadata reader refuses the others rather than misbehave quietly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeleteConstraint {
+    SetNull,
+}
+
+/// An object's organization-wide default. `Read` (public read only): everyone with Read
+/// sees every record, but only the owner (or a user with Modify All) edits or deletes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SharingModel {
+    ReadWrite,
+    Read,
 }
 
 #[derive(Debug, Clone)]
@@ -90,10 +109,21 @@ pub(crate) struct FieldDef {
     pub reference_to: &'static [&'static str],
     pub relationship_name: Option<&'static str>,
     pub name_field: bool,
+    pub custom: bool,
+    pub external_id: bool,
+    pub unique: bool,
+    /// Unique and compared case-sensitively (also in SOQL `=`, as Salesforce does).
+    pub case_sensitive: bool,
+    /// Number fields: total digits and digits after the point.
+    pub precision: u32,
+    pub scale: u32,
+    /// The name of the child relationship on the parent (`Ringside_Layouts__r` on User).
+    pub child_relationship: Option<&'static str>,
+    pub delete_constraint: Option<DeleteConstraint>,
 }
 
 impl FieldDef {
-    fn new(name: &'static str, label: &'static str, ty: FieldType, length: u32) -> Self {
+    pub(crate) fn new(name: &'static str, label: &'static str, ty: FieldType, length: u32) -> Self {
         FieldDef {
             name,
             label,
@@ -109,18 +139,26 @@ impl FieldDef {
             reference_to: &[],
             relationship_name: None,
             name_field: false,
+            custom: false,
+            external_id: false,
+            unique: false,
+            case_sensitive: false,
+            precision: 0,
+            scale: 0,
+            child_relationship: None,
+            delete_constraint: None,
         }
     }
-    fn required(mut self) -> Self {
+    pub(crate) fn required(mut self) -> Self {
         self.nillable = false;
         self
     }
-    fn read_only(mut self) -> Self {
+    pub(crate) fn read_only(mut self) -> Self {
         self.createable = false;
         self.updateable = false;
         self
     }
-    fn system(mut self) -> Self {
+    pub(crate) fn system(mut self) -> Self {
         self = self.read_only();
         self.nillable = false;
         self.defaulted_on_create = true;
@@ -137,13 +175,23 @@ impl FieldDef {
         self.default_value = Some(value);
         self
     }
-    fn name_field(mut self) -> Self {
+    pub(crate) fn name_field(mut self) -> Self {
         self.name_field = true;
         self
     }
     /// A field a person must fill in: not nillable, createable, and not defaulted.
     pub(crate) fn is_required_on_create(&self) -> bool {
         !self.nillable && self.createable && !self.defaulted_on_create && self.ty != FieldType::Boolean
+    }
+    /// Long text areas (over 255 characters) cannot be filtered, sorted or grouped on.
+    pub(crate) fn is_long_text(&self) -> bool {
+        self.ty == FieldType::TextArea && self.length > 255
+    }
+    pub(crate) fn filterable(&self) -> bool {
+        !self.is_long_text()
+    }
+    pub(crate) fn sortable(&self) -> bool {
+        !self.is_long_text()
     }
 }
 
@@ -167,7 +215,7 @@ fn pick(name: &'static str, label: &'static str, values: &'static [&'static str]
 fn date(name: &'static str, label: &'static str) -> FieldDef {
     FieldDef::new(name, label, FieldType::Date, 0)
 }
-fn datetime(name: &'static str, label: &'static str) -> FieldDef {
+pub(crate) fn datetime(name: &'static str, label: &'static str) -> FieldDef {
     FieldDef::new(name, label, FieldType::DateTime, 0)
 }
 fn boolean(name: &'static str, label: &'static str) -> FieldDef {
@@ -179,7 +227,7 @@ fn boolean(name: &'static str, label: &'static str) -> FieldDef {
 fn number(name: &'static str, label: &'static str, ty: FieldType) -> FieldDef {
     FieldDef::new(name, label, ty, 0)
 }
-fn lookup(name: &'static str, label: &'static str, to: &'static [&'static str], rel: &'static str) -> FieldDef {
+pub(crate) fn lookup(name: &'static str, label: &'static str, to: &'static [&'static str], rel: &'static str) -> FieldDef {
     let mut f = FieldDef::new(name, label, FieldType::Reference, 18);
     f.reference_to = to;
     f.relationship_name = Some(rel);
@@ -192,7 +240,12 @@ pub(crate) struct ObjectDef {
     pub label: &'static str,
     pub label_plural: &'static str,
     pub key_prefix: &'static str,
+    /// Whether the API writes this object at all (User and Profile: no).
     pub createable: bool,
+    pub custom: bool,
+    pub searchable: bool,
+    /// `None` for the standard objects: their sharing is not modelled (anyone with Edit edits).
+    pub sharing_model: Option<SharingModel>,
     pub fields: Vec<FieldDef>,
 }
 
@@ -209,6 +262,9 @@ impl ObjectDef {
     /// The field that names a record ("Name", or "CaseNumber"/"Subject" where there is none).
     pub(crate) fn name_field_name(&self) -> &'static str {
         self.fields.iter().find(|f| f.name_field).map_or("Id", |f| f.name)
+    }
+    pub(crate) fn external_id_field(&self, name: &str) -> Option<&FieldDef> {
+        self.field(name).filter(|f| f.external_id)
     }
 }
 
@@ -230,28 +286,33 @@ pub(crate) const TASK_STATUSES: &[&str] =
     &["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"];
 
 /// Fields every object has: id, audit fields, owner.
-fn system_fields(owned: bool) -> Vec<FieldDef> {
-    let mut id = FieldDef::new("Id", "Record ID", FieldType::Id, 18).system();
-    id.defaulted_on_create = true;
-    let mut v = vec![id, boolean("IsDeleted", "Deleted").read_only()];
+pub(crate) fn system_fields(owned: bool) -> Vec<FieldDef> {
+    let mut v = vec![id_field(), boolean("IsDeleted", "Deleted").read_only()];
     if owned {
         let mut owner = lookup("OwnerId", "Owner ID", &["User"], "Owner");
         owner.nillable = false;
         owner.defaulted_on_create = true;
         v.push(owner);
     }
-    let mut created_by = lookup("CreatedById", "Created By ID", &["User"], "CreatedBy").system();
-    created_by.relationship_name = Some("CreatedBy");
-    let mut modified_by = lookup("LastModifiedById", "Last Modified By ID", &["User"], "LastModifiedBy").system();
-    modified_by.relationship_name = Some("LastModifiedBy");
-    v.extend([
-        datetime("CreatedDate", "Created Date").system(),
-        created_by,
-        datetime("LastModifiedDate", "Last Modified Date").system(),
-        modified_by,
-        datetime("SystemModstamp", "System Modstamp").system(),
-    ]);
+    v.extend(audit_fields());
     v
+}
+
+fn id_field() -> FieldDef {
+    let mut id = FieldDef::new("Id", "Record ID", FieldType::Id, 18).system();
+    id.defaulted_on_create = true;
+    id
+}
+
+/// Who created and last changed a record, and when.
+fn audit_fields() -> Vec<FieldDef> {
+    vec![
+        datetime("CreatedDate", "Created Date").system(),
+        lookup("CreatedById", "Created By ID", &["User"], "CreatedBy").system(),
+        datetime("LastModifiedDate", "Last Modified Date").system(),
+        lookup("LastModifiedById", "Last Modified By ID", &["User"], "LastModifiedBy").system(),
+        datetime("SystemModstamp", "System Modstamp").system(),
+    ]
 }
 
 fn person_name_fields() -> Vec<FieldDef> {
@@ -404,6 +465,8 @@ fn build() -> Vec<ObjectDef> {
     ]);
 
     let mut user = system_fields(false);
+    let mut profile_id = lookup("ProfileId", "Profile ID", &["Profile"], "Profile");
+    profile_id.nillable = false;
     user.extend([
         text("Username", "Username", 80).required(),
         text("FirstName", "First Name", 40),
@@ -418,14 +481,26 @@ fn build() -> Vec<ObjectDef> {
         boolean("IsActive", "Active"),
         text("TimeZoneSidKey", "Time Zone", 40).required(),
         text("LanguageLocaleKey", "Language", 40).required(),
+        profile_id,
     ]);
 
-    let obj = |name, label, label_plural, key_prefix, fields| ObjectDef {
+    let mut profile = vec![id_field()];
+    profile.extend([
+        text("Name", "Name", 255).required().name_field(),
+        pick("UserType", "User Type", &["Standard", "PowerPartner", "CsnOnly", "Guest"]).restricted().read_only(),
+        text("Description", "Description", 255),
+    ]);
+    profile.extend(audit_fields());
+
+    let obj = |name: &'static str, label, label_plural, key_prefix, fields| ObjectDef {
         name,
         label,
         label_plural,
         key_prefix,
         createable: true,
+        custom: false,
+        searchable: name != "Task" && name != "Event",
+        sharing_model: None,
         fields,
     };
     vec![
@@ -437,12 +512,19 @@ fn build() -> Vec<ObjectDef> {
         obj("Task", "Task", "Tasks", "00T", task),
         obj("Event", "Event", "Events", "00U", event),
         ObjectDef { createable: false, ..obj("User", "User", "Users", "005", user) },
+        ObjectDef { createable: false, searchable: false, ..obj("Profile", "Profile", "Profiles", "00e", profile) },
     ]
+}
+
+fn build_all() -> Vec<ObjectDef> {
+    let mut all = build();
+    all.extend(crate::metadata::custom_objects());
+    all
 }
 
 pub(crate) fn objects() -> &'static [ObjectDef] {
     static OBJECTS: OnceLock<Vec<ObjectDef>> = OnceLock::new();
-    OBJECTS.get_or_init(build)
+    OBJECTS.get_or_init(build_all)
 }
 
 /// Object names are case-insensitive in paths and queries.
