@@ -12,7 +12,7 @@ use super::{AppError, Engine, ErrorCode, Event};
 use crate::crm::matching::{self, CallerDetails, CallerMatch, MatchStage, MatchedRecord};
 use crate::crm::phone::{self, PhoneNumberInfo};
 use crate::crm::{ApiUsage, Backoff, Connection, LoginHost, Record, Salesforce, SalesforceError};
-use crate::layout::Layout;
+use crate::layout::{CallType, Layout};
 use crate::store::IndexSource;
 
 /// At most one "recently modified records" sync per this interval: it costs one query
@@ -133,18 +133,28 @@ impl Engine {
 
     /// Who is calling from `input`? Emits `CallerMatched` for the local answer (when
     /// the index knows the number) and again for the final one, which it returns.
+    /// Who an incoming number belongs to (the inbound layout).
     pub async fn match_number(&self, input: &str) -> Result<CallerMatch, AppError> {
-        let (region, layout) = {
-            let state = self.lock();
-            (state.settings.default_region.clone(), state.layout.clone())
-        };
+        self.match_number_as(input, CallType::Inbound).await
+    }
+
+    /// Who a number belongs to, searched as `kind` calls are: a colleague's number uses
+    /// the internal layout whatever `kind` says.
+    pub async fn match_number_as(&self, input: &str, kind: CallType) -> Result<CallerMatch, AppError> {
+        let region = self.lock().settings.default_region.clone();
+        let mut layout = self.layout_for(kind);
+        let colleague = matching::is_extension(input, &layout)
+            || phone::normalise(input, &region).ok().is_some_and(|n| matching::is_internal(input, Some(&n), &layout));
+        if colleague && kind != CallType::Internal {
+            layout = self.layout_for(CallType::Internal);
+        }
         if matching::is_extension(input, &layout) {
             let m = CallerMatch::new(input, None, true, MatchStage::Live, vec![], &layout, None);
             self.emit(Event::CallerMatched { caller_match: m.clone() });
             return Ok(m);
         }
         let number = phone::normalise(input, &region)?;
-        if matching::is_internal(input, Some(&number), &layout) {
+        if matching::is_internal(input, Some(&number), &layout) && layout.search.is_empty() {
             let m = CallerMatch::new(input, Some(number), true, MatchStage::Live, vec![], &layout, None);
             self.emit(Event::CallerMatched { caller_match: m.clone() });
             return Ok(m);
@@ -152,7 +162,7 @@ impl Engine {
         let instance = self.salesforce.connection().await.map(|c| c.instance_url);
         let local = self.local_matches(&number, &layout, instance.as_deref())?;
         if !local.is_empty() {
-            let m = CallerMatch::new(input, Some(number.clone()), false, MatchStage::Local, local.clone(), &layout, None);
+            let m = CallerMatch::new(input, Some(number.clone()), colleague, MatchStage::Local, local.clone(), &layout, None);
             self.emit(Event::CallerMatched { caller_match: m });
         }
         let result = match self.live_matches(&number, &layout, &region, instance.as_deref()).await {
@@ -181,7 +191,7 @@ impl Engine {
                 if records.is_empty() {
                     records = self.sync_recent_and_lookup(&number, &layout, &region, instance.as_deref()).await;
                 }
-                CallerMatch::new(input, Some(number), false, MatchStage::Live, records, &layout, problem)
+                CallerMatch::new(input, Some(number), colleague, MatchStage::Live, records, &layout, problem)
             }
             // Salesforce cannot answer now (or the rep is signed out but the index knows
             // the number): the local answer stands, with the reason.
@@ -190,7 +200,7 @@ impl Engine {
                     || matches!(e, SalesforceError::LimitExceeded { .. })
                     || (!local.is_empty() && matches!(e, SalesforceError::NotConnected | SalesforceError::SignedOut { .. })) =>
             {
-                CallerMatch::new(input, Some(number), false, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
+                CallerMatch::new(input, Some(number), colleague, MatchStage::LocalOnly, local, &layout, Some(e.to_string()))
             }
             Err(e) => return Err(e.into()),
         };

@@ -47,6 +47,11 @@ pub enum Event {
     VoicemailChanged { voicemail: crate::sip::mwi::Voicemail },
     /// A meeting was created, or its Salesforce Event moved (queued, recorded, refused).
     MeetingChanged { meeting: crate::meetings::MeetingEntry },
+    /// A layout was put in force (published, changed back, or a rep's own setting), or
+    /// a check with the org did not complete (`status.problem`).
+    LayoutApplied { status: crate::app::layouts::LayoutStatus },
+    /// The org offered a layout that failed its checks; the one in force stays.
+    LayoutRefused { status: crate::app::layouts::LayoutStatus },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -57,6 +62,8 @@ pub enum NoticeCode {
     DataDirReadOnly,
     AudioProblem,
     DeviceFallback,
+    /// A published layout failed its checks and was not applied.
+    LayoutRefused,
     /// Salesforce refuses the rep access to an object the layout searches.
     SalesforceAccess,
 }

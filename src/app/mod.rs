@@ -9,6 +9,7 @@
 mod calllog;
 mod calllog_search;
 mod crm;
+pub mod layouts;
 pub mod phone;
 pub mod diagnostics;
 mod error;
@@ -98,7 +99,10 @@ struct State {
     notices: Vec<Notice>,
     pending_dial: Option<DialTarget>,
     devices: Option<AudioDevices>,
+    /// The inbound layout in force (what most of the core reads).
     layout: crate::layout::Layout,
+    /// The document behind it, where it came from, and the rep's own choices.
+    layout_in_force: layouts::LayoutInForce,
     last_recent_sync: Option<std::time::Instant>,
     /// Objects Salesforce told us this rep cannot read (left out of searches).
     hidden_objects: std::collections::BTreeSet<String>,
@@ -171,6 +175,8 @@ impl Engine {
         for role in AudioRole::ALL {
             audio.set_preference(role, settings::device_preference(&mut store, role.settings_key()).ok().flatten());
         }
+        let layout_in_force = layouts::LayoutInForce::load(&mut store);
+        let layout = layout_in_force.doc.effective(&layout_in_force.overrides, crate::layout::CallType::Inbound);
         Engine {
             audio,
             config,
@@ -181,7 +187,8 @@ impl Engine {
                 notices,
                 pending_dial: None,
                 devices: None,
-                layout: crate::layout::Layout::default(),
+                layout,
+                layout_in_force,
                 last_recent_sync: None,
                 hidden_objects: Default::default(),
                 details_cache: Default::default(),

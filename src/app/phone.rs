@@ -375,7 +375,7 @@ impl Engine {
             let engine = Arc::clone(self);
             let number = input.to_string();
             tokio::spawn(async move {
-                if let Ok(m) = engine.match_number(&number).await {
+                if let Ok(m) = engine.match_number_as(&number, crate::layout::CallType::Outbound).await {
                     engine.remember_match(id, &m);
                 }
             });

@@ -13,6 +13,8 @@ use serde::Serialize;
 
 #[path = "ringside/calls.rs"]
 mod calls;
+#[path = "ringside/layout.rs"]
+mod layout;
 #[path = "ringside/log.rs"]
 mod log;
 #[path = "ringside/meeting.rs"]
@@ -20,6 +22,7 @@ mod meeting;
 #[path = "ringside/sip.rs"]
 mod sip;
 
+use layout::LayoutAction;
 use log::LogAction;
 use meeting::MeetingAction;
 use sip::SipAction;
@@ -80,6 +83,11 @@ enum Command {
     Log {
         #[command(subcommand)]
         action: LogAction,
+    },
+    /// The admin layout: validate a file, publish it, pull what is published.
+    Layout {
+        #[command(subcommand)]
+        action: LayoutAction,
     },
     /// Meetings with a person: start one, list them, record their Events.
     Meeting {
@@ -288,6 +296,7 @@ fn run(cli: &Cli, engine: &std::sync::Arc<Engine>) -> Result<(), AppError> {
         Command::Log { action } => log::run(action, engine, &runtime, &out)?,
         Command::Sip { action } => sip::run(action, engine, &runtime, &out)?,
         Command::Meeting { action } => meeting::run(action, engine, &runtime, &out)?,
+        Command::Layout { action } => layout::run(action, engine, &runtime, &out)?,
         Command::Call { target, seconds } => runtime.block_on(calls::call(engine, target, *seconds, &out))?,
         Command::Answer { wait, seconds, decline } => runtime.block_on(calls::answer(engine, *wait, *seconds, *decline, &out))?,
         Command::Diagnostics { out: dir } => {

@@ -222,6 +222,22 @@ impl Salesforce {
         self.call(Method::GET, &format!("sobjects/{object}/{id}"), &query, None).await
     }
 
+    /// Creates or updates the record whose external id `field` is `value` (one record
+    /// per value). Returns its id and whether it was created.
+    pub async fn upsert(&self, object: &str, field: &str, value: &str, fields: &Map<String, Value>) -> Result<(String, bool), SalesforceError> {
+        check_name(object)?;
+        check_name(field)?;
+        #[derive(Deserialize)]
+        struct Upserted {
+            id: String,
+            #[serde(default)]
+            created: bool,
+        }
+        let key = percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let answer: Upserted = self.call(Method::PATCH, &format!("sobjects/{object}/{field}/{key}"), &[], Some(&Value::Object(fields.clone()))).await?;
+        Ok((answer.id, answer.created))
+    }
+
     pub async fn update(&self, object: &str, id: &str, fields: &Map<String, Value>) -> Result<(), SalesforceError> {
         check_name(object)?;
         check_id(id)?;

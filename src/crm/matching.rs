@@ -76,6 +76,9 @@ pub struct CallerMatch {
     pub records: Vec<MatchedRecord>,
     /// Why the answer may be incomplete (Salesforce unreachable, too many records…).
     pub problem: Option<String>,
+    /// The call type whose layout was used, and what its pop does.
+    pub call_type: crate::layout::CallType,
+    pub pop: crate::layout::PopRules,
 }
 
 impl CallerMatch {
@@ -97,7 +100,8 @@ impl CallerMatch {
             1 => MatchOutcome::One,
             _ => MatchOutcome::Many,
         };
-        CallerMatch { dialled: dialled.to_string(), number, internal, outcome, stage, records, problem }
+        let (call_type, pop) = (layout.call_type, layout.pop);
+        CallerMatch { dialled: dialled.to_string(), number, internal, outcome, stage, records, problem, call_type, pop }
     }
 }
 

@@ -111,36 +111,36 @@ pub struct PopRules {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum PopOn {
-    /// As soon as the call rings (inbound) or is dialled (outbound).
+    // As soon as the call rings (inbound) or is dialled (outbound).
     Ring,
-    /// Once the call is answered.
+    // Once the call is answered.
     Answer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum OnNone {
-    /// Only the number (and its country and local time).
+    // Only the number (and its country and local time).
     ShowNumber,
-    /// The number with "Create Lead" / "Create Contact".
+    // The number with "Create Lead" / "Create Contact".
     OfferCreate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum OnOne {
-    /// The record's card.
+    // The record's card.
     Pop,
-    /// The record's card with the call-log form already open.
+    // The record's card with the call-log form already open.
     PopAndLog,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum OnMany {
-    /// A chooser listing every record in the objects' priority.
+    // A chooser listing every record in the objects' priority.
     Chooser,
-    /// The first record in priority; the others one click away.
+    // The first record in priority; the others one click away.
     FirstByPriority,
 }
 

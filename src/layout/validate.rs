@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::document::{CallType, LayoutDocument, SCHEMA_JSON};
@@ -16,7 +16,7 @@ use super::{CustomFieldKind, Dispositions};
 /// A layout is kept in a Long Text Area of 131,072 characters in the org.
 pub const MAX_CHARS: usize = 131_072;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct LayoutProblem {
     /// Where in the document: `calls.inbound.search[0].object`; empty for the whole file.

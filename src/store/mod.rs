@@ -5,6 +5,7 @@
 //! the network and never stores a secret: those live in the OS keyring.
 
 mod call_logs;
+pub mod layouts;
 mod match_index;
 mod meetings;
 mod settings;
@@ -52,8 +53,8 @@ pub struct Store {
 /// The schema history, in the order it was written. Each family's first list creates
 /// its tables; a later change to any family is a new list appended at the end here
 /// (never a step added to an earlier list, which would renumber every step after it).
-fn history() -> [&'static [M<'static>]; 5] {
-    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS, meetings::SYNC_MIGRATIONS]
+fn history() -> [&'static [M<'static>]; 6] {
+    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS, meetings::SYNC_MIGRATIONS, layouts::MIGRATIONS]
 }
 
 fn migrations() -> Migrations<'static> {

@@ -1,0 +1,642 @@
+//! The admin layout on the engine's side: the rep's app follows the layout assigned to
+//! the rep in the org (user over profile over org default), checked and kept as the last
+//! good one in SQLite; admins validate, publish and pull layouts (the CLI and the Admin
+//! page call the same methods).
+//!
+//! Polling costs one small query when nothing changed: the records assigned to the rep,
+//! without their bodies. A body is read only when the chosen record's `SystemModstamp`
+//! differs from the one in force (or from the one last refused).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{AppError, Engine, ErrorCode, Event, Notice, NoticeCode};
+use crate::crm::escape::soql_string;
+use crate::crm::{Record, SalesforceError};
+use crate::layout::document::CallType;
+use crate::layout::validate::{self, Described, LayoutProblem};
+use crate::layout::{Layout, LayoutDocument, RepOverrides, RepSetting, RepSettingState};
+use crate::store::layouts::{Slot, StoredLayout};
+
+/// The custom object shipped in `assets/salesforce/`.
+pub const OBJECT: &str = "Ringside_Layout__c";
+/// How often a running app asks whether its layout changed.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(15 * 60);
+const OVERRIDES_KEY: &str = "layout.overrides";
+
+/// Where the layout in force came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutOrigin {
+    pub record_id: String,
+    /// `org`, `profile:<id>` or `user:<id>`.
+    pub target: String,
+    pub version: u32,
+    pub modstamp: String,
+}
+
+/// A layout the app would not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutRefusal {
+    pub origin: LayoutOrigin,
+    pub problems: Vec<LayoutProblem>,
+    /// Unix seconds.
+    pub at: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutStatus {
+    pub name: String,
+    /// None: the built-in layout.
+    pub origin: Option<LayoutOrigin>,
+    /// Unix seconds of the last check with the org that got an answer.
+    pub checked_at: Option<u32>,
+    /// The newest layout the org offered and the app refused (the one in force stays).
+    pub refused: Option<LayoutRefusal>,
+    /// Why the last check did not get an answer (offline, signed out, object missing).
+    pub problem: Option<String>,
+    /// The on/off settings, locked or the rep's.
+    pub rep_settings: Vec<RepSettingState>,
+    /// The layout in force per call type.
+    pub inbound: Layout,
+    pub outbound: Layout,
+    pub internal: Layout,
+}
+
+/// Where a layout is published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", content = "name", rename_all = "camelCase")]
+pub enum PublishTarget {
+    /// Everyone without a profile or user layout.
+    Org,
+    /// A profile, by name (`Sales User`) or id.
+    Profile(String),
+    /// A user, by username (`ada@example.com`) or id.
+    User(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    pub record_id: String,
+    pub target: String,
+    /// "the org default", "profile Sales User", "user ada@example.com".
+    pub target_label: String,
+    pub version: u32,
+    pub created: bool,
+}
+
+/// A published layout as read back from the org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PulledLayout {
+    pub origin: LayoutOrigin,
+    pub name: String,
+    /// The body exactly as stored.
+    pub text: String,
+}
+
+/// A document checked for the Admin page or the CLI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutCheck {
+    pub problems: Vec<LayoutProblem>,
+    /// Whether the org was asked (signed in); schema problems stop before it.
+    pub checked_with_org: bool,
+    /// The layout reps would get, per call type, when there is no problem.
+    pub preview: Option<LayoutPreview>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LayoutPreview {
+    pub inbound: Layout,
+    pub outbound: Layout,
+    pub internal: Layout,
+}
+
+/// One line of a diff between two documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffLine {
+    /// `same`, `added` or `removed`.
+    pub kind: String,
+    pub text: String,
+}
+
+/// What is kept in the engine's state.
+pub(super) struct LayoutInForce {
+    pub doc: LayoutDocument,
+    pub origin: Option<LayoutOrigin>,
+    pub overrides: RepOverrides,
+    pub refused: Option<LayoutRefusal>,
+    pub checked_at: Option<u32>,
+    pub problem: Option<String>,
+    /// The rep's profile id, read once per session.
+    pub profile_id: Option<(String, String)>,
+}
+
+impl LayoutInForce {
+    /// The last good layout from the store (or the built-in one) and the rep's choices.
+    pub fn load(store: &mut crate::store::Store) -> LayoutInForce {
+        let overrides = store
+            .settings()
+            .get(OVERRIDES_KEY)
+            .ok()
+            .flatten()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        let stored = store.layouts().get(Slot::Applied).ok().flatten();
+        let (doc, origin) = match stored.as_ref().map(|s| (s, validate::parse_str(&s.body))) {
+            Some((s, Ok(doc))) => (doc, Some(origin_of(s))),
+            Some((_, Err(problems))) => {
+                // Written by an older version that read it differently: start from the
+                // built-in layout; the next check fetches the org's again.
+                tracing::warn!(problems = problems.len(), "the stored layout no longer reads; using the built-in one");
+                (LayoutDocument::builtin(), None)
+            }
+            None => (LayoutDocument::builtin(), None),
+        };
+        let refused = store.layouts().get(Slot::Refused).ok().flatten().map(|s| LayoutRefusal {
+            origin: origin_of(&s),
+            problems: serde_json::from_str(&s.body).unwrap_or_default(),
+            at: (s.at_ms / 1000) as u32,
+        });
+        LayoutInForce { doc, origin, overrides, refused, checked_at: None, problem: None, profile_id: None }
+    }
+
+    fn status(&self) -> LayoutStatus {
+        LayoutStatus {
+            name: self.doc.name.clone(),
+            origin: self.origin.clone(),
+            checked_at: self.checked_at,
+            refused: self.refused.clone(),
+            problem: self.problem.clone(),
+            rep_settings: self.doc.rep_settings(&self.overrides),
+            inbound: self.doc.effective(&self.overrides, CallType::Inbound),
+            outbound: self.doc.effective(&self.overrides, CallType::Outbound),
+            internal: self.doc.effective(&self.overrides, CallType::Internal),
+        }
+    }
+}
+
+fn origin_of(s: &StoredLayout) -> LayoutOrigin {
+    LayoutOrigin { record_id: s.record_id.clone(), target: s.target.clone(), version: s.version, modstamp: s.modstamp.clone() }
+}
+
+/// One row of the assignment query.
+struct Assigned {
+    id: String,
+    target: String,
+    version: u32,
+    modstamp: String,
+    name: String,
+}
+
+fn assigned(r: &Record) -> Option<Assigned> {
+    Some(Assigned {
+        id: r.id().to_string(),
+        target: r.str("Target__c")?.to_string(),
+        version: r.get("Version__c").and_then(Value::as_f64).unwrap_or(0.0) as u32,
+        modstamp: r.str("SystemModstamp").unwrap_or_default().to_string(),
+        name: r.str("Name").unwrap_or_default().to_string(),
+    })
+}
+
+/// The object is not in the org (not deployed) or the user may not read it.
+fn object_missing(e: &SalesforceError) -> bool {
+    matches!(e.api_code(), Some("INVALID_TYPE" | "NOT_FOUND"))
+}
+
+fn precedence(target: &str) -> u8 {
+    match target.split(':').next() {
+        Some("user") => 0,
+        Some("profile") => 1,
+        _ => 2,
+    }
+}
+
+impl Engine {
+    /// The layout in force for `kind` calls.
+    pub fn layout_for(&self, kind: CallType) -> Layout {
+        let state = self.lock();
+        if kind == CallType::Inbound {
+            return state.layout.clone();
+        }
+        state.layout_in_force.doc.effective(&state.layout_in_force.overrides, kind)
+    }
+
+    pub fn layout_status(&self) -> LayoutStatus {
+        self.lock().layout_in_force.status()
+    }
+
+    /// The document in force, as an admin would write it.
+    pub fn layout_document(&self) -> String {
+        self.lock().layout_in_force.doc.to_pretty()
+    }
+
+    /// Recomputes the effective layout after the document or the rep's choices changed,
+    /// and tells the front ends.
+    fn layout_changed(&self, event: fn(LayoutStatus) -> Event) {
+        let status = {
+            let mut state = self.lock();
+            let lf = &state.layout_in_force;
+            let inbound = lf.doc.effective(&lf.overrides, CallType::Inbound);
+            state.layout = inbound;
+            state.layout_in_force.status()
+        };
+        self.emit(event(status));
+    }
+
+    /// The rep's own value for an unlocked on/off setting (None: back to the admin's).
+    pub fn set_rep_setting(&self, setting: RepSetting, value: Option<bool>) -> Result<LayoutStatus, AppError> {
+        {
+            let mut state = self.lock();
+            if setting.admin(&state.layout_in_force.doc.settings).locked && value.is_some() {
+                return Err(AppError::new(ErrorCode::InvalidInput, "Your admin locked this setting in the layout."));
+            }
+            state.layout_in_force.overrides.set(setting, value);
+            let json = serde_json::to_string(&state.layout_in_force.overrides).expect("overrides serialize");
+            state.store.settings().put(OVERRIDES_KEY, &json)?;
+        }
+        self.layout_changed(|status| Event::LayoutApplied { status });
+        Ok(self.layout_status())
+    }
+
+    /// Asks the org which layout is assigned to this rep and applies it when it changed
+    /// and passes every check. Never loses the layout in force: an unreachable org, a
+    /// missing object or a bad document leave it as it is.
+    pub async fn refresh_layout(&self) -> Result<LayoutStatus, AppError> {
+        let result = self.check_assigned_layout().await;
+        let now = self.clock.now_secs() as u32;
+        match &result {
+            Ok(()) => {
+                let mut state = self.lock();
+                state.layout_in_force.checked_at = Some(now);
+                state.layout_in_force.problem = None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "layout check did not complete");
+                self.lock().layout_in_force.problem = Some(e.message.clone());
+            }
+        }
+        let status = self.layout_status();
+        if result.is_err() {
+            self.emit(Event::LayoutApplied { status: status.clone() });
+        }
+        result.map(|_| status)
+    }
+
+    async fn my_targets(&self) -> Result<Vec<String>, AppError> {
+        let conn = self.salesforce.connection().await.ok_or_else(|| AppError::from(SalesforceError::NotConnected))?;
+        let cached = self.lock().layout_in_force.profile_id.clone().filter(|(user, _)| *user == conn.user_id);
+        let profile = match cached {
+            Some((_, p)) => p,
+            None => {
+                let soql = format!("SELECT ProfileId FROM User WHERE Id = {}", soql_string(&conn.user_id));
+                let rows = self.salesforce.query(&soql, 1).await?;
+                let p = rows.first().and_then(|r| r.str("ProfileId")).unwrap_or_default().to_string();
+                self.lock().layout_in_force.profile_id = Some((conn.user_id.clone(), p.clone()));
+                p
+            }
+        };
+        let mut targets = vec![format!("user:{}", conn.user_id)];
+        if !profile.is_empty() {
+            targets.push(format!("profile:{profile}"));
+        }
+        targets.push("org".to_string());
+        Ok(targets)
+    }
+
+    /// The layout record assigned to this rep, by precedence.
+    async fn assigned_record(&self) -> Result<Option<Assigned>, AppError> {
+        let targets = self.my_targets().await?;
+        let list: Vec<String> = targets.iter().map(|t| soql_string(t)).collect();
+        let soql = format!("SELECT Id, Name, Version__c, Target__c, SystemModstamp FROM {OBJECT} WHERE Target__c IN ({})", list.join(", "));
+        let rows = match self.salesforce.query(&soql, 10).await {
+            Ok(rows) => rows,
+            Err(e) if object_missing(&e) => {
+                return Err(AppError::new(
+                    ErrorCode::Salesforce,
+                    format!("This org has no {OBJECT} object this user can read, so no layout can be published to you; the layout in force stays. An admin deploys it from assets/salesforce (docs/admin/layouts.md)."),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut found: Vec<Assigned> = rows.iter().filter_map(assigned).collect();
+        found.sort_by_key(|a| precedence(&a.target));
+        Ok(found.into_iter().next())
+    }
+
+    async fn check_assigned_layout(&self) -> Result<(), AppError> {
+        let Some(chosen) = self.assigned_record().await? else {
+            // Nothing assigned any more: back to the built-in layout.
+            let had = self.lock().layout_in_force.origin.is_some();
+            if had {
+                {
+                    let mut state = self.lock();
+                    state.store.layouts().clear(Slot::Applied)?;
+                    state.layout_in_force.doc = LayoutDocument::builtin();
+                    state.layout_in_force.origin = None;
+                }
+                tracing::info!("no layout is assigned any more; the built-in layout applies");
+                self.layout_changed(|status| Event::LayoutApplied { status });
+            }
+            return Ok(());
+        };
+        let origin = LayoutOrigin { record_id: chosen.id.clone(), target: chosen.target.clone(), version: chosen.version, modstamp: chosen.modstamp.clone() };
+        {
+            let state = self.lock();
+            let lf = &state.layout_in_force;
+            if lf.origin.as_ref() == Some(&origin) || lf.refused.as_ref().map(|r| &r.origin) == Some(&origin) {
+                return Ok(());
+            }
+        }
+        tracing::info!(target = %chosen.target, version = chosen.version, name = %chosen.name, "a new layout is assigned; reading it");
+        let body = match self.salesforce.retrieve(OBJECT, &chosen.id, &["Body__c"]).await {
+            Ok(r) => Ok(r.str("Body__c").unwrap_or_default().to_string()),
+            Err(SalesforceError::BadResponse(why)) => Err(vec![LayoutProblem {
+                path: String::new(),
+                message: format!("the layout record could not be read: {why}"),
+                fix: "publish the layout again with `ringside layout publish` or the Admin page".into(),
+            }]),
+            Err(e) => return Err(e.into()),
+        };
+        let checked = match body {
+            Ok(text) => match validate::parse_str(&text) {
+                Ok(doc) => match self.check_with_org(&doc).await? {
+                    problems if problems.is_empty() => Ok((doc, text)),
+                    problems => Err(problems),
+                },
+                Err(problems) => Err(problems),
+            },
+            Err(problems) => Err(problems),
+        };
+        let now_ms = self.clock.now_ms();
+        match checked {
+            Ok((doc, text)) => {
+                {
+                    let mut state = self.lock();
+                    let stored = StoredLayout {
+                        record_id: origin.record_id.clone(),
+                        target: origin.target.clone(),
+                        version: origin.version,
+                        modstamp: origin.modstamp.clone(),
+                        body: text,
+                        at_ms: now_ms,
+                    };
+                    state.store.layouts().put(Slot::Applied, &stored)?;
+                    state.store.layouts().clear(Slot::Refused)?;
+                    state.layout_in_force.doc = doc;
+                    state.layout_in_force.origin = Some(origin.clone());
+                    state.layout_in_force.refused = None;
+                }
+                tracing::info!(target = %origin.target, version = origin.version, "layout applied");
+                self.layout_changed(|status| Event::LayoutApplied { status });
+            }
+            Err(problems) => {
+                for p in &problems {
+                    tracing::warn!(path = %p.path, message = %p.message, "layout refused");
+                }
+                let refusal = LayoutRefusal { origin: origin.clone(), problems: problems.clone(), at: (now_ms / 1000) as u32 };
+                {
+                    let mut state = self.lock();
+                    let stored = StoredLayout {
+                        record_id: origin.record_id.clone(),
+                        target: origin.target.clone(),
+                        version: origin.version,
+                        modstamp: origin.modstamp.clone(),
+                        body: serde_json::to_string(&problems).expect("problems serialize"),
+                        at_ms: now_ms,
+                    };
+                    state.store.layouts().put(Slot::Refused, &stored)?;
+                    state.layout_in_force.refused = Some(refusal);
+                }
+                let name = self.lock().layout_in_force.doc.name.clone();
+                self.add_notice(Notice::new(
+                    NoticeCode::LayoutRefused,
+                    format!(
+                        "The layout published for you (version {}) has {} problem{} and was not applied; \u{201c}{name}\u{201d} stays in force. First: {}",
+                        origin.version,
+                        problems.len(),
+                        if problems.len() == 1 { "" } else { "s" },
+                        problems[0]
+                    ),
+                ));
+                let status = self.layout_status();
+                self.emit(Event::LayoutRefused { status });
+            }
+        }
+        Ok(())
+    }
+
+    /// The describes the org check needs (cached per session by the client).
+    async fn check_with_org(&self, doc: &LayoutDocument) -> Result<Vec<LayoutProblem>, AppError> {
+        let mut described: HashMap<String, Described> = HashMap::new();
+        let mut wanted: Vec<String> = validate::objects_named(doc).into_iter().collect();
+        for _round in 0..3 {
+            for object in wanted.drain(..) {
+                if described.contains_key(&object) {
+                    continue;
+                }
+                let d = match self.salesforce.describe(&object).await {
+                    Ok(d) => Described::Object(d),
+                    Err(e) if object_missing(&e) => Described::Unreadable,
+                    Err(SalesforceError::BadResponse(_)) => Described::Unreadable,
+                    Err(e) => return Err(e.into()),
+                };
+                described.insert(object, d);
+            }
+            wanted = validate::parents_needed(doc, &described).into_iter().collect();
+            if wanted.is_empty() {
+                break;
+            }
+        }
+        Ok(validate::check_against_org(doc, &described))
+    }
+
+    /// Checks a document: always against the schema and the rules, and against the org
+    /// when signed in.
+    pub async fn validate_layout(&self, bytes: &[u8]) -> Result<LayoutCheck, AppError> {
+        let doc = match validate::parse(bytes) {
+            Ok(doc) => doc,
+            Err(problems) => return Ok(LayoutCheck { problems, checked_with_org: false, preview: None }),
+        };
+        let signed_in = self.salesforce.connection().await.is_some();
+        let problems = if signed_in { self.check_with_org(&doc).await? } else { vec![] };
+        let preview = problems.is_empty().then(|| {
+            let rep = self.lock().layout_in_force.overrides.clone();
+            LayoutPreview {
+                inbound: doc.effective(&rep, CallType::Inbound),
+                outbound: doc.effective(&rep, CallType::Outbound),
+                internal: doc.effective(&rep, CallType::Internal),
+            }
+        });
+        Ok(LayoutCheck { problems, checked_with_org: signed_in, preview })
+    }
+
+    /// Whether this user may publish layouts (create and edit the object).
+    pub async fn can_publish_layouts(&self) -> bool {
+        if self.salesforce.connection().await.is_none() {
+            return false;
+        }
+        match self.salesforce.describe(OBJECT).await {
+            Ok(d) => d.get("createable").and_then(Value::as_bool) == Some(true) && d.get("updateable").and_then(Value::as_bool) == Some(true),
+            Err(_) => false,
+        }
+    }
+
+    async fn resolve_target(&self, target: &PublishTarget) -> Result<(String, String, Option<(&'static str, String)>), AppError> {
+        let lookup = |object: &str, field: &str, value: &str| {
+            let by = if crate::crm::escape::is_record_id(value) { "Id" } else { field };
+            format!("SELECT Id, {field} FROM {object} WHERE {by} = {} LIMIT 2", soql_string(value))
+        };
+        match target {
+            PublishTarget::Org => Ok(("org".into(), "the org default".into(), None)),
+            PublishTarget::Profile(name) => {
+                let rows = self.salesforce.query(&lookup("Profile", "Name", name), 2).await?;
+                let r = rows.first().ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("No profile is called \u{201c}{name}\u{201d} in this org (profile names are case-sensitive).")))?;
+                let label = r.str("Name").unwrap_or(name).to_string();
+                Ok((format!("profile:{}", r.id()), format!("profile {label}"), Some(("Profile_Id__c", r.id().to_string()))))
+            }
+            PublishTarget::User(name) => {
+                let rows = self.salesforce.query(&lookup("User", "Username", name), 2).await?;
+                let r = rows.first().ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("No user has the username \u{201c}{name}\u{201d} in this org.")))?;
+                let label = r.str("Username").unwrap_or(name).to_string();
+                Ok((format!("user:{}", r.id()), format!("user {label}"), Some(("User__c", r.id().to_string()))))
+            }
+        }
+    }
+
+    /// Publishes a document for `target`: checked first (schema, rules and this org),
+    /// then written as that target's record with the next version number.
+    pub async fn publish_layout(&self, bytes: &[u8], target: &PublishTarget) -> Result<Published, AppError> {
+        let check = self.validate_layout(bytes).await?;
+        if !check.checked_with_org {
+            if check.problems.is_empty() {
+                return Err(SalesforceError::NotConnected.into());
+            }
+        }
+        if let Some(first) = check.problems.first() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The layout has {} problem{} and was not published. First: {first}", check.problems.len(), if check.problems.len() == 1 { "" } else { "s" }),
+            ));
+        }
+        let doc = validate::parse(bytes).map_err(|_| AppError::new(ErrorCode::Internal, "the layout changed while it was checked"))?;
+        let (key, label, assignee) = self.resolve_target(target).await?;
+        let current = self
+            .salesforce
+            .query(&format!("SELECT Id, Version__c FROM {OBJECT} WHERE Target__c = {}", soql_string(&key)), 1)
+            .await
+            .map_err(|e| {
+                if object_missing(&e) {
+                    AppError::new(ErrorCode::Salesforce, format!("This org has no {OBJECT} object you can write: deploy it from assets/salesforce and assign the Ringside_Layout_Admin permission set (docs/admin/layouts.md)."))
+                } else {
+                    e.into()
+                }
+            })?;
+        let version = current.first().and_then(|r| r.get("Version__c")).and_then(Value::as_f64).unwrap_or(0.0) as u32 + 1;
+        let mut fields = Map::new();
+        fields.insert("Name".into(), doc.name.chars().take(80).collect::<String>().into());
+        fields.insert("Version__c".into(), version.into());
+        fields.insert("Body__c".into(), String::from_utf8_lossy(bytes).into_owned().into());
+        let scope = match target {
+            PublishTarget::Org => "Org",
+            PublishTarget::Profile(_) => "Profile",
+            PublishTarget::User(_) => "User",
+        };
+        fields.insert("Scope__c".into(), scope.into());
+        if let Some((field, id)) = assignee {
+            fields.insert(field.into(), id.into());
+        }
+        let (record_id, created) = self.salesforce.upsert(OBJECT, "Target__c", &key, &fields).await.map_err(|e| match e.api_code() {
+            Some("INSUFFICIENT_ACCESS_OR_READONLY" | "INSUFFICIENT_ACCESS" | "NOT_FOUND" | "INVALID_TYPE") => AppError::new(
+                ErrorCode::Salesforce,
+                format!("Salesforce refused the write ({e}). Publishing needs the Ringside_Layout_Admin permission set."),
+            ),
+            _ => e.into(),
+        })?;
+        tracing::info!(%key, version, created, "layout published");
+        Ok(Published { record_id, target: key, target_label: label, version, created })
+    }
+
+    /// Reads a published layout back: the one assigned to this user, or `target`'s.
+    pub async fn pull_layout(&self, target: Option<&PublishTarget>) -> Result<PulledLayout, AppError> {
+        let chosen = match target {
+            None => self.assigned_record().await?,
+            Some(t) => {
+                let (key, label, _) = self.resolve_target(t).await?;
+                let soql = format!("SELECT Id, Name, Version__c, Target__c, SystemModstamp FROM {OBJECT} WHERE Target__c = {}", soql_string(&key));
+                let rows = self.salesforce.query(&soql, 1).await?;
+                match rows.iter().find_map(assigned) {
+                    Some(a) => Some(a),
+                    None => return Err(AppError::new(ErrorCode::InvalidInput, format!("Nothing is published for {label}."))),
+                }
+            }
+        };
+        let Some(chosen) = chosen else {
+            return Err(AppError::new(ErrorCode::InvalidInput, "No layout is published for you: the built-in layout is in force (`ringside layout default` prints it)."));
+        };
+        let record = self.salesforce.retrieve(OBJECT, &chosen.id, &["Body__c"]).await?;
+        Ok(PulledLayout {
+            origin: LayoutOrigin { record_id: chosen.id, target: chosen.target, version: chosen.version, modstamp: chosen.modstamp },
+            name: chosen.name,
+            text: record.str("Body__c").unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Keeps the layout current while the app runs: at once, then every `interval`.
+    /// A check that fails is tried again at the next tick; nothing is lost meanwhile.
+    pub async fn follow_layout(self: Arc<Self>, interval: Duration) {
+        loop {
+            if self.salesforce.connection().await.is_some() {
+                let _ = self.refresh_layout().await;
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+}
+
+/// A line diff of two documents (the published one and the edited one), for the
+/// Admin page's review before publishing.
+pub fn diff_layouts(old: &str, new: &str) -> Vec<DiffLine> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    diff.iter_all_changes()
+        .map(|c| DiffLine {
+            kind: match c.tag() {
+                similar::ChangeTag::Equal => "same",
+                similar::ChangeTag::Insert => "added",
+                similar::ChangeTag::Delete => "removed",
+            }
+            .to_string(),
+            text: c.value().trim_end_matches('\n').to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_marks_changed_lines_only() {
+        let d = diff_layouts("a\nb\nc\n", "a\nB\nc\n");
+        let kinds: Vec<&str> = d.iter().map(|l| l.kind.as_str()).collect();
+        assert_eq!(kinds, ["same", "removed", "added", "same"]);
+        assert_eq!(d[2].text, "B");
+    }
+
+    #[test]
+    fn a_user_layout_wins_over_a_profile_one_which_wins_over_the_org_default() {
+        let mut targets = vec!["org", "profile:00e000000000001AAA", "user:005000000000001AAA"];
+        targets.sort_by_key(|t| precedence(t));
+        assert_eq!(targets, ["user:005000000000001AAA", "profile:00e000000000001AAA", "org"]);
+    }
+}
