@@ -49,6 +49,16 @@ fn main() {
         "connect_meetings",
         "disconnect_meetings",
         "sync_meetings",
+        "layout_status",
+        "refresh_layout",
+        "set_rep_setting",
+        "layout_document",
+        "can_publish_layouts",
+        "validate_layout",
+        "publish_layout",
+        "pull_layout",
+        "diff_layouts",
+
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build script");

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting, MeetingTime};
 use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
 use ringside::app::meetings::{MeetingSyncReport, ProviderStatus};
+use ringside::app::layouts::{DiffLine, LayoutCheck, LayoutStatus, Published, PublishTarget, PulledLayout};
+use ringside::layout::RepSetting;
 use ringside::calllog::form::FormSpec;
 use ringside::sip::registration::RegistrationState;
 use ringside::calllog::{CallLogInput, CallType, HistoryEntry, HistoryQuery, OutboxSummary, RecordRef};
@@ -447,4 +449,74 @@ pub async fn disconnect_meetings(engine: EngineState<'_>, provider: Provider) ->
 #[tracing::instrument(skip(engine))]
 pub async fn sync_meetings(engine: EngineState<'_>) -> Result<MeetingSyncReport, AppError> {
     Ok(engine.sync_meetings_now().await.0)
+}
+
+// ---- the admin layout ----------------------------------------------------------------
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn layout_status(engine: EngineState<'_>) -> Result<LayoutStatus, AppError> {
+    Ok(engine.layout_status())
+}
+
+/// "Refresh": ask the org for the layout assigned to the rep now.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn refresh_layout(engine: EngineState<'_>) -> Result<LayoutStatus, AppError> {
+    engine.refresh_layout().await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn set_rep_setting(engine: EngineState<'_>, setting: RepSetting, value: Option<bool>) -> Result<LayoutStatus, AppError> {
+    engine.set_rep_setting(setting, value)
+}
+
+/// The document in force, for the Admin page's editor.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn layout_document(engine: EngineState<'_>) -> Result<String, AppError> {
+    Ok(engine.layout_document())
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn can_publish_layouts(engine: EngineState<'_>) -> Result<bool, AppError> {
+    Ok(engine.can_publish_layouts().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn validate_layout(engine: EngineState<'_>, text: String) -> Result<LayoutCheck, AppError> {
+    engine.validate_layout(text.as_bytes()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine, text))]
+pub async fn publish_layout(engine: EngineState<'_>, text: String, target: PublishTarget) -> Result<Published, AppError> {
+    let published = engine.publish_layout(text.as_bytes(), &target).await?;
+    // The admin's own app follows at once when the new layout is theirs.
+    let _ = engine.refresh_layout().await;
+    Ok(published)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn pull_layout(engine: EngineState<'_>, target: Option<PublishTarget>) -> Result<PulledLayout, AppError> {
+    engine.pull_layout(target.as_ref()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn diff_layouts(old: String, new: String) -> Result<Vec<DiffLine>, AppError> {
+    Ok(ringside::app::layouts::diff_layouts(&old, &new))
 }

@@ -70,6 +70,16 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::connect_meetings,
             commands::disconnect_meetings,
             commands::sync_meetings,
+            commands::layout_status,
+            commands::refresh_layout,
+            commands::set_rep_setting,
+            commands::layout_document,
+            commands::can_publish_layouts,
+            commands::validate_layout,
+            commands::publish_layout,
+            commands::pull_layout,
+            commands::diff_layouts,
+
         ])
         .events(collect_events![CoreEvent])
         // The webview only receives these types, so one (serialized) shape each.
@@ -124,6 +134,9 @@ pub fn run() {
             // Call logs waiting from an earlier run (or saved offline) go out from here.
             let outbox_engine = engine.clone();
             tauri::async_runtime::spawn(async move { outbox_engine.run_outbox().await });
+            // The layout assigned to the rep: at start, every 15 minutes, after a sign-in.
+            let layout_engine = engine.clone();
+            tauri::async_runtime::spawn(async move { layout_engine.follow_layout(Engine::layout_poll_interval()).await });
             // Devices are listed off the main thread so the window paints first.
             let devices_engine = engine.clone();
             std::thread::spawn(move || {

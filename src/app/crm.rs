@@ -116,8 +116,9 @@ impl Engine {
         let result = self.salesforce.finish_sign_in(sign_in).await;
         self.emit(Event::SalesforceChanged { status: self.salesforce_status().await });
         if result.is_ok() {
-            // Logs that waited for a session go now.
+            // Logs that waited for a session go now, and the rep's layout is fetched.
             self.wake_outbox();
+            self.layout_wake.notify_one();
         }
         Ok(result?)
     }

@@ -592,15 +592,24 @@ impl Engine {
         })
     }
 
-    /// Keeps the layout current while the app runs: at once, then every `interval`.
-    /// A check that fails is tried again at the next tick; nothing is lost meanwhile.
+    /// Keeps the layout current while the app runs: at once, then every `interval`,
+    /// and right after a sign-in. A check that fails is tried again at the next tick;
+    /// the layout in force stays meanwhile.
     pub async fn follow_layout(self: Arc<Self>, interval: Duration) {
         loop {
             if self.salesforce.connection().await.is_some() {
                 let _ = self.refresh_layout().await;
             }
-            tokio::time::sleep(interval).await;
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = self.layout_wake.notified() => {}
+            }
         }
+    }
+
+    /// The poll interval: 15 minutes, or `RINGSIDE_LAYOUT_POLL_SECS` (tests, support).
+    pub fn layout_poll_interval() -> Duration {
+        std::env::var("RINGSIDE_LAYOUT_POLL_SECS").ok().and_then(|s| s.parse().ok()).map(Duration::from_secs).unwrap_or(POLL_INTERVAL)
     }
 }
 

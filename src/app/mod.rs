@@ -129,6 +129,8 @@ pub struct Engine {
     retry_policy: RetryPolicy,
     /// Rings the outbox worker when something is saved or comes due.
     outbox_wake: tokio::sync::Notify,
+    /// Rings the layout follower (signed in, "Refresh" asked for).
+    layout_wake: tokio::sync::Notify,
     /// The running registration, when the phone is set up.
     phone: tokio::sync::Mutex<Option<phone::Phone>>,
     /// The devices calls use: the remembered preferences, applied to live calls too.
@@ -204,6 +206,7 @@ impl Engine {
             clock,
             retry_policy,
             outbox_wake: tokio::sync::Notify::new(),
+            layout_wake: tokio::sync::Notify::new(),
             phone: tokio::sync::Mutex::new(None),
             zoom,
         }

@@ -46,7 +46,7 @@ pub struct LayoutDocument {
 
 /// Which kind of call a rule is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, specta::Type)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", rename = "LayoutCallType")]
 pub enum CallType {
     Inbound,
     Outbound,

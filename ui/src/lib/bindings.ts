@@ -92,6 +92,17 @@ export const commands = {
 	disconnectMeetings: (provider: Provider) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_meetings", { provider })),
 	/**  "Sync now": asks the providers how meetings went, then sends the Events. */
 	syncMeetings: () => typedError<MeetingSyncReport, AppError>(__TAURI_INVOKE("sync_meetings")),
+	layoutStatus: () => typedError<LayoutStatus, AppError>(__TAURI_INVOKE("layout_status")),
+	/**  "Refresh": ask the org for the layout assigned to the rep now. */
+	refreshLayout: () => typedError<LayoutStatus, AppError>(__TAURI_INVOKE("refresh_layout")),
+	setRepSetting: (setting: RepSetting, value: boolean | null) => typedError<LayoutStatus, AppError>(__TAURI_INVOKE("set_rep_setting", { setting, value })),
+	/**  The document in force, for the Admin page's editor. */
+	layoutDocument: () => typedError<string, AppError>(__TAURI_INVOKE("layout_document")),
+	canPublishLayouts: () => typedError<boolean, AppError>(__TAURI_INVOKE("can_publish_layouts")),
+	validateLayout: (text: string) => typedError<LayoutCheck, AppError>(__TAURI_INVOKE("validate_layout", { text })),
+	publishLayout: (text: string, target: PublishTarget) => typedError<Published, AppError>(__TAURI_INVOKE("publish_layout", { text, target })),
+	pullLayout: (target: PublishTarget | null) => typedError<PulledLayout, AppError>(__TAURI_INVOKE("pull_layout", { target })),
+	diffLayouts: (old: string, new: string) => typedError<DiffLine[], AppError>(__TAURI_INVOKE("diff_layouts", { old, new })),
 };
 
 /** Events */
@@ -280,6 +291,9 @@ export type CallerMatch = {
 	records: MatchedRecord[],
 	/**  Why the answer may be incomplete (Salesforce unreachable, too many records…). */
 	problem: string | null,
+	/**  The call type whose layout was used, and what its pop does. */
+	callType: LayoutCallType,
+	pop: PopRules,
 };
 
 /**  Who is signed in, for display. */
@@ -307,6 +321,13 @@ export type CustomField = {
 export type CustomFieldKind = "text" | "textarea" | "picklist";
 
 export type DialTarget = { kind: "phone"; e164: string; display: string; extension: string | null; region: string | null } | { kind: "sip"; uri: string; display: string };
+
+/**  One line of a diff between two documents. */
+export type DiffLine = {
+	/**  `same`, `added` or `removed`. */
+	kind: string,
+	text: string,
+};
 
 /**  Where the disposition choices come from. */
 export type Dispositions = 
@@ -346,7 +367,14 @@ export type DomainEvent = { type: "settingsChanged"; settings: Settings; languag
 /**  The voicemail box changed (the PBX's message-waiting NOTIFY). */
 { type: "voicemailChanged"; voicemail: Voicemail } | 
 /**  A meeting was created, or its Salesforce Event moved (queued, recorded, refused). */
-{ type: "meetingChanged"; meeting: MeetingEntry };
+{ type: "meetingChanged"; meeting: MeetingEntry } | 
+/**
+ *  A layout was put in force (published, changed back, or a rep's own setting), or
+ *  a check with the org did not complete (`status.problem`).
+ */
+{ type: "layoutApplied"; status: LayoutStatus } | 
+/**  The org offered a layout that failed its checks; the one in force stays. */
+{ type: "layoutRefused"; status: LayoutStatus };
 
 /**  Grows only when the UI needs to act differently on a new kind of failure. */
 export type ErrorCode = "invalidInput" | "invalidNumber" | "storage" | "keyring" | "audio" | "io" | 
@@ -424,6 +452,89 @@ export type Language = "en" | "fr" | "ja";
 
 export type LanguageSetting = "system" | "en" | "fr" | "ja";
 
+/**
+ *  The layout in force for one kind of call: the admin's document with the rep's own
+ *  choices applied ([`LayoutDocument::effective`]). Built-in: `assets/layouts/default.json`.
+ */
+export type Layout = {
+	/**  The document's name. */
+	name: string,
+	callType: LayoutCallType,
+	search: SearchObject[],
+	pop: PopRules,
+	/**  Numbers (E.164 prefixes or short extensions) that mean a colleague is calling. */
+	internalPrefixes: string[],
+	/**  Extensions up to this many digits are internal. */
+	internalExtensionDigits: number,
+	ignoreInternalCalls: boolean,
+	callLog: CallLogLayout,
+	meetings: MeetingDefaults,
+	moreInfoTabs: MoreInfoTab[],
+};
+
+/**  Which kind of call a rule is for. */
+export type LayoutCallType = "inbound" | "outbound" | 
+/**  A colleague: a number matching `settings.internalNumbers`. */
+"internal";
+
+/**  A document checked for the Admin page or the CLI. */
+export type LayoutCheck = {
+	problems: LayoutProblem[],
+	/**  Whether the org was asked (signed in); schema problems stop before it. */
+	checkedWithOrg: boolean,
+	/**  The layout reps would get, per call type, when there is no problem. */
+	preview: LayoutPreview | null,
+};
+
+/**  Where the layout in force came from. */
+export type LayoutOrigin = {
+	recordId: string,
+	/**  `org`, `profile:<id>` or `user:<id>`. */
+	target: string,
+	version: number,
+	modstamp: string,
+};
+
+export type LayoutPreview = {
+	inbound: Layout,
+	outbound: Layout,
+	internal: Layout,
+};
+
+export type LayoutProblem = {
+	/**  Where in the document: `calls.inbound.search[0].object`; empty for the whole file. */
+	path: string,
+	message: string,
+	/**  What to change. */
+	fix: string,
+};
+
+/**  A layout the app would not use, and why. */
+export type LayoutRefusal = {
+	origin: LayoutOrigin,
+	problems: LayoutProblem[],
+	/**  Unix seconds. */
+	at: number,
+};
+
+export type LayoutStatus = {
+	name: string,
+	/**  None: the built-in layout. */
+	origin: LayoutOrigin | null,
+	/**  Unix seconds of the last check with the org that got an answer. */
+	checkedAt: number | null,
+	/**  The newest layout the org offered and the app refused (the one in force stays). */
+	refused: LayoutRefusal | null,
+	/**  Why the last check did not get an answer (offline, signed out, object missing). */
+	problem: string | null,
+	/**  The on/off settings, locked or the rep's. */
+	repSettings: RepSettingState[],
+	/**  The layout in force per call type. */
+	inbound: Layout,
+	outbound: Layout,
+	internal: Layout,
+};
+
 export type MatchOutcome = "none" | "one" | "many";
 
 /**  Where the answer came from. */
@@ -485,6 +596,13 @@ export type MediaStats = {
 	/**  0–100, for level meters. */
 	micLevel: number,
 	speakerLevel: number,
+};
+
+/**  The meeting defaults the layout gives. */
+export type MeetingDefaults = {
+	emailAttendeesOnLaunch: boolean,
+	usePmi: boolean,
+	joinBeforeHost: boolean,
 };
 
 /**  A meeting as the Meetings view and the CLI show it. */
@@ -581,6 +699,16 @@ export type MeetingTime = {
 	repZone: string,
 };
 
+/**  A "more info" tab: records of `object` whose `accountField` is the caller's account. */
+export type MoreInfoTab = {
+	label: string,
+	object: string,
+	/**  The field of `object` that holds the Account id (`AccountId`). */
+	accountField: string,
+	/**  Columns shown, in order. */
+	fields: string[],
+};
+
 /**  Something the rep should know that is not an answer to what they just did. */
 export type Notice = {
 	code: NoticeCode,
@@ -588,10 +716,18 @@ export type Notice = {
 };
 
 export type NoticeCode = "keyringUnavailable" | "storageProblem" | "dataDirReadOnly" | "audioProblem" | "deviceFallback" | 
+/**  A published layout failed its checks and was not applied. */
+"layoutRefused" | 
 /**  Salesforce refuses the rep access to an object the layout searches. */
 "salesforceAccess";
 
 export type NumberKind = "fixedLine" | "mobile" | "fixedLineOrMobile" | "tollFree" | "premiumRate" | "sharedCost" | "voip" | "personal" | "pager" | "uan" | "voicemail" | "unknown";
+
+export type OnMany = "chooser" | "firstByPriority";
+
+export type OnNone = "showNumber" | "offerCreate";
+
+export type OnOne = "pop" | "popAndLog";
 
 /**  Counts for the badge on History and the tray. */
 export type OutboxSummary = {
@@ -624,6 +760,19 @@ export type PopField = {
 	value: string,
 };
 
+export type PopOn = "ring" | "answer";
+
+/**  When the pop shows and what it does with none, one or many records. */
+export type PopRules = {
+	/**  When the pop shows. */
+	on: PopOn,
+	onNone: OnNone,
+	onOne: OnOne,
+	onMany: OnMany,
+	/**  With one record (or the one chosen), open it in Salesforce in the browser too. */
+	openInSalesforce: boolean,
+};
+
 export type Provider = 
 /**  Needs no account: the default, so a new rep can meet before connecting anything. */
 "jitsi" | "zoom" | "webex";
@@ -636,6 +785,32 @@ export type ProviderStatus = {
 	/**  The admin gave the app's client ID. */
 	configured: boolean,
 	connected: boolean,
+};
+
+/**  Where a layout is published. */
+export type PublishTarget = 
+/**  Everyone without a profile or user layout. */
+{ kind: "org" } | 
+/**  A profile, by name (`Sales User`) or id. */
+{ kind: "profile"; name: string } | 
+/**  A user, by username (`ada@example.com`) or id. */
+{ kind: "user"; name: string };
+
+export type Published = {
+	recordId: string,
+	target: string,
+	/**  "the org default", "profile Sales User", "user ada@example.com". */
+	targetLabel: string,
+	version: number,
+	created: boolean,
+};
+
+/**  A published layout as read back from the org. */
+export type PulledLayout = {
+	origin: LayoutOrigin,
+	name: string,
+	/**  The body exactly as stored. */
+	text: string,
 };
 
 /**  A record the log can point at, offered by the form's searches. */
@@ -677,6 +852,21 @@ export type RelatedList = {
 	top: RelatedItem[],
 };
 
+/**  The on/off settings a rep can be offered, by their document names. */
+export type RepSetting = "autoSaveLogs" | "ignoreInternalCalls" | "editablePerson" | "emailAttendeesOnLaunch" | "usePmi" | "joinBeforeHost";
+
+/**  One on/off setting as a rep sees it in Settings. */
+export type RepSettingState = {
+	setting: RepSetting,
+	/**  In force now. */
+	value: boolean,
+	/**  The admin's value (the default when unlocked). */
+	adminValue: boolean,
+	locked: boolean,
+	/**  The rep changed it (and it is not locked). */
+	overridden: boolean,
+};
+
 export type RoleSelection = {
 	role: AudioRole,
 	/**  The device the rep picked; `None` follows the system default. */
@@ -702,6 +892,35 @@ export type SalesforceStatus = {
 export type SaveOutcome = {
 	entry: HistoryEntry,
 	problems: FieldProblem[],
+};
+
+/**  One object searched for callers, in priority order within [`Layout::search`]. */
+export type SearchObject = {
+	/**  API name: `Contact`, `Lead`, `Account`, or a custom object. */
+	object: string,
+	/**  Phone fields compared with the caller's number. */
+	phoneFields: string[],
+	/**  The record's display name field (`Name` for the standard objects). */
+	nameField: string,
+	/**  Fields the pop shows, in order (dotted parent paths allowed: `Account.Name`). */
+	popFields: string[],
+	/**
+	 *  The record's country: numbers written without a country code on the record are
+	 *  read in that country.
+	 */
+	countryField: string | null,
+	/**  The record's state or province, for its time zone in multi-zone countries. */
+	stateField: string | null,
+	/**
+	 *  The field holding the record's Account id (`AccountId`; `Id` on Account itself),
+	 *  for the open opportunities and cases shown in the pop.
+	 */
+	accountField: string | null,
+	/**
+	 *  Extra SOQL condition (e.g. unconverted Leads only). Written by the admin, never
+	 *  built from caller input.
+	 */
+	filter: string | null,
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
