@@ -517,6 +517,6 @@ pub async fn pull_layout(engine: EngineState<'_>, target: Option<PublishTarget>)
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip_all)]
-pub async fn diff_layouts(old: String, new: String) -> Result<Vec<DiffLine>, AppError> {
-    Ok(ringside::app::layouts::diff_layouts(&old, &new))
+pub async fn diff_layouts(published: String, edited: String) -> Result<Vec<DiffLine>, AppError> {
+    Ok(ringside::app::layouts::diff_layouts(&published, &edited))
 }

@@ -231,6 +231,8 @@ export function callerMatch(overrides: Partial<CallerMatch> = {}): CallerMatch {
     internal: false,
     stage: "live",
     problem: null,
+    callType: "inbound",
+    pop: { on: "ring", onNone: "offerCreate", onOne: "pop", onMany: "chooser", openInSalesforce: false },
     ...overrides,
     records,
     outcome: overrides.outcome ?? (records.length === 0 ? "none" : records.length === 1 ? "one" : "many"),

@@ -102,7 +102,7 @@ export const commands = {
 	validateLayout: (text: string) => typedError<LayoutCheck, AppError>(__TAURI_INVOKE("validate_layout", { text })),
 	publishLayout: (text: string, target: PublishTarget) => typedError<Published, AppError>(__TAURI_INVOKE("publish_layout", { text, target })),
 	pullLayout: (target: PublishTarget | null) => typedError<PulledLayout, AppError>(__TAURI_INVOKE("pull_layout", { target })),
-	diffLayouts: (old: string, new: string) => typedError<DiffLine[], AppError>(__TAURI_INVOKE("diff_layouts", { old, new })),
+	diffLayouts: (published: string, edited: string) => typedError<DiffLine[], AppError>(__TAURI_INVOKE("diff_layouts", { published, edited })),
 };
 
 /** Events */
