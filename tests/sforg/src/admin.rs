@@ -5,13 +5,17 @@
 //! |---|---|---|
 //! | GET | `/__admin/state` | settings, usage, pending faults, clock |
 //! | POST | `/__admin/settings` | `{searchDelaySecs?, apiLimit?, rotateRefreshTokens?, latencyMs?, accessTokenTtlSecs?, queryBatchSize?}` |
-//! | POST / GET / DELETE | `/__admin/faults` | a fault `{kind, after?, method?, pathPrefix?, trigger?: {times: n} \| {probability: p}}` / list / clear |
+//! | POST / GET / DELETE | `/__admin/faults` | a fault `{kind, after?, method?, pathPrefix?, trigger?: {times: n} \| {probability: p}}` / list / clear; `rawAnswer` takes `{status, contentType, bodyBase64}` |
 //! | POST | `/__admin/tokens/expire` | expires every access token now |
 //! | POST | `/__admin/sign-in` | tokens for the signed-in rep, without the browser |
 //! | POST | `/__admin/api-usage/reset` | today's count back to 0 |
 //! | POST | `/__admin/clock/advance` | `{secs}` |
-//! | POST | `/__admin/access` | `{object, accessible}` |
+//! | POST | `/__admin/access` | `{object, accessible}` or `{object, permissions: {read, create, edit, delete, viewAll?, modifyAll?}}` |
 //! | GET / POST | `/__admin/records/{Object}` | all records / insert (body: the fields, validated as the API does) |
+//! | POST | `/__admin/permission-sets/{name}` | the user's permissions on the objects the shipped set names become what it grants |
+//! | POST | `/__admin/records/{Object}/unchecked` | insert without any validation (body: the fields) → `{id}` |
+//! | GET | `/__admin/fixed` | ids of the fixed records: profiles, users, accounts… |
+//! | GET | `/__admin/profiles/{name}` | `{id, name}` of the profile with that name |
 //! | GET / DELETE | `/__admin/requests` | the request log / clear it |
 
 use std::sync::Arc;
@@ -25,6 +29,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::access::ObjectPermissions;
 use crate::control::Settings;
 use crate::faults::Fault;
 use crate::org::Org;
@@ -46,6 +51,10 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
         .route("/__admin/clock/advance", post(advance))
         .route("/__admin/access", post(access))
         .route("/__admin/records/{object}", get(records).post(insert))
+        .route("/__admin/records/{object}/unchecked", post(insert_unchecked))
+        .route("/__admin/fixed", get(|State(org): State<Arc<Org>>| async move { Json(org.fixed.clone()) }))
+        .route("/__admin/profiles/{name}", get(profile))
+        .route("/__admin/permission-sets/{name}", post(permission_set))
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/leads/{id}/convert", post(convert_lead))
         .route("/__admin/validation-rules", post(validation_rules))
@@ -93,17 +102,53 @@ async fn advance(State(org): State<Arc<Org>>, Json(a): Json<Advance>) -> Respons
     Json(json!({"now": crate::clock::sf_datetime(org.now())})).into_response()
 }
 
+/// Either `accessible` (all or nothing) or the `permissions` themselves.
 #[derive(Deserialize)]
 struct Access {
     object: String,
-    accessible: bool,
+    accessible: Option<bool>,
+    permissions: Option<ObjectPermissions>,
 }
 
 async fn access(State(org): State<Arc<Org>>, Json(a): Json<Access>) -> Response {
-    if org.set_object_access(&a.object, a.accessible) {
+    let permissions = match (a.permissions, a.accessible) {
+        (Some(p), _) => p,
+        (None, Some(true)) => ObjectPermissions::CRUD,
+        (None, Some(false)) => ObjectPermissions::NONE,
+        (None, None) => {
+            return (StatusCode::BAD_REQUEST, "Send {object, accessible} or {object, permissions: {read, create, edit, delete}}")
+                .into_response()
+        }
+    };
+    if org.set_object_permissions(&a.object, permissions) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         (StatusCode::NOT_FOUND, format!("No object named {}", a.object)).into_response()
+    }
+}
+
+async fn permission_set(State(org): State<Arc<Org>>, Path(name): Path<String>) -> Response {
+    match org.set_permissions_from(&name) {
+        Some(()) => Json(org.control_state().object_permissions).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("No permission set named {name} in assets/salesforce")).into_response(),
+    }
+}
+
+async fn insert_unchecked(
+    State(org): State<Arc<Org>>,
+    Path(object): Path<String>,
+    Json(fields): Json<Map<String, Value>>,
+) -> Response {
+    match org.insert_unchecked(&object, &fields) {
+        Ok(id) => (StatusCode::CREATED, Json(json!({"id": id}))).into_response(),
+        Err(errors) => (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
+    }
+}
+
+async fn profile(State(org): State<Arc<Org>>, Path(name): Path<String>) -> Response {
+    match org.profile_id(&name) {
+        Some(id) => Json(json!({"id": id, "name": name})).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("No profile named {name}")).into_response(),
     }
 }
 

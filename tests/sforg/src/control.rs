@@ -1,14 +1,18 @@
 //! Test control: the operations behind both the Rust handle (`RunningOrg`) and the
 //! `/__admin` HTTP API — faults, clock, token expiry, rotation, search delay, API limit,
-//! object access, direct record access and the request log. Writes made here go through
-//! the same validation and store as API writes, as the signed-in rep.
+//! object permissions, direct record access and the request log. Writes made here go
+//! through the same validation and store as API writes, as the signed-in rep (but ignore
+//! her object permissions) — except `insert_unchecked`, which stores what it is given as
+//! an integration writing past the API would.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::access::ObjectPermissions;
 use crate::error::FieldError;
 use crate::faults::Fault;
 use crate::org::{LoggedRequest, Org};
@@ -62,7 +66,10 @@ pub struct ControlState {
     pub rotate_refresh_tokens: bool,
     pub latency_ms: u64,
     pub query_batch_size: usize,
+    /// Objects the user cannot read.
     pub hidden_objects: Vec<String>,
+    /// Objects whose permissions differ from the default (read, create, edit, delete).
+    pub object_permissions: BTreeMap<String, ObjectPermissions>,
     pub faults: Vec<Fault>,
 }
 
@@ -118,7 +125,13 @@ impl Org {
             rotate_refresh_tokens: st.tokens.rotate_refresh_tokens,
             latency_ms: st.latency.as_millis() as u64,
             query_batch_size: st.query_batch_size,
-            hidden_objects: st.hidden_objects.iter().map(|s| s.to_string()).collect(),
+            hidden_objects: {
+                let mut hidden: Vec<String> =
+                    st.object_permissions.iter().filter(|(_, p)| !p.read).map(|(o, _)| o.to_string()).collect();
+                hidden.sort();
+                hidden
+            },
+            object_permissions: st.object_permissions.iter().map(|(o, p)| (o.to_string(), *p)).collect(),
             faults: st.faults.pending().to_vec(),
         }
     }
@@ -144,16 +157,39 @@ impl Org {
         self.lock().clock.now()
     }
 
-    /// Makes an object (in)accessible to the user, as a profile without read access would.
-    pub(crate) fn set_object_access(&self, object: &str, accessible: bool) -> bool {
+    /// Gives the user these permissions on an object, as her profile and permission sets
+    /// would; `false` when there is no such object.
+    pub(crate) fn set_object_permissions(&self, object: &str, permissions: ObjectPermissions) -> bool {
         let Some(def) = schema::object(object) else { return false };
+        let permissions = permissions.normalized();
         let mut st = self.lock();
-        if accessible {
-            st.hidden_objects.remove(def.name);
+        if permissions == ObjectPermissions::CRUD {
+            st.object_permissions.remove(def.name);
         } else {
-            st.hidden_objects.insert(def.name);
+            st.object_permissions.insert(def.name, permissions);
         }
         true
+    }
+
+    /// Sets the user's permissions on every object a shipped permission set names to
+    /// what it grants. `None` when no set has that name or it names an unknown object.
+    pub(crate) fn set_permissions_from(&self, permission_set: &str) -> Option<()> {
+        let grants = crate::metadata::permission_set(permission_set)?;
+        if grants.iter().any(|(object, _)| schema::object(object).is_none()) {
+            return None;
+        }
+        for (object, permissions) in grants {
+            self.set_object_permissions(&object, permissions);
+        }
+        Some(())
+    }
+
+    /// The id of the profile with this name (case-insensitive), as `SELECT Id FROM Profile
+    /// WHERE Name = …` would find it.
+    pub(crate) fn profile_id(&self, name: &str) -> Option<String> {
+        let st = self.lock();
+        let found = st.store.table("Profile").find(|p| p.get("Name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name)));
+        found.and_then(|p| p.get("Id")).and_then(Value::as_str).map(str::to_string)
     }
 
     pub(crate) fn sign_in(&self) -> Tokens {
@@ -182,7 +218,7 @@ impl Org {
     pub(crate) fn insert_record(&self, object: &str, fields: &Map<String, Value>) -> Result<String, Vec<RecordError>> {
         let def = schema::object(object).ok_or_else(|| unknown_object(object))?;
         let mut st = self.lock();
-        let checked = validate::check(def, fields, Mode::Insert, &st.store)
+        let checked = validate::check(def, fields, Mode::Insert, None, &st.store)
             .map_err(|e| e.into_iter().map(RecordError::from).collect::<Vec<_>>())?;
         let ctx = st.write_ctx(&self.fixed.signed_in_user);
         Ok(st.store.insert(def, checked, &ctx))
@@ -191,15 +227,37 @@ impl Org {
     pub(crate) fn update_record(&self, object: &str, id: &str, fields: &Map<String, Value>) -> Result<(), Vec<RecordError>> {
         let def = schema::object(object).ok_or_else(|| unknown_object(object))?;
         let mut st = self.lock();
-        let checked = validate::check(def, fields, Mode::Update, &st.store)
+        let id = crate::ids::normalize(id).unwrap_or_default();
+        let checked = validate::check(def, fields, Mode::Update, Some(&id), &st.store)
             .map_err(|e| e.into_iter().map(RecordError::from).collect::<Vec<_>>())?;
         let ctx = st.write_ctx(&self.fixed.signed_in_user);
-        let id = crate::ids::normalize(id).unwrap_or_default();
         if st.store.update(def, &id, checked, &ctx) {
             Ok(())
         } else {
             Err(vec![RecordError { code: "NOT_FOUND".into(), message: "The requested resource does not exist".into(), fields: vec![] }])
         }
+    }
+
+    /// Stores a record without any validation — no types, lengths, picklists, lookups,
+    /// required or unique fields — as an integration writing past the API could leave it:
+    /// oversized text, duplicate external ids. Field names are matched case-insensitively;
+    /// unknown ones are refused. System fields not given are filled as for any insert.
+    pub(crate) fn insert_unchecked(&self, object: &str, fields: &Map<String, Value>) -> Result<String, Vec<RecordError>> {
+        let def = schema::object(object).ok_or_else(|| unknown_object(object))?;
+        let mut canonical = Map::new();
+        for (key, value) in fields {
+            let refused = |message: String| vec![RecordError { code: "INVALID_FIELD".into(), message, fields: vec![] }];
+            let Some(field) = def.field(key) else {
+                return Err(refused(format!("No such column '{key}' on sobject of type {}", def.name)));
+            };
+            if field.name == "Id" {
+                return Err(refused("cannot specify Id in an insert call".into()));
+            }
+            canonical.insert(field.name.to_string(), value.clone());
+        }
+        let mut st = self.lock();
+        let ctx = st.write_ctx(&self.fixed.signed_in_user);
+        Ok(st.store.insert(def, canonical, &ctx))
     }
 
     pub(crate) fn delete_record(&self, object: &str, id: &str) -> bool {

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// What goes wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum FaultKind {
     /// 401 `INVALID_SESSION_ID`, as when the session timed out.
@@ -27,6 +27,39 @@ pub enum FaultKind {
         #[serde(default)]
         after: AfterCommit,
     },
+    /// Answers with exactly these bytes, without carrying the request out: for answers
+    /// no well-behaved server produces, such as JSON with an invalid UTF-8 sequence. Over
+    /// `/__admin` the body travels as `bodyBase64`. The answer still counts against the API
+    /// limit and carries `Sforce-Limit-Info`.
+    RawAnswer {
+        status: u16,
+        #[serde(rename = "contentType")]
+        content_type: String,
+        #[serde(rename = "bodyBase64", with = "base64_body")]
+        body: Vec<u8>,
+    },
+}
+
+impl FaultKind {
+    /// `RawAnswer` with a JSON content type, as Salesforce labels its answers.
+    pub fn raw_json(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        FaultKind::RawAnswer { status, content_type: "application/json;charset=UTF-8".into(), body: body.into() }
+    }
+}
+
+mod base64_body {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(body))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
 }
 
 /// How the answer of a committed request is lost.
@@ -120,7 +153,7 @@ impl FaultBook {
             f.matches(method, path) && !matches!(f.trigger, Trigger::Times(0))
         })?;
         let fault = &mut self.rules[idx];
-        let kind = fault.kind;
+        let kind = fault.kind.clone();
         match &mut fault.trigger {
             Trigger::Times(n) => {
                 *n -= 1;
@@ -160,5 +193,18 @@ mod tests {
         .unwrap();
         assert_eq!(f.kind, FaultKind::CommitThenFail { after: AfterCommit::ConnectionReset });
         assert_eq!(f.trigger, Trigger::Times(3));
+    }
+
+    #[test]
+    fn a_raw_answer_carries_its_bytes_as_base64_over_the_admin_api() {
+        let f: Fault = serde_json::from_str(
+            r#"{"kind":"rawAnswer","status":200,"contentType":"application/json","bodyBase64":"eyJhIjoi/yJ9"}"#,
+        )
+        .unwrap();
+        let FaultKind::RawAnswer { status, content_type, body } = &f.kind else { panic!("a raw answer") };
+        assert_eq!((*status, content_type.as_str()), (200, "application/json"));
+        assert_eq!(body.as_slice(), b"{\"a\":\"\xff\"}", "the invalid byte survives");
+        let back = serde_json::to_value(&f).unwrap();
+        assert_eq!(back["bodyBase64"], "eyJhIjoi/yJ9");
     }
 }

@@ -4,6 +4,7 @@
 //! through [`RunningOrg`]: inject faults, move the clock, expire tokens, read and write
 //! records directly. See `README.md` in this crate for what is modelled and how.
 
+mod access;
 mod admin;
 mod api;
 mod clock;
@@ -12,6 +13,7 @@ mod error;
 mod faults;
 mod fixture;
 mod ids;
+mod metadata;
 mod oauth;
 mod org;
 mod pipeline;
@@ -27,12 +29,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use access::ObjectPermissions;
 pub use clock::ClockStart;
 pub use control::{ControlState, RecordError, Settings, Tokens};
 pub use faults::{AfterCommit, Fault, FaultKind, Trigger};
@@ -66,6 +70,11 @@ pub async fn spawn_on(config: OrgConfig, addr: SocketAddr) -> std::io::Result<Ru
     Ok(RunningOrg { org, addr, task })
 }
 
+/// Largest request body the org reads. Far above what a valid write can be, so an
+/// oversized field value reaches validation and gets Salesforce's `STRING_TOO_LONG`
+/// instead of a transport error (axum's default is 2 MB).
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
 fn router(org: Arc<Org>) -> Router {
     Router::new()
         .route("/services/oauth2/authorize", get(oauth::authorize_page).post(oauth::authorize_decision))
@@ -77,6 +86,7 @@ fn router(org: Arc<Org>) -> Router {
         .merge(admin::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(axum::middleware::from_fn_with_state(org.clone(), pipeline::handle))
         .with_state(org)
 }
@@ -157,9 +167,39 @@ impl RunningOrg {
     pub fn now(&self) -> OffsetDateTime {
         self.org.now()
     }
-    /// Hides an object from the user (`false`) or shows it again, as profile access would.
+    /// Hides an object from the user (`false`) or gives her full access again (`true`:
+    /// read, create, edit, delete), as profile access would.
     pub fn set_object_access(&self, object: &str, accessible: bool) {
-        assert!(self.org.set_object_access(object, accessible), "no object named {object} in the test org");
+        let permissions = if accessible { ObjectPermissions::CRUD } else { ObjectPermissions::NONE };
+        self.set_object_permissions(object, permissions);
+    }
+    /// Gives the signed-in user these permissions on an object (every object starts with
+    /// `ObjectPermissions::CRUD`). `ObjectPermissions::READ_ONLY` is what the shipped
+    /// `Ringside_Layout_Reader` permission set grants on `Ringside_Layout__c`; describe's
+    /// `createable`/`updateable`/`deletable`/`queryable` follow, and refused writes answer
+    /// `INSUFFICIENT_ACCESS_OR_READONLY`. Salesforce's dependencies apply: nothing without
+    /// `read`, `delete` needs `edit`, `modify_all` implies everything.
+    pub fn set_object_permissions(&self, object: &str, permissions: ObjectPermissions) {
+        assert!(self.org.set_object_permissions(object, permissions), "no object named {object} in the test org");
+    }
+    /// Gives the signed-in user exactly what a permission set shipped in
+    /// `assets/salesforce` grants on the objects it names, as if it were her only grant
+    /// for them: `set_permissions_from("Ringside_Layout_Reader")` makes her a rep who reads
+    /// layouts, `…("Ringside_Layout_Admin")` an admin who publishes them.
+    pub fn set_permissions_from(&self, permission_set: &str) {
+        assert!(
+            self.org.set_permissions_from(permission_set).is_some(),
+            "no permission set named {permission_set} in assets/salesforce/force-app/main/default/permissionsets"
+        );
+    }
+    /// The id of the profile with this name ("System Administrator", "Standard User",
+    /// "Sales User" are always there).
+    pub fn profile_id(&self, name: &str) -> Option<String> {
+        self.org.profile_id(name)
+    }
+    /// The signed-in rep's user id (Ada Rep, profile "Standard User").
+    pub fn signed_in_user_id(&self) -> &str {
+        &self.org.fixed.signed_in_user
     }
     /// Every record of an object, fields by canonical name.
     pub fn records(&self, object: &str) -> Vec<Value> {
@@ -172,6 +212,13 @@ impl RunningOrg {
     /// JSON object). The search delay applies.
     pub fn insert(&self, object: &str, fields: Value) -> Result<String, Vec<RecordError>> {
         self.org.insert_record(object, &as_map(fields))
+    }
+    /// Stores a record bypassing all validation, as an integration writing past the API
+    /// could leave it (a 5 MB `Body__c`, a duplicate external id, a value outside a
+    /// restricted picklist). Only unknown field names and `Id` are refused; system fields
+    /// are filled as for any insert (owner: the signed-in rep, unless `OwnerId` is given).
+    pub fn insert_unchecked(&self, object: &str, fields: Value) -> Result<String, Vec<RecordError>> {
+        self.org.insert_unchecked(object, &as_map(fields))
     }
     pub fn update(&self, object: &str, id: &str, fields: Value) -> Result<(), Vec<RecordError>> {
         self.org.update_record(object, id, &as_map(fields))

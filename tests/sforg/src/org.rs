@@ -3,7 +3,7 @@
 //! request log — behind a single mutex, so nobody ever sees half an update. Locks are
 //! held briefly and never across an await.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
+use crate::access::ObjectPermissions;
 use crate::clock::{Clock, ClockStart};
 use crate::faults::FaultBook;
 use crate::fixture::{self, FixedRecords};
@@ -144,16 +145,13 @@ pub(crate) struct OrgState {
     /// client that dies has written without knowing it.
     pub answer_delay: Duration,
     pub query_batch_size: usize,
-    pub hidden_objects: HashSet<&'static str>,
+    /// Objects whose permissions differ from the default (`ObjectPermissions::CRUD`).
+    pub object_permissions: HashMap<&'static str, ObjectPermissions>,
     pub cursors: HashMap<String, Cursor>,
     pub log: Vec<LoggedRequest>,
 }
 
 impl OrgState {
-    pub(crate) fn accessible(&self, object: &str) -> bool {
-        !self.hidden_objects.iter().any(|h| h.eq_ignore_ascii_case(object))
-    }
-
     pub(crate) fn write_ctx(&self, user_id: &str) -> WriteCtx {
         WriteCtx { now: self.clock.now(), user_id: user_id.to_string(), search_delay: self.search_delay }
     }
@@ -186,7 +184,7 @@ impl Org {
             latency: config.latency,
             answer_delay: Duration::ZERO,
             query_batch_size: config.query_batch_size,
-            hidden_objects: HashSet::new(),
+            object_permissions: HashMap::new(),
             cursors: HashMap::new(),
             log: Vec::new(),
             clock,

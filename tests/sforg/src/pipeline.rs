@@ -118,11 +118,21 @@ async fn process(org: &Org, mut req: Request, next: Next, method: &str, path: &s
         )
         .into_response(),
         Some(FaultKind::UnknownException) => unknown_exception(org).into_response(),
+        Some(FaultKind::RawAnswer { status, content_type, body }) => raw_answer(status, &content_type, body),
     };
     Outcome::Answer(match limit_header {
         Some(h) => with_limit(resp, &h),
         None => resp,
     })
+}
+
+fn raw_answer(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    resp
 }
 
 fn with_limit(mut resp: Response, value: &str) -> Response {

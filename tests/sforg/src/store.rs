@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::clock::{parse_date, parse_datetime, sf_date, sf_datetime};
 use crate::ids::IdGen;
-use crate::schema::{self, FieldType, ObjectDef};
+use crate::schema::{self, DeleteConstraint, FieldType, ObjectDef};
 
 pub(crate) type Fields = Map<String, Value>;
 
@@ -95,6 +95,8 @@ impl Store {
                 "Id" => Value::String(id.clone()),
                 "CreatedDate" | "LastModifiedDate" | "SystemModstamp" => now.clone(),
                 "CreatedById" | "LastModifiedById" | "OwnerId" => Value::String(ctx.user_id.clone()),
+                // A custom object's record without a name is named after its id.
+                "Name" if def.custom => Value::String(id.clone()),
                 "CaseNumber" => {
                     self.case_numbers += 1;
                     Value::String(format!("{:08}", 1000 + self.case_numbers))
@@ -143,8 +145,26 @@ impl Store {
         let removed = self.tables.get_mut(object).is_some_and(|t| t.remove(id).is_some());
         if removed {
             self.deleted.insert(id.to_string());
+            self.clear_lookups_to(object, id);
         }
         removed
+    }
+
+    /// Lookups declared `SetNull` lose their value when the record they point to goes.
+    fn clear_lookups_to(&mut self, object: &str, id: &str) {
+        for child in schema::objects() {
+            for f in child.fields.iter().filter(|f| f.delete_constraint == Some(DeleteConstraint::SetNull)) {
+                if !f.reference_to.contains(&object) {
+                    continue;
+                }
+                let Some(table) = self.tables.get_mut(child.name) else { continue };
+                for rec in table.values_mut() {
+                    if rec.fields.get(f.name).and_then(Value::as_str) == Some(id) {
+                        rec.fields.insert(f.name.to_string(), Value::Null);
+                    }
+                }
+            }
+        }
     }
 
     pub(crate) fn is_deleted(&self, id: &str) -> bool {

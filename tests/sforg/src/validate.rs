@@ -1,7 +1,7 @@
 //! Checks a record write against the object's describe before it reaches the store:
-//! unknown and read-only fields, JSON types, lengths, restricted picklists, e-mail
-//! addresses, lookups, required fields. Errors use Salesforce's codes and messages.
-//! It never writes.
+//! unknown and read-only fields, JSON types, lengths, number ranges, restricted picklists,
+//! e-mail addresses, lookups, required fields, unique fields. Errors use Salesforce's
+//! codes and messages. It never writes.
 
 use serde_json::{Map, Value};
 
@@ -17,9 +17,21 @@ pub(crate) enum Mode {
     Update,
 }
 
+/// Salesforce quotes a too-long value in STRING_TOO_LONG; past this many characters the
+/// test org cuts the quote and ends it with `...` (see the README's *Not pinned down*).
+const QUOTED_VALUE_MAX: usize = 1000;
+
 /// Returns the fields under their canonical names with values normalised
-/// (`""` → null, 15 → 18-character ids, datetimes in Salesforce's format).
-pub(crate) fn check(def: &ObjectDef, input: &Map<String, Value>, mode: Mode, store: &Store) -> Result<Fields, Vec<FieldError>> {
+/// (`""` → null, 15 → 18-character ids, datetimes in Salesforce's format, numbers rounded
+/// to the field's scale). `record` is the id of the record an update changes, which its
+/// own unique values do not collide with.
+pub(crate) fn check(
+    def: &ObjectDef,
+    input: &Map<String, Value>,
+    mode: Mode,
+    record: Option<&str>,
+    store: &Store,
+) -> Result<Fields, Vec<FieldError>> {
     let mut out = Map::new();
     let mut read_only = Vec::new();
     for (key, value) in input {
@@ -98,7 +110,41 @@ pub(crate) fn check(def: &ObjectDef, input: &Map<String, Value>, mode: Mode, sto
             missing,
         )]);
     }
+    unique(def, &out, record, store).map_err(|e| vec![e])?;
     Ok(out)
+}
+
+/// `DUPLICATE_VALUE` when a unique field's new value is already on another record
+/// (compared case-sensitively only where the field is case-sensitive).
+pub(crate) fn unique(def: &ObjectDef, fields: &Fields, record: Option<&str>, store: &Store) -> Result<(), FieldError> {
+    for field in def.fields.iter().filter(|f| f.unique && f.custom) {
+        let Some(value) = fields.get(field.name).filter(|v| !v.is_null()) else { continue };
+        let same = |other: &Value| match (value.as_str(), other.as_str()) {
+            (Some(a), Some(b)) if !field.case_sensitive => a.to_lowercase() == b.to_lowercase(),
+            _ => value == other,
+        };
+        let holder = store.table(def.name).find(|r| {
+            let id = r.get("Id").and_then(Value::as_str);
+            id != record && r.get(field.name).is_some_and(same)
+        });
+        if let Some(other) = holder {
+            let id = other.get("Id").and_then(Value::as_str).unwrap_or_default();
+            return Err(FieldError::new(
+                "DUPLICATE_VALUE",
+                format!("duplicate value found: {} duplicates value on record with id: {id}", field.name),
+                vec![],
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A value as STRING_TOO_LONG quotes it.
+fn quoted(s: &str) -> String {
+    match s.char_indices().nth(QUOTED_VALUE_MAX) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s.to_string(),
+    }
 }
 
 enum Rejection {
@@ -134,6 +180,20 @@ fn normalize(field: &schema::FieldDef, value: &Value, store: &Store) -> Result<V
             .ok_or_else(|| wrong_type("int")),
         FieldType::Currency | FieldType::Percent => {
             value.as_f64().map(Value::from).ok_or_else(|| wrong_type("double"))
+        }
+        FieldType::Double => {
+            let n = value.as_f64().ok_or_else(|| wrong_type("double"))?;
+            let factor = 10f64.powi(field.scale as i32);
+            let rounded = (n * factor).round() / factor;
+            // Precision counts all digits: precision − scale of them before the point.
+            if rounded.abs() >= 10f64.powi((field.precision - field.scale) as i32) {
+                return Err(Rejection::Field(FieldError::new(
+                    "NUMBER_OUTSIDE_VALID_RANGE",
+                    format!("{}: value outside of valid range on numeric field: {n}", field.label),
+                    fields,
+                )));
+            }
+            Ok(Value::from(rounded))
         }
         FieldType::Date => {
             let s = value.as_str().ok_or_else(|| wrong_type("date"))?;
@@ -186,7 +246,7 @@ fn normalize(field: &schema::FieldDef, value: &Value, store: &Store) -> Result<V
             if field.length > 0 && len > field.length as usize {
                 return Err(Rejection::Field(FieldError::new(
                     "STRING_TOO_LONG",
-                    format!("{}: data value too large: {s} (max length={})", field.label, field.length),
+                    format!("{}: data value too large: {} (max length={})", field.label, quoted(&s), field.length),
                     fields,
                 )));
             }

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::records::{field_list, object_for, parse_object, record_json};
 use super::sf_json;
+use crate::access::Operation;
 use crate::error::{ApiError, FieldError};
 use crate::ids;
 use crate::org::{Org, OrgState};
@@ -80,15 +81,16 @@ enum Prepared {
     Update(&'static ObjectDef, String, Fields),
 }
 
-fn prepare_insert(st: &OrgState, rec: &Map<String, Value>) -> Result<Prepared, Vec<FieldError>> {
+fn prepare_insert(st: &OrgState, user_id: &str, rec: &Map<String, Value>) -> Result<Prepared, Vec<FieldError>> {
     let def = record_type(st, rec).map_err(|e| vec![e])?;
     if rec.keys().any(|k| k.eq_ignore_ascii_case("Id")) {
         return Err(vec![FieldError::new("INVALID_FIELD", "cannot specify Id in an insert call", vec![])]);
     }
-    validate::check(def, rec, Mode::Insert, &st.store).map(|f| Prepared::Insert(def, f))
+    st.may(def, Operation::Create, None, user_id).map_err(|e| vec![e])?;
+    validate::check(def, rec, Mode::Insert, None, &st.store).map(|f| Prepared::Insert(def, f))
 }
 
-fn prepare_update(st: &OrgState, rec: &Map<String, Value>) -> Result<Prepared, Vec<FieldError>> {
+fn prepare_update(st: &OrgState, user_id: &str, rec: &Map<String, Value>) -> Result<Prepared, Vec<FieldError>> {
     let def = record_type(st, rec).map_err(|e| vec![e])?;
     let mut rec = rec.clone();
     let raw = rec.keys().find(|k| k.eq_ignore_ascii_case("Id")).cloned().and_then(|k| rec.remove(&k));
@@ -101,10 +103,11 @@ fn prepare_update(st: &OrgState, rec: &Map<String, Value>) -> Result<Prepared, V
     if st.store.is_deleted(&id) {
         return Err(vec![FieldError::new("ENTITY_IS_DELETED", "entity is deleted", vec![])]);
     }
-    if st.store.get(def.name, &id).is_none() {
+    let Some(existing) = st.store.get(def.name, &id) else {
         return Err(vec![FieldError::new("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", vec![])]);
-    }
-    validate::check(def, &rec, Mode::Update, &st.store).map(|f| Prepared::Update(def, id, f))
+    };
+    st.may(def, Operation::Edit, Some(existing), user_id).map_err(|e| vec![e])?;
+    validate::check(def, &rec, Mode::Update, Some(&id), &st.store).map(|f| Prepared::Update(def, id, f))
 }
 
 fn raw_id(rec: &Map<String, Value>) -> Option<String> {
@@ -117,7 +120,7 @@ fn write(st: &mut OrgState, user_id: &str, records: &[Map<String, Value>], all_o
     if all_or_none {
         let prepared: Vec<_> = records
             .iter()
-            .map(|r| if mode == Mode::Insert { prepare_insert(st, r) } else { prepare_update(st, r) })
+            .map(|r| if mode == Mode::Insert { prepare_insert(st, user_id, r) } else { prepare_update(st, user_id, r) })
             .collect();
         if prepared.iter().any(Result::is_err) {
             for (rec, p) in records.iter().zip(&prepared) {
@@ -137,7 +140,7 @@ fn write(st: &mut OrgState, user_id: &str, records: &[Map<String, Value>], all_o
     }
     // Without allOrNone each record stands alone, in order.
     for rec in records {
-        let p = if mode == Mode::Insert { prepare_insert(st, rec) } else { prepare_update(st, rec) };
+        let p = if mode == Mode::Insert { prepare_insert(st, user_id, rec) } else { prepare_update(st, user_id, rec) };
         results.push(match p {
             Ok(p) => apply(st, user_id, p),
             Err(errors) => failure(if mode == Mode::Update { raw_id(rec) } else { None }.as_deref(), &errors),
@@ -175,7 +178,11 @@ pub(crate) async fn update(State(org): State<Arc<Org>>, Extension(s): Extension<
     sf_json(StatusCode::OK, write(&mut st, &s.user_id, &records, all_or_none, Mode::Update))
 }
 
-pub(crate) async fn delete(State(org): State<Arc<Org>>, Query(params): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn delete(
+    State(org): State<Arc<Org>>,
+    Extension(s): Extension<Session>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let ids: Vec<&str> = params.get("ids").map(|s| s.split(',').filter(|i| !i.is_empty()).collect()).unwrap_or_default();
     if ids.len() > MAX_WRITE {
         return too_many().into_response();
@@ -189,11 +196,13 @@ pub(crate) async fn delete(State(org): State<Arc<Org>>, Query(params): Query<Has
             if st.store.is_deleted(&id) {
                 return Err(FieldError::new("ENTITY_IS_DELETED", "entity is deleted", vec![]));
             }
-            st.store
+            let (def, rec) = st
+                .store
                 .find(&id)
                 .filter(|(def, _)| st.accessible(def.name))
-                .map(|(def, _)| (def.name, id.clone()))
-                .ok_or_else(|| FieldError::new("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", vec![]))
+                .ok_or_else(|| FieldError::new("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", vec![]))?;
+            st.may(def, Operation::Delete, Some(rec), &s.user_id)?;
+            Ok((def.name, id.clone()))
         })
         .collect();
     let any_failed = checked.iter().any(Result::is_err);

@@ -1,9 +1,11 @@
 //! Describe documents built from the schema: `describeGlobal`, an object's basic info and
-//! its full describe with fields, picklist values and record types.
+//! its full describe with fields, picklist values, record types and child relationships.
+//! The object-level flags follow the user's object permissions.
 
 use serde_json::{json, Value};
 
-use crate::schema::{FieldDef, FieldType, ObjectDef};
+use crate::access::ObjectPermissions;
+use crate::schema::{self, FieldDef, FieldType, ObjectDef};
 
 fn urls(def: &ObjectDef, version: &str) -> Value {
     let base = format!("/services/data/v{version}/sobjects/{}", def.name);
@@ -15,18 +17,19 @@ fn urls(def: &ObjectDef, version: &str) -> Value {
 }
 
 /// The short form used by describeGlobal and `GET /sobjects/{Obj}`.
-pub(crate) fn basic(def: &ObjectDef, version: &str) -> Value {
+pub(crate) fn basic(def: &ObjectDef, version: &str, perms: ObjectPermissions) -> Value {
     json!({
         "name": def.name,
         "label": def.label,
         "labelPlural": def.label_plural,
         "keyPrefix": def.key_prefix,
-        "custom": false,
-        "createable": def.createable,
-        "updateable": def.createable,
-        "deletable": def.createable,
-        "queryable": true,
-        "searchable": def.name != "Task" && def.name != "Event",
+        "custom": def.custom,
+        "customSetting": false,
+        "createable": def.createable && perms.create,
+        "updateable": def.createable && perms.edit,
+        "deletable": def.createable && perms.delete,
+        "queryable": perms.read,
+        "searchable": def.searchable && perms.read,
         "retrieveable": true,
         "layoutable": true,
         "urls": urls(def, version),
@@ -43,6 +46,7 @@ fn field(f: &FieldDef) -> Value {
         FieldType::Currency => (18, 2, 0),
         FieldType::Percent => (18, 0, 0),
         FieldType::Int => (0, 0, 9),
+        FieldType::Double => (f.precision, f.scale, 0),
         _ => (0, 0, 0),
     };
     let length = if f.ty.is_text() { f.length } else { 0 };
@@ -61,17 +65,23 @@ fn field(f: &FieldDef) -> Value {
         "updateable": f.updateable,
         "defaultedOnCreate": f.defaulted_on_create,
         "defaultValue": f.default_value,
-        "custom": false,
+        "custom": f.custom,
         "calculated": false,
         "autoNumber": f.name == "CaseNumber",
-        "caseSensitive": false,
-        "externalId": false,
-        "filterable": !(f.ty == FieldType::TextArea && f.length > 255),
-        "sortable": !(f.ty == FieldType::TextArea && f.length > 255),
-        "groupable": !matches!(f.ty, FieldType::TextArea | FieldType::Currency | FieldType::Percent | FieldType::DateTime),
-        "idLookup": f.ty == FieldType::Id || f.name == "Email" || f.name == "CaseNumber",
+        "caseSensitive": f.case_sensitive,
+        "externalId": f.external_id,
+        "filterable": f.filterable(),
+        "sortable": f.sortable(),
+        "groupable": !matches!(
+            f.ty,
+            FieldType::TextArea | FieldType::Currency | FieldType::Percent | FieldType::DateTime | FieldType::Double
+        ),
+        "idLookup": f.ty == FieldType::Id || f.name == "Email" || f.name == "CaseNumber" || f.external_id,
         "nameField": f.name_field,
-        "unique": f.ty == FieldType::Id || f.name == "Username",
+        "unique": f.ty == FieldType::Id || f.name == "Username" || f.unique,
+        "extraTypeInfo": if f.ty == FieldType::TextArea { Some("plaintextarea") } else { None },
+        "cascadeDelete": false,
+        "restrictedDelete": false,
         "picklistValues": picklist,
         "restrictedPicklist": f.restricted,
         "referenceTo": f.reference_to,
@@ -82,8 +92,29 @@ fn field(f: &FieldDef) -> Value {
     })
 }
 
-pub(crate) fn full(def: &ObjectDef, version: &str) -> Value {
-    let mut v = basic(def, version);
+/// The custom lookups pointing at this object (`Ringside_Layouts__r` on User). Standard
+/// objects' own child relationships are not modelled.
+fn child_relationships(def: &ObjectDef) -> Vec<Value> {
+    let mut out = Vec::new();
+    for child in schema::objects() {
+        for f in child.fields.iter().filter(|f| f.reference_to.contains(&def.name)) {
+            if let Some(rel) = f.child_relationship {
+                out.push(json!({
+                    "childSObject": child.name,
+                    "field": f.name,
+                    "relationshipName": rel,
+                    "cascadeDelete": false,
+                    "restrictedDelete": false,
+                    "deprecatedAndHidden": false,
+                }));
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn full(def: &ObjectDef, version: &str, perms: ObjectPermissions) -> Value {
+    let mut v = basic(def, version, perms);
     v["fields"] = Value::Array(def.fields.iter().map(field).collect());
     // Every org has the Master record type; the product must cope with "no others".
     v["recordTypeInfos"] = json!([{
@@ -96,7 +127,7 @@ pub(crate) fn full(def: &ObjectDef, version: &str) -> Value {
         "recordTypeId": "012000000000000AAA",
         "urls": {"layout": format!("/services/data/v{version}/sobjects/{}/describe/layouts/012000000000000AAA", def.name)},
     }]);
-    v["childRelationships"] = json!([]);
+    v["childRelationships"] = Value::Array(child_relationships(def));
     v["searchLayoutable"] = json!(true);
     v
 }

@@ -4,6 +4,7 @@
 
 mod collections;
 mod describe;
+mod external_id;
 mod query;
 mod records;
 
@@ -44,6 +45,10 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
         .route(
             &format!("{v}/sobjects/{{object}}/{{id}}"),
             get(records::read).patch(records::update).delete(records::delete),
+        )
+        .route(
+            &format!("{v}/sobjects/{{object}}/{{field}}/{{value}}"),
+            get(external_id::read).patch(external_id::upsert).delete(external_id::delete),
         )
         .route(&format!("{v}/query"), get(query::query))
         .route(&format!("{v}/query/"), get(query::query))

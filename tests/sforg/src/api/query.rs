@@ -116,8 +116,9 @@ pub(crate) async fn search(
     };
     let mut st = org.lock();
     let now = st.clock.now();
-    let hidden = st.hidden_objects.clone();
-    let accessible = |o: &str| !hidden.iter().any(|h| h.eq_ignore_ascii_case(o));
+    let readable: Vec<&'static str> =
+        crate::schema::objects().iter().filter(|d| st.accessible(d.name)).map(|d| d.name).collect();
+    let accessible = |o: &str| readable.iter().any(|r| r.eq_ignore_ascii_case(o));
     match sosl::search(q, &mut st.store, now, s.version, &accessible) {
         Ok(body) => sf_json(StatusCode::OK, body),
         Err(e) => e.into_response(),

@@ -1,6 +1,7 @@
 //! `/sobjects`: describeGlobal, object info, describe, and single-record create, read,
 //! update and delete with Salesforce's status codes (201/200/204, 400 with field errors,
-//! 404 NOT_FOUND, 404 ENTITY_IS_DELETED).
+//! 400 INSUFFICIENT_ACCESS_OR_READONLY, 404 NOT_FOUND, 404 ENTITY_IS_DELETED). Access by
+//! external id lives in `external_id`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::{describe, sf_json};
+use crate::access::Operation;
 use crate::error::ApiError;
 use crate::ids;
 use crate::org::{Org, OrgState};
@@ -91,7 +93,11 @@ fn record_id(st: &OrgState, def: &ObjectDef, raw: &str) -> Result<String, ApiErr
 pub(crate) async fn describe_global(State(org): State<Arc<Org>>, Extension(s): Extension<Session>) -> Response {
     let st = org.lock();
     let objects: Vec<Value> =
-        schema::objects().iter().filter(|d| st.accessible(d.name)).map(|d| describe::basic(d, s.version)).collect();
+        schema::objects()
+            .iter()
+            .filter(|d| st.accessible(d.name))
+            .map(|d| describe::basic(d, s.version, st.permissions(d.name)))
+            .collect();
     sf_json(StatusCode::OK, json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objects}))
 }
 
@@ -102,7 +108,10 @@ pub(crate) async fn object_info(
 ) -> Response {
     let st = org.lock();
     match object_for(&st, &object) {
-        Ok(def) => sf_json(StatusCode::OK, json!({"objectDescribe": describe::basic(def, s.version), "recentItems": []})),
+        Ok(def) => sf_json(
+            StatusCode::OK,
+            json!({"objectDescribe": describe::basic(def, s.version, st.permissions(def.name)), "recentItems": []}),
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -114,7 +123,7 @@ pub(crate) async fn describe(
 ) -> Response {
     let st = org.lock();
     match object_for(&st, &object) {
-        Ok(def) => sf_json(StatusCode::OK, describe::full(def, s.version)),
+        Ok(def) => sf_json(StatusCode::OK, describe::full(def, s.version, st.permissions(def.name))),
         Err(e) => e.into_response(),
     }
 }
@@ -134,8 +143,10 @@ pub(crate) async fn create(
                 format!("entity type cannot be inserted: {}", def.name),
             ));
         }
+        st.may(def, Operation::Create, None, &s.user_id).map_err(|e| ApiError::from_field_errors(&[e]))?;
         let input = parse_object(&body)?;
-        let fields = validate::check(def, &input, Mode::Insert, &st.store).map_err(|e| ApiError::from_field_errors(&e))?;
+        let fields =
+            validate::check(def, &input, Mode::Insert, None, &st.store).map_err(|e| ApiError::from_field_errors(&e))?;
         let ctx = st.write_ctx(&s.user_id);
         Ok(st.store.insert(def, fields, &ctx))
     })();
@@ -175,8 +186,10 @@ pub(crate) async fn update(
     let result = (|| {
         let def = object_for(&st, &object)?;
         let id = record_id(&st, def, &id)?;
+        st.may(def, Operation::Edit, st.store.get(def.name, &id), &s.user_id).map_err(|e| ApiError::from_field_errors(&[e]))?;
         let input = parse_object(&body)?;
-        let changes = validate::check(def, &input, Mode::Update, &st.store).map_err(|e| ApiError::from_field_errors(&e))?;
+        let changes = validate::check(def, &input, Mode::Update, Some(&id), &st.store)
+            .map_err(|e| ApiError::from_field_errors(&e))?;
         let ctx = st.write_ctx(&s.user_id);
         st.store.update(def, &id, changes, &ctx);
         Ok::<_, ApiError>(())
@@ -189,12 +202,15 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete(
     State(org): State<Arc<Org>>,
+    Extension(s): Extension<Session>,
     Path((_, object, id)): Path<(String, String, String)>,
 ) -> Response {
     let mut st = org.lock();
     let result = (|| {
         let def = object_for(&st, &object)?;
         let id = record_id(&st, def, &id)?;
+        st.may(def, Operation::Delete, st.store.get(def.name, &id), &s.user_id)
+            .map_err(|e| ApiError::from_field_errors(&[e]))?;
         st.store.delete(def.name, &id);
         Ok::<_, ApiError>(())
     })();

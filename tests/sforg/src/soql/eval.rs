@@ -68,6 +68,10 @@ impl Resolved {
             Leaf::NameEntity(_) => FieldType::String,
         }
     }
+    /// Unique case-sensitive fields compare with case, in `=` and LIKE alike.
+    fn case_sensitive(&self) -> bool {
+        matches!(self.leaf, Leaf::Field(f) if f.case_sensitive)
+    }
     fn leaf_name(&self) -> &'static str {
         match self.leaf {
             Leaf::Field(f) => f.name,
@@ -152,12 +156,13 @@ pub(crate) enum Key {
     DateTime(OffsetDateTime),
 }
 
-fn key_of(ty: FieldType, v: &Value) -> Option<Key> {
-    match (ty, v) {
+fn key_of(path: &Resolved, v: &Value) -> Option<Key> {
+    match (path.ty(), v) {
         (_, Value::Null) => None,
         (FieldType::Id | FieldType::Reference, Value::String(s)) => Some(Key::Text(s.clone())),
         (FieldType::Date, Value::String(s)) => parse_date(s).map(Key::Date),
         (FieldType::DateTime, Value::String(s)) => parse_datetime(s).map(Key::DateTime),
+        (_, Value::String(s)) if path.case_sensitive() => Some(Key::Text(s.clone())),
         (_, Value::String(s)) => Some(Key::Text(s.to_lowercase())),
         (_, Value::Number(n)) => n.as_f64().map(Key::Num),
         (_, Value::Bool(b)) => Some(Key::Bool(*b)),
@@ -212,7 +217,7 @@ pub(crate) fn compile(env: &Env, def: &'static ObjectDef, cond: &Cond) -> Result
 fn filterable(env: &Env, def: &'static ObjectDef, path: &Path) -> Result<Resolved, ApiError> {
     let r = resolve(env, def, path)?;
     if let Leaf::Field(f) = r.leaf {
-        if f.ty == FieldType::TextArea && f.length > 255 {
+        if !f.filterable() {
             return Err(env.error(
                 "INVALID_FIELD",
                 path.pos,
@@ -276,6 +281,8 @@ fn bind(env: &Env, r: &Resolved, op: CmpOp, lit: &Lit, pos: usize) -> Result<Bou
             _ => Err(wrong("id", true)),
         },
         _ => match lit {
+            Lit::Str(s) if r.case_sensitive() && op == CmpOp::Like => Ok(Bound::Like(like_pattern(s))),
+            Lit::Str(s) if r.case_sensitive() => Ok(Bound::Key(Key::Text(unescape_plain(s)))),
             Lit::Str(s) if op == CmpOp::Like => Ok(Bound::Like(like_pattern(&s.to_lowercase()))),
             Lit::Str(s) => Ok(Bound::Key(Key::Text(unescape_plain(s).to_lowercase()))),
             _ => Err(wrong("string", true)),
@@ -315,8 +322,9 @@ fn compare(v: Option<&Key>, op: CmpOp, bound: &Bound) -> bool {
         },
         // In SOQL, `!=` a value is true for records where the field is null.
         (_, None) => op == CmpOp::Ne,
+        // Text keys are already folded to lower case unless the field is case-sensitive.
         (Bound::Like(p), Some(Key::Text(t))) => {
-            let chars: Vec<char> = t.to_lowercase().chars().collect();
+            let chars: Vec<char> = t.chars().collect();
             like_match(p, &chars)
         }
         (Bound::Like(_), Some(_)) => false,
@@ -352,11 +360,11 @@ pub(crate) fn matches(store: &Store, rec: &Fields, pred: &Pred) -> bool {
         Pred::Not(p) => !matches(store, rec, p),
         Pred::Cmp { path, op, value } => {
             let v = value_at(store, rec, path);
-            compare(key_of(path.ty(), &v).as_ref(), *op, value)
+            compare(key_of(path, &v).as_ref(), *op, value)
         }
         Pred::In { path, negated, values } => {
             let v = value_at(store, rec, path);
-            let key = key_of(path.ty(), &v);
+            let key = key_of(path, &v);
             let hit = values.iter().any(|b| compare(key.as_ref(), CmpOp::Eq, b));
             hit != *negated
         }
@@ -370,7 +378,19 @@ pub(crate) struct Sort {
 pub(crate) fn compile_order(env: &Env, def: &'static ObjectDef, order: &[OrderItem]) -> Result<Sort, ApiError> {
     let items = order
         .iter()
-        .map(|o| Ok((resolve(env, def, &o.path)?, o.desc, o.nulls_last)))
+        .map(|o| {
+            let r = resolve(env, def, &o.path)?;
+            if let Leaf::Field(f) = r.leaf {
+                if !f.sortable() {
+                    return Err(env.error(
+                        "INVALID_FIELD",
+                        o.path.pos,
+                        &format!("field '{}' can not be sorted in a query call", f.name),
+                    ));
+                }
+            }
+            Ok((r, o.desc, o.nulls_last))
+        })
         .collect::<Result<_, ApiError>>()?;
     Ok(Sort { items })
 }
@@ -381,8 +401,8 @@ pub(crate) fn sort(store: &Store, rows: &mut [&Fields], sort: &Sort) {
     }
     rows.sort_by(|a, b| {
         for (path, desc, nulls_last) in &sort.items {
-            let ka = key_of(path.ty(), &value_at(store, a, path));
-            let kb = key_of(path.ty(), &value_at(store, b, path));
+            let ka = key_of(path, &value_at(store, a, path));
+            let kb = key_of(path, &value_at(store, b, path));
             let ord = match (ka, kb) {
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => if *nulls_last { Ordering::Greater } else { Ordering::Less },

@@ -109,3 +109,20 @@ async fn added_latency_delays_every_request() {
     api.get("/limits").await;
     assert!(t.elapsed() >= Duration::from_millis(60), "the answer cannot come before the latency");
 }
+
+#[tokio::test]
+async fn a_raw_answer_fault_delivers_bytes_that_are_not_utf8() {
+    let api = api().await;
+    let mut body = br#"{"totalSize":1,"done":true,"records":[{"Body__c":"{\"title\":\""#.to_vec();
+    body.extend_from_slice(&[0xC3, 0x28, 0xFF]);
+    body.extend_from_slice(br#"\"}"}]}"#);
+    api.org.inject(Fault::new(FaultKind::raw_json(200, body.clone())).on("GET", "/services/data/v62.0/query"));
+    let resp = api.http.get(api.url("/query")).query(&[("q", "SELECT Body__c FROM Ringside_Layout__c")]).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/json;charset=UTF-8");
+    assert!(resp.headers().contains_key("Sforce-Limit-Info"), "a raw answer is still a counted API answer");
+    let got = resp.bytes().await.unwrap();
+    assert_eq!(got.as_ref(), body.as_slice(), "the bytes arrive exactly as injected");
+    assert!(std::str::from_utf8(&got).is_err(), "and they are not UTF-8");
+    assert_eq!(api.query("SELECT Id FROM Ringside_Layout__c").await.status, StatusCode::OK, "the fault was used up");
+}

@@ -2,6 +2,7 @@
 
 mod collections;
 mod faults;
+mod layouts;
 mod limits;
 mod oauth;
 mod sobjects;
