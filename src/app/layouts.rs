@@ -359,6 +359,8 @@ impl Engine {
             }
         }
         tracing::info!(target = %chosen.target, version = chosen.version, name = %chosen.name, "a new layout is assigned; reading it");
+        // Checked against the org as it is now: access may have changed with the layout.
+        self.salesforce.forget_describes();
         let body = match self.salesforce.retrieve(OBJECT, &chosen.id, &["Body__c"]).await {
             Ok(r) => Ok(r.str("Body__c").unwrap_or_default().to_string()),
             Err(SalesforceError::BadResponse(why)) => Err(vec![LayoutProblem {

@@ -202,6 +202,12 @@ impl Salesforce {
         Ok(value)
     }
 
+    /// Forgets every describe read so far: the next ones ask Salesforce again (a new
+    /// layout is checked against the org as it is now, not as it was at sign-in).
+    pub fn forget_describes(&self) {
+        self.describes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// The describe this session already read, without asking Salesforce.
     pub fn cached_describe(&self, object: &str) -> Option<Arc<Value>> {
         self.describes.lock().unwrap_or_else(|p| p.into_inner()).get(object).cloned()

@@ -6,6 +6,7 @@ mod baresip_ctl;
 mod calllog;
 mod calls;
 mod incoming;
+mod layouts;
 mod meetings;
 mod zoom;
 mod cli;
