@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use super::{AppError, Engine, ErrorCode, Event, Notice, NoticeCode};
 use crate::crm::escape::soql_string;
+use crate::crm::client::{SubRequest, SubResponse};
 use crate::crm::{Record, SalesforceError};
 use crate::layout::document::CallType;
 use crate::layout::validate::{self, Described, LayoutProblem};
@@ -293,33 +294,46 @@ impl Engine {
         result.map(|_| status)
     }
 
-    async fn my_targets(&self) -> Result<Vec<String>, AppError> {
+    /// The layout record assigned to this rep, by precedence: one query, or — the first
+    /// time in a session — one Composite call that also reads the rep's profile.
+    async fn assigned_record(&self) -> Result<Option<Assigned>, AppError> {
         let conn = self.salesforce.connection().await.ok_or_else(|| AppError::from(SalesforceError::NotConnected))?;
-        let cached = self.lock().layout_in_force.profile_id.clone().filter(|(user, _)| *user == conn.user_id);
-        let profile = match cached {
-            Some((_, p)) => p,
+        let user = conn.user_id.clone();
+        let cached = self.lock().layout_in_force.profile_id.clone().filter(|(u, _)| *u == user).map(|(_, p)| p);
+        let assignment = |profile: &str| {
+            format!(
+                "SELECT Id, Name, Version__c, Target__c, SystemModstamp FROM {OBJECT} WHERE Target__c IN ({}, {}, 'org')",
+                soql_string(&format!("user:{user}")),
+                // Inside a Composite call the profile is a reference to the first answer.
+                if profile.starts_with("@{") { format!("'profile:{profile}'") } else { soql_string(&format!("profile:{profile}")) }
+            )
+        };
+        let rows = match cached {
+            Some(profile) => self.salesforce.query(&assignment(&profile), 10).await,
             None => {
-                let soql = format!("SELECT ProfileId FROM User WHERE Id = {}", soql_string(&conn.user_id));
-                let rows = self.salesforce.query(&soql, 1).await?;
-                let p = rows.first().and_then(|r| r.str("ProfileId")).unwrap_or_default().to_string();
-                self.lock().layout_in_force.profile_id = Some((conn.user_id.clone(), p.clone()));
-                p
+                let requests = [
+                    SubRequest {
+                        reference_id: "me".into(),
+                        method: "GET",
+                        path: "query".into(),
+                        query: Some(format!("SELECT ProfileId FROM User WHERE Id = {}", soql_string(&user))),
+                    },
+                    SubRequest { reference_id: "layouts".into(), method: "GET", path: "query".into(), query: Some(assignment("@{me.records[0].ProfileId}")) },
+                ];
+                let mut answers = self.salesforce.composite(&requests).await?.into_iter();
+                let me = answers.next().map(SubResponse::into_result).transpose()?;
+                let profile = me.as_ref().and_then(|v| v.pointer("/records/0/ProfileId")).and_then(Value::as_str).unwrap_or_default().to_string();
+                self.lock().layout_in_force.profile_id = Some((user.clone(), profile));
+                match answers.next() {
+                    Some(a) => a.into_result().and_then(|v| {
+                        serde_json::from_value::<Vec<Record>>(v.get("records").cloned().unwrap_or(Value::Array(vec![])))
+                            .map_err(|e| SalesforceError::BadResponse(format!("layout query: {e}")))
+                    }),
+                    None => Err(SalesforceError::BadResponse("the composite answer lacks the layout query".into())),
+                }
             }
         };
-        let mut targets = vec![format!("user:{}", conn.user_id)];
-        if !profile.is_empty() {
-            targets.push(format!("profile:{profile}"));
-        }
-        targets.push("org".to_string());
-        Ok(targets)
-    }
-
-    /// The layout record assigned to this rep, by precedence.
-    async fn assigned_record(&self) -> Result<Option<Assigned>, AppError> {
-        let targets = self.my_targets().await?;
-        let list: Vec<String> = targets.iter().map(|t| soql_string(t)).collect();
-        let soql = format!("SELECT Id, Name, Version__c, Target__c, SystemModstamp FROM {OBJECT} WHERE Target__c IN ({})", list.join(", "));
-        let rows = match self.salesforce.query(&soql, 10).await {
+        let rows = match rows {
             Ok(rows) => rows,
             Err(e) if object_missing(&e) => {
                 return Err(AppError::new(
@@ -359,8 +373,6 @@ impl Engine {
             }
         }
         tracing::info!(target = %chosen.target, version = chosen.version, name = %chosen.name, "a new layout is assigned; reading it");
-        // Checked against the org as it is now: access may have changed with the layout.
-        self.salesforce.forget_describes();
         let body = match self.salesforce.retrieve(OBJECT, &chosen.id, &["Body__c"]).await {
             Ok(r) => Ok(r.str("Body__c").unwrap_or_default().to_string()),
             Err(SalesforceError::BadResponse(why)) => Err(vec![LayoutProblem {
@@ -372,7 +384,7 @@ impl Engine {
         };
         let checked = match body {
             Ok(text) => match validate::parse_str(&text) {
-                Ok(doc) => match self.check_with_org(&doc).await? {
+                Ok(doc) => match self.check_with_org(&doc, true).await? {
                     problems if problems.is_empty() => Ok((doc, text)),
                     problems => Err(problems),
                 },
@@ -438,10 +450,69 @@ impl Engine {
         Ok(())
     }
 
-    /// The describes the org check needs (cached per session by the client).
-    async fn check_with_org(&self, doc: &LayoutDocument) -> Result<Vec<LayoutProblem>, AppError> {
+    /// The describes the org check needs (cached per session by the client). With
+    /// `current_access`, the user's access is read as it is now — the global describe and
+    /// every describe not yet read, in Composite calls (one, usually) — so access taken
+    /// away since sign-in is seen without spending a request per object.
+    async fn check_with_org(&self, doc: &LayoutDocument, current_access: bool) -> Result<Vec<LayoutProblem>, AppError> {
         let mut described: HashMap<String, Described> = HashMap::new();
         let mut wanted: Vec<String> = validate::objects_named(doc).into_iter().collect();
+        if current_access {
+            // Owner.Name and CreatedBy.Name reach User from almost every object.
+            wanted.push("User".into());
+            let mut readable = None;
+            for round in 0..3 {
+                let missing: Vec<String> = wanted.drain(..).filter(|o| !described.contains_key(o) && crate::crm::escape::is_api_name(o)).collect();
+                let mut requests: Vec<SubRequest> = Vec::new();
+                if round == 0 {
+                    requests.push(SubRequest { reference_id: "global".into(), method: "GET", path: "sobjects".into(), query: None });
+                }
+                let mut cached = Vec::new();
+                for object in missing {
+                    match self.salesforce.cached_describe(&object) {
+                        Some(d) => cached.push((object, d)),
+                        None => requests.push(SubRequest { reference_id: format!("d_{object}"), method: "GET", path: format!("sobjects/{object}/describe"), query: None }),
+                    }
+                }
+                for chunk in requests.chunks(25) {
+                    for answer in self.salesforce.composite(chunk).await? {
+                        let reference = answer.reference_id.clone();
+                        match answer.into_result() {
+                            Ok(body) if reference == "global" => {
+                                let names: std::collections::BTreeSet<String> = body
+                                    .get("sobjects")
+                                    .and_then(Value::as_array)
+                                    .into_iter()
+                                    .flatten()
+                                    .filter(|o| o.get("queryable").and_then(Value::as_bool) == Some(true))
+                                    .filter_map(|o| o.get("name").and_then(Value::as_str).map(str::to_string))
+                                    .collect();
+                                readable = Some(names);
+                            }
+                            Ok(body) => {
+                                let object = reference.trim_start_matches("d_").to_string();
+                                let d = self.salesforce.remember_describe(&object, body);
+                                described.insert(object, Described::Object(d));
+                            }
+                            Err(e) if object_missing(&e) || matches!(e, SalesforceError::BadResponse(_)) => {
+                                described.insert(reference.trim_start_matches("d_").to_string(), Described::Unreadable);
+                            }
+                            Err(e) if reference == "global" => return Err(e.into()),
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+                for (object, d) in cached {
+                    let now_readable = readable.as_ref().is_none_or(|r| r.contains(&object));
+                    described.insert(object, if now_readable { Described::Object(d) } else { Described::Unreadable });
+                }
+                wanted = validate::parents_needed(doc, &described).into_iter().collect();
+                if wanted.is_empty() {
+                    break;
+                }
+            }
+            return Ok(validate::check_against_org(doc, &described));
+        }
         for _round in 0..3 {
             for object in wanted.drain(..) {
                 if described.contains_key(&object) {
@@ -471,7 +542,7 @@ impl Engine {
             Err(problems) => return Ok(LayoutCheck { problems, checked_with_org: false, preview: None }),
         };
         let signed_in = self.salesforce.connection().await.is_some();
-        let problems = if signed_in { self.check_with_org(&doc).await? } else { vec![] };
+        let problems = if signed_in { self.check_with_org(&doc, false).await? } else { vec![] };
         let preview = problems.is_empty().then(|| {
             let rep = self.lock().layout_in_force.overrides.clone();
             LayoutPreview {

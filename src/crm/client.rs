@@ -76,6 +76,55 @@ pub struct SaveResult {
     pub errors: Vec<super::error::ApiError>,
 }
 
+/// One request inside a Composite call (`/composite`): all of them together count as
+/// one call toward the org's API limit.
+#[derive(Debug, Clone)]
+pub struct SubRequest {
+    pub reference_id: String,
+    /// GET, POST, PATCH or DELETE.
+    pub method: &'static str,
+    /// Relative to `/services/data/vXX.X/` (`sobjects/Task/describe`). A query's SOQL
+    /// goes in `query` so it is encoded here; `@{ref.path}` references stay literal.
+    pub path: String,
+    pub query: Option<String>,
+}
+
+/// One answer inside a Composite answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubResponse {
+    pub reference_id: String,
+    pub http_status_code: u16,
+    #[serde(default)]
+    pub body: Value,
+}
+
+impl SubResponse {
+    /// The answer as a result: the body, or the error Salesforce gave for it.
+    pub fn into_result(self) -> Result<Value, SalesforceError> {
+        if (200..300).contains(&self.http_status_code) {
+            Ok(self.body)
+        } else {
+            let bytes = serde_json::to_vec(&self.body).unwrap_or_default();
+            Err(classify(self.http_status_code, Some("application/json"), &bytes))
+        }
+    }
+}
+
+/// Encodes SOQL for a URL query string, leaving `@{…}` references as they are.
+fn encode_soql(soql: &str) -> String {
+    let mut out = String::new();
+    let mut rest = soql;
+    while let Some(start) = rest.find("@{") {
+        let end = rest[start..].find('}').map(|e| start + e + 1).unwrap_or(rest.len());
+        out.push_str(&percent_encoding::utf8_percent_encode(&rest[..start], percent_encoding::NON_ALPHANUMERIC).to_string());
+        out.push_str(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    out.push_str(&percent_encoding::utf8_percent_encode(rest, percent_encoding::NON_ALPHANUMERIC).to_string());
+    out
+}
+
 /// The org's API usage as of the last answer (`Sforce-Limit-Info: api-usage=N/M`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -202,10 +251,35 @@ impl Salesforce {
         Ok(value)
     }
 
-    /// Forgets every describe read so far: the next ones ask Salesforce again (a new
-    /// layout is checked against the org as it is now, not as it was at sign-in).
-    pub fn forget_describes(&self) {
-        self.describes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    /// Several requests in one Composite call (at most 25, at most 5 queries), counted
+    /// as one call toward the org's API limit. Each answer keeps its own status.
+    pub async fn composite(&self, requests: &[SubRequest]) -> Result<Vec<SubResponse>, SalesforceError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Answer {
+            composite_response: Vec<SubResponse>,
+        }
+        let list: Vec<Value> = requests
+            .iter()
+            .map(|r| {
+                let mut url = format!("/services/data/{API_VERSION}/{}", r.path);
+                if let Some(q) = &r.query {
+                    url.push_str("?q=");
+                    url.push_str(&encode_soql(q));
+                }
+                serde_json::json!({ "method": r.method, "url": url, "referenceId": r.reference_id })
+            })
+            .collect();
+        let body = serde_json::json!({ "allOrNone": false, "compositeRequest": list });
+        let answer: Answer = self.call(Method::POST, "composite", &[], Some(&body)).await?;
+        Ok(answer.composite_response)
+    }
+
+    /// Keeps a describe read some other way (inside a Composite call) for the session.
+    pub fn remember_describe(&self, object: &str, describe: Value) -> Arc<Value> {
+        let value = Arc::new(describe);
+        self.describes.lock().unwrap_or_else(|p| p.into_inner()).insert(object.to_string(), value.clone());
+        value
     }
 
     /// The describe this session already read, without asking Salesforce.
@@ -441,6 +515,17 @@ impl Backoff {
                 other => return other,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod composite_tests {
+    #[test]
+    fn soql_in_a_composite_url_is_encoded_but_references_stay() {
+        assert_eq!(
+            super::encode_soql("SELECT Id FROM X WHERE P = '@{refUser.records[0].ProfileId}'"),
+            "SELECT%20Id%20FROM%20X%20WHERE%20P%20%3D%20%27@{refUser.records[0].ProfileId}%27"
+        );
     }
 }
 
