@@ -58,6 +58,7 @@ fn main() {
         "publish_layout",
         "pull_layout",
         "diff_layouts",
+        "more_info",
 
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

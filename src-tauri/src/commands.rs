@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting, MeetingTime};
 use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
 use ringside::app::meetings::{MeetingSyncReport, ProviderStatus};
-use ringside::app::layouts::{DiffLine, LayoutCheck, LayoutStatus, Published, PublishTarget, PulledLayout};
+use ringside::app::layouts::{DiffLine, LayoutCheck, LayoutStatus, MoreInfo, Published, PublishTarget, PulledLayout};
 use ringside::layout::RepSetting;
 use ringside::calllog::form::FormSpec;
 use ringside::sip::registration::RegistrationState;
@@ -519,4 +519,12 @@ pub async fn pull_layout(engine: EngineState<'_>, target: Option<PublishTarget>)
 #[tracing::instrument(skip_all)]
 pub async fn diff_layouts(published: String, edited: String) -> Result<Vec<DiffLine>, AppError> {
     Ok(ringside::app::layouts::diff_layouts(&published, &edited))
+}
+
+/// A "more info" tab of the pop for the caller's account.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn more_info(engine: EngineState<'_>, label: String, account_id: String) -> Result<MoreInfo, AppError> {
+    engine.more_info(&label, &account_id).await
 }

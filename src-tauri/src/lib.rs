@@ -79,6 +79,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::publish_layout,
             commands::pull_layout,
             commands::diff_layouts,
+            commands::more_info,
 
         ])
         .events(collect_events![CoreEvent])

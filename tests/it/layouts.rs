@@ -256,3 +256,20 @@ async fn the_reps_own_choices_survive_updates_locked_ones_win_and_an_offline_sta
     assert!(e.message.contains("not connected"), "{}", e.message);
     assert_eq!(again.layout_status().problem.as_deref(), Some(e.message.as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_more_info_tab_lists_the_records_of_the_callers_account() {
+    let rig = signed_in("layout-tabs", |_| {}).await;
+    let mut doc = default_doc();
+    doc["settings"]["moreInfoTabs"]["value"] = json!([{ "label": "Deals", "object": "Opportunity", "accountField": "AccountId", "fields": ["Name", "StageName", "Amount"] }]);
+    rig.engine.publish_layout(&text(&doc), &PublishTarget::Org).await.unwrap();
+    rig.engine.refresh_layout().await.unwrap();
+    let account = rig.org.fixed().lumiere_account.clone();
+    let tab = rig.engine.more_info("Deals", &account).await.unwrap();
+    assert_eq!(tab.columns, ["Name", "StageName", "Amount"]);
+    let deal = tab.rows.iter().find(|r| r.id == rig.org.fixed().marie_opportunity).expect("the account's opportunity is listed");
+    assert_eq!(deal.values[0], "Lumière SA – Renouvellement casques 2027");
+    assert_eq!(deal.values[1], "Negotiation/Review");
+    assert!(deal.url.as_deref().unwrap().ends_with(&format!("/lightning/r/Opportunity/{}/view", deal.id)));
+    assert!(rig.engine.more_info("Nope", &account).await.unwrap_err().message.contains("no tab"));
+}

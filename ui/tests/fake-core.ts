@@ -12,7 +12,13 @@ import {
   type CoreEvent,
   type DialTarget,
   type ErrorCode,
+  type Layout,
+  type LayoutCallType,
+  type LayoutCheck,
+  type LayoutStatus,
   type MatchedRecord,
+  type PopRules,
+  type RepSettingState,
   type PhoneNumberInfo,
   type SalesforceStatus,
   type Settings,
@@ -66,7 +72,16 @@ export type CommandName =
   | "meeting_providers"
   | "connect_meetings"
   | "disconnect_meetings"
-  | "sync_meetings";
+  | "sync_meetings"
+  | "layout_status"
+  | "refresh_layout"
+  | "set_rep_setting"
+  | "layout_document"
+  | "can_publish_layouts"
+  | "validate_layout"
+  | "publish_layout"
+  | "pull_layout"
+  | "diff_layouts";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -232,10 +247,176 @@ export function callerMatch(overrides: Partial<CallerMatch> = {}): CallerMatch {
     stage: "live",
     problem: null,
     callType: "inbound",
-    pop: { on: "ring", onNone: "offerCreate", onOne: "pop", onMany: "chooser", openInSalesforce: false },
+    pop: popRules(),
     ...overrides,
     records,
     outcome: overrides.outcome ?? (records.length === 0 ? "none" : records.length === 1 ? "one" : "many"),
+  };
+}
+
+/** The built-in pop rules (`assets/layouts/default.json`). */
+export function popRules(overrides: Partial<PopRules> = {}): PopRules {
+  return { on: "ring", onNone: "offerCreate", onOne: "pop", onMany: "chooser", openInSalesforce: false, ...overrides };
+}
+
+/** A layout in force for one call type, shaped as the built-in one (searched: Contact, then Lead). */
+export function layout(callType: LayoutCallType = "inbound", overrides: Partial<Layout> = {}): Layout {
+  return {
+    name: "Ringside default",
+    callType,
+    search: [
+      {
+        object: "Contact",
+        phoneFields: ["Phone", "MobilePhone"],
+        nameField: "Name",
+        popFields: ["Title", "Account.Name"],
+        countryField: "MailingCountry",
+        stateField: "MailingState",
+        accountField: "AccountId",
+        filter: null,
+      },
+      {
+        object: "Lead",
+        phoneFields: ["Phone"],
+        nameField: "Name",
+        popFields: ["Company", "Status"],
+        countryField: "Country",
+        stateField: null,
+        accountField: null,
+        filter: "IsConverted = false",
+      },
+    ],
+    pop: popRules(),
+    internalPrefixes: [],
+    internalExtensionDigits: 5,
+    ignoreInternalCalls: true,
+    callLog: {
+      subjectTemplate: "Call with {name}",
+      subjectTemplateNoPerson: "Call {number}",
+      dispositions: { source: "list", values: ["Connected", "Left voicemail"] },
+      dispositionRequired: false,
+      relatedObjects: ["Account", "Opportunity"],
+      personEditable: true,
+      autoSave: false,
+      fields: [],
+      mapping: {
+        subject: "Subject",
+        notes: "Description",
+        callId: "CallObject",
+        callType: "CallType",
+        duration: "CallDurationInSeconds",
+        disposition: "CallDisposition",
+        activityDate: "ActivityDate",
+        subtype: { field: "TaskSubtype", value: "Call" },
+        status: { field: "Status", value: "Completed" },
+      },
+    },
+    meetings: { emailAttendeesOnLaunch: false, usePmi: false, joinBeforeHost: false },
+    moreInfoTabs: [],
+    ...overrides,
+  };
+}
+
+/** The six on/off settings, unlocked at the built-in values, with `overrides` by setting. */
+export function repSettings(overrides: Partial<Record<RepSettingState["setting"], Partial<RepSettingState>>> = {}): RepSettingState[] {
+  const defaults: [RepSettingState["setting"], boolean][] = [
+    ["autoSaveLogs", false],
+    ["ignoreInternalCalls", true],
+    ["editablePerson", true],
+    ["emailAttendeesOnLaunch", false],
+    ["usePmi", false],
+    ["joinBeforeHost", false],
+  ];
+  return defaults.map(([setting, value]) => ({
+    setting,
+    value,
+    adminValue: value,
+    locked: false,
+    overridden: false,
+    ...overrides[setting],
+  }));
+}
+
+/** The built-in layout in force, checked with the org at `checkedAt`. */
+export function layoutStatus(overrides: Partial<LayoutStatus> = {}): LayoutStatus {
+  return {
+    name: "Ringside default",
+    origin: null,
+    checkedAt: null,
+    refused: null,
+    problem: null,
+    repSettings: repSettings(),
+    inbound: layout("inbound"),
+    outbound: layout("outbound"),
+    internal: layout("internal", { search: [], pop: popRules({ onNone: "showNumber" }) }),
+    ...overrides,
+  };
+}
+
+/** A layout document as an admin writes it (two-space JSON, final newline). */
+export function layoutDocument(overrides: Record<string, unknown> = {}): string {
+  const pop = { on: "ring", onNone: "offerCreate", onOne: "pop", onMany: "chooser", openInSalesforce: false };
+  const contact = {
+    object: "Contact",
+    phoneFields: ["Phone", "MobilePhone"],
+    nameField: "Name",
+    popFields: ["Title", "Account.Name"],
+    countryField: "MailingCountry",
+    stateField: "MailingState",
+    accountField: "AccountId",
+    filter: null,
+  };
+  const lead = {
+    object: "Lead",
+    phoneFields: ["Phone"],
+    nameField: "Name",
+    popFields: ["Company", "Status"],
+    countryField: "Country",
+    stateField: null,
+    accountField: null,
+    filter: "IsConverted = false",
+  };
+  const setting = (value: boolean, locked = false) => ({ value, locked });
+  const doc = {
+    formatVersion: 1,
+    name: "Ringside default",
+    calls: {
+      inbound: { search: [contact, lead], pop },
+      outbound: { search: [contact, lead], pop },
+      internal: { search: [], pop: { ...pop, onNone: "showNumber" } },
+    },
+    callLog: {
+      subjectTemplate: "Call with {name}",
+      subjectTemplateNoPerson: "Call {number}",
+      dispositions: { source: "list", values: ["Connected", "Left voicemail"] },
+      dispositionRequired: false,
+      relatedObjects: ["Account", "Opportunity"],
+      fields: [],
+      mapping: { subject: "Subject", notes: "Description", callId: "CallObject" },
+    },
+    settings: {
+      autoSaveLogs: setting(false),
+      ignoreInternalCalls: setting(true),
+      internalNumbers: { value: { prefixes: [], extensionDigits: 5 }, locked: false },
+      editablePerson: setting(true),
+      emailAttendeesOnLaunch: setting(false),
+      usePmi: setting(false),
+      joinBeforeHost: setting(false),
+      moreInfoTabs: { value: [], locked: true },
+    },
+    ...overrides,
+  };
+  return JSON.stringify(doc, null, 2) + "\n";
+}
+
+/** A check without problems, done with the org, previewing `layoutStatus()`'s layouts. */
+export function validCheck(overrides: Partial<LayoutCheck> = {}): LayoutCheck {
+  const status = layoutStatus();
+  return {
+    problems: [],
+    checkedWithOrg: true,
+    preview: { inbound: status.inbound, outbound: status.outbound, internal: status.internal },
+    ...overrides,
   };
 }
 
@@ -272,6 +453,10 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     transfer_call: () => null,
     transfer_to_call: () => null,
     set_do_not_disturb: () => null,
+    layout_status: () => layoutStatus(),
+    can_publish_layouts: () => false,
+    layout_document: () => layoutDocument(),
+    validate_layout: () => validCheck(),
     ...overrides,
   };
   const calls: Call[] = [];
@@ -299,3 +484,10 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
 export function emitCoreEvent(event: CoreEvent): Promise<void> {
   return events.coreEvent.emit(event);
 }
+
+/** The core put a layout in force (or a check did not complete: `status.problem`). */
+export const emitLayoutApplied = (status: LayoutStatus = layoutStatus()): Promise<void> =>
+  emitCoreEvent({ type: "layoutApplied", status });
+
+/** The org offered a layout that failed its checks (`status.refused`); the one in force stays. */
+export const emitLayoutRefused = (status: LayoutStatus): Promise<void> => emitCoreEvent({ type: "layoutRefused", status });

@@ -103,6 +103,8 @@ export const commands = {
 	publishLayout: (text: string, target: PublishTarget) => typedError<Published, AppError>(__TAURI_INVOKE("publish_layout", { text, target })),
 	pullLayout: (target: PublishTarget | null) => typedError<PulledLayout, AppError>(__TAURI_INVOKE("pull_layout", { target })),
 	diffLayouts: (published: string, edited: string) => typedError<DiffLine[], AppError>(__TAURI_INVOKE("diff_layouts", { published, edited })),
+	/**  A "more info" tab of the pop for the caller's account. */
+	moreInfo: (label: string, accountId: string) => typedError<MoreInfo, AppError>(__TAURI_INVOKE("more_info", { label, accountId })),
 };
 
 /** Events */
@@ -697,6 +699,23 @@ export type MeetingTime = {
 	note: string | null,
 	/**  The rep's zone, for the "your time" line. */
 	repZone: string,
+};
+
+/**  One "more info" tab of the pop, filled for a caller's account. */
+export type MoreInfo = {
+	label: string,
+	object: string,
+	/**  Column headings: the tab's field API names, in order. */
+	columns: string[],
+	rows: MoreInfoRow[],
+	/**  Records on the account beyond the rows shown. */
+	total: number,
+};
+
+export type MoreInfoRow = {
+	id: string,
+	values: string[],
+	url: string | null,
 };
 
 /**  A "more info" tab: records of `object` whose `accountField` is the caller's account. */

@@ -34,6 +34,13 @@ import {
   type MeetingRequest,
   type StartedMeeting,
   type MeetingTime,
+  type DiffLine,
+  type LayoutCheck,
+  type LayoutStatus,
+  type PublishTarget,
+  type Published,
+  type PulledLayout,
+  type RepSetting,
 } from "./bindings";
 
 /** The objects `createCallerRecord` accepts (the core refuses any other). */
@@ -166,6 +173,24 @@ export const core = {
   /** Writes the .ics invitation into Downloads; resolves to the file's path. */
   saveMeetingInvitation: (id: number): Promise<string> => unwrap(commands.saveMeetingInvitation(id)),
   meetingTime: (local: string, timeZone: string): Promise<MeetingTime> => unwrap(commands.meetingTime(local, timeZone)),
+
+  layoutStatus: (): Promise<LayoutStatus> => unwrap(commands.layoutStatus()),
+  /** Asks the org for the layout assigned to the rep now; a failed check also arrives as `layoutApplied`. */
+  refreshLayout: (): Promise<LayoutStatus> => unwrap(commands.refreshLayout()),
+  /** The rep's own value for an unlocked on/off setting; `null` goes back to the admin's. */
+  setRepSetting: (setting: RepSetting, value: boolean | null): Promise<LayoutStatus> =>
+    unwrap(commands.setRepSetting(setting, value)),
+  /** The document in force, as an admin would write it. */
+  layoutDocument: (): Promise<string> => unwrap(commands.layoutDocument()),
+  canPublishLayouts: (): Promise<boolean> => unwrap(commands.canPublishLayouts()),
+  /** Schema and rules always; the org's describes too when signed in. */
+  validateLayout: (text: string): Promise<LayoutCheck> => unwrap(commands.validateLayout(text)),
+  publishLayout: (text: string, target: PublishTarget): Promise<Published> =>
+    unwrap(commands.publishLayout(text, target)),
+  /** The layout published for `target` (null: the one assigned to this user). */
+  pullLayout: (target: PublishTarget | null): Promise<PulledLayout> => unwrap(commands.pullLayout(target)),
+  diffLayouts: (published: string, edited: string): Promise<DiffLine[]> =>
+    unwrap(commands.diffLayouts(published, edited)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

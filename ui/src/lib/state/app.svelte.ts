@@ -1,13 +1,16 @@
 // The UI's single source of state: what the core told us (status, devices,
-// notices, dial requests, Salesforce, caller matches, calls) and where the rep is (current view). Views read it and
-// call its intents; it applies core answers and `CoreEvent`s in one place, so no
-// view ever sees a half-updated state. It holds no rules of the product.
-import { getContext, setContext } from "svelte";
+// notices, dial requests, Salesforce, caller matches, calls, the layout in force,
+// whether this user may publish layouts) and where the rep is (current view). Views
+// read it and call its intents; it applies core answers and `CoreEvent`s in one
+// place, so no view ever sees a half-updated state. It holds no rules of the product.
+import { getContext, setContext, untrack } from "svelte";
 import type {
   AppStatus,
   AudioCheck,
   AudioDevices,
   AudioRole,
+  CallType,
+  CallerMatch,
   CoreEvent,
   DialTarget,
   MatchedRecord,
@@ -22,8 +25,11 @@ import { CallerPop } from "./pop.svelte";
 import { History } from "./history.svelte";
 import { Meetings } from "./meetings.svelte";
 import { Calls, isEnded, matchIsFor } from "./calls.svelte";
+import { LayoutState } from "./layout.svelte";
+import { LayoutAdmin } from "./admin.svelte";
 
-export const views = ["phone", "meetings", "history", "reports", "settings"] as const;
+/** `admin` is offered only to users who may publish layouts (`admin.allowed`). */
+export const views = ["phone", "meetings", "history", "reports", "settings", "admin"] as const;
 export type View = (typeof views)[number];
 
 export type ShownNotice = Notice & { id: number };
@@ -49,12 +55,17 @@ export class AppState {
   readonly history = new History();
   readonly meetings = new Meetings();
   readonly calls = new Calls();
+  readonly layout = new LayoutState();
+  readonly admin = new LayoutAdmin();
 
   #nextNoticeId = 1;
   // Bumped by every `salesforceChanged`: a status read that started before one is stale.
   #salesforceVersion = 0;
   // Bumped by every `registrationChanged`: a command's answer older than one is stale.
   #registrationVersion = 0;
+  // Who is signed in to Salesforce as last seen ("" for nobody): the Admin page is
+  // asked for again only when it changes, not on every API usage update.
+  #salesforceIdentity: string | null = null;
   // Notices the rep dismissed; a status listing them again does not bring them
   // back, a fresh `notice` event (a new occurrence) does.
   #dismissed = new Set<string>();
@@ -66,11 +77,14 @@ export class AppState {
    * arrives during start-up is either pending or an event — never lost.
    */
   async start(): Promise<void> {
+    let layout: Promise<unknown> = Promise.resolve();
     try {
       const unsubscribe = await core.onEvent((event) => this.apply(event));
       if (this.#stopped) unsubscribe();
       else this.#unsubscribe = unsubscribe;
 
+      // The layout in force; a layout event that arrives meanwhile is newer and wins.
+      layout = this.layout.load().catch(() => undefined);
       const status = await core.appStatus();
       this.#applyStatus(status);
       // Only the first status seeds the calls: later ones (a setting's answer) may be
@@ -86,6 +100,7 @@ export class AppState {
     this.history.summary = await core.outboxSummary().catch(() => null);
     // Only for the header chip; Settings reads it again and shows a failure there.
     await this.refreshSalesforce().catch(() => undefined);
+    await layout;
   }
 
   stop(): void {
@@ -95,6 +110,7 @@ export class AppState {
     this.dialer.dispose();
     this.history.dispose();
     this.calls.dispose();
+    this.admin.dispose();
   }
 
   apply(event: CoreEvent): void {
@@ -122,7 +138,7 @@ export class AppState {
         break;
       case "salesforceChanged":
         this.#salesforceVersion++;
-        this.salesforce = event.status;
+        this.#setSalesforce(event.status);
         break;
       case "callLogSaved":
         this.history.applySaved(event.entry);
@@ -155,6 +171,15 @@ export class AppState {
       case "meetingChanged":
         this.meetings.applyEvent(event.meeting);
         break;
+      case "layoutApplied":
+        this.layout.apply(event.status);
+        // The call-log form's fields, choices and rules follow the layout: an open form
+        // asks again (a form opened later asks anyway).
+        void this.history.editor?.loadSpec();
+        break;
+      case "layoutRefused":
+        this.layout.apply(event.status);
+        break;
     }
   }
 
@@ -169,7 +194,16 @@ export class AppState {
     return call?.call.id ?? null;
   }
 
+  /**
+   * The layout shows the pop only once the call is answered (`on: "answer"`) and its
+   * caller is still ringing: neither the incoming card nor the Phone view shows it yet.
+   */
+  get popWaitsForAnswer(): boolean {
+    return this.popCallId !== null && this.pop.match?.pop.on === "answer";
+  }
+
   navigate(view: View): void {
+    if (view === "admin" && !this.admin.allowed) return;
     this.view = view;
   }
 
@@ -178,7 +212,21 @@ export class AppState {
     const match = this.pop.match;
     const number = match?.number?.international ?? match?.dialled ?? this.dialer.input;
     this.view = "history";
-    await this.history.openNew(number, record);
+    await this.history.openNew(number, record, match ? this.#callTypeOf(match) : undefined);
+  }
+
+  /**
+   * Does what the layout's pop rules ask for the pop on screen: open the record in
+   * Salesforce, open its call-log form. Called by the pop while it shows; each action
+   * happens once per number (`CallerPop.takeDue`). A call log the rep is writing is
+   * never replaced: "Log a call" on the pop is still there.
+   */
+  followPopRules(): void {
+    const due = this.pop.takeDue();
+    untrack(() => {
+      if (due.open) void this.pop.openForRules(due.open);
+      if (due.log && !this.history.editor?.dirty) void this.logCall(due.log);
+    });
   }
 
   dismissNotice(id: number): void {
@@ -229,7 +277,7 @@ export class AppState {
   async refreshSalesforce(): Promise<void> {
     const version = this.#salesforceVersion;
     const status = await core.salesforceStatus();
-    if (version === this.#salesforceVersion) this.salesforce = status;
+    if (version === this.#salesforceVersion) this.#setSalesforce(status);
   }
 
   /**
@@ -250,6 +298,31 @@ export class AppState {
     } finally {
       await this.refreshSalesforce().catch(() => undefined);
     }
+  }
+
+  #setSalesforce(status: SalesforceStatus): void {
+    this.salesforce = status;
+    const connection = status.connection;
+    const identity = connection ? `${connection.orgId}/${connection.userId}` : "";
+    if (identity === this.#salesforceIdentity) return;
+    this.#salesforceIdentity = identity;
+    void this.#checkAdmin();
+  }
+
+  /** Whether the Admin page is offered; leaves it when it no longer is. */
+  async #checkAdmin(): Promise<void> {
+    const allowed = await this.admin.checkAllowed();
+    if (!allowed && this.view === "admin") this.view = "phone";
+  }
+
+  /**
+   * The call type a log opened from the pop is for: the call with this number when
+   * there is one (rang here: inbound), else outbound (a look-up before calling).
+   */
+  #callTypeOf(match: CallerMatch): CallType {
+    if (match.internal) return "internal";
+    const call = this.calls.entries.find((e) => matchIsFor(match, e.call));
+    return call?.call.direction === "incoming" ? "inbound" : "outbound";
   }
 
   #applyStatus(status: AppStatus): void {

@@ -36,6 +36,8 @@ export class LogEditor {
   error = $state<string | null>(null);
   /** Set after a save the core accepted, until the rep types again. */
   savedMessage = $state<"saved" | "draft" | null>(null);
+  /** The rep changed something since the form opened or was last saved. */
+  dirty = $state(false);
 
   constructor(input: CallLogInput, entry: HistoryEntry | null) {
     this.input = input;
@@ -64,6 +66,7 @@ export class LogEditor {
   }
 
   touched(): void {
+    this.dirty = true;
     this.savedMessage = null;
   }
 
@@ -91,6 +94,7 @@ export class LogEditor {
       this.input = outcome.entry.log.content;
       const queued = outcome.problems.length === 0 && outcome.entry.log.saved;
       this.savedMessage = outcome.problems.length === 0 ? (queued ? "saved" : "draft") : null;
+      this.dirty = false;
       return queued;
     } catch (e) {
       this.error = errorMessage(e);

@@ -2,7 +2,9 @@
 // `callerMatched` events drive it (the local answer first, then the live or
 // local-only one); a look-up the rep asks for also applies its own final answer,
 // so the pop never waits on an event that was missed. It only keeps the latest
-// answer for the current number — matching and ranking are the core's.
+// answer for the current number — matching and ranking are the core's. What the
+// layout's pop rules ask (the first record of several, open in Salesforce, log at
+// once) comes with each answer (`match.pop`); each action is due once per number.
 import type { CallerMatch, ErrorCode, MatchedRecord } from "../bindings";
 import { core, toCoreError, type CreatableObject } from "../core";
 
@@ -22,9 +24,13 @@ export class CallerPop {
   selectedId = $state<string | null>(null);
   /** A record the rep just created for this number; shown instead of "no one". */
   created = $state<MatchedRecord | null>(null);
+  /** Why the record could not be opened in Salesforce when the layout asked for it. */
+  openError = $state<string | null>(null);
 
   // Only the latest look-up's answer or refusal is applied (as in the dialer).
   #latest = 0;
+  // The pop rules' actions already taken for the current number (see `takeDue`).
+  #done = new Set<string>();
 
   /** Something to show: an answer, a look-up in flight, or its refusal. */
   get visible(): boolean {
@@ -43,7 +49,41 @@ export class CallerPop {
     if (!match || match.internal) return null;
     if (match.outcome === "one") return match.records[0] ?? null;
     if (this.selectedId !== null) return match.records.find((r) => r.id === this.selectedId) ?? null;
+    if (match.outcome === "many" && match.pop.onMany === "firstByPriority") return match.records[0] ?? null;
     return null;
+  }
+
+  /** Several records, shown first by priority: the ones not on the card, one click away. */
+  get others(): MatchedRecord[] {
+    const match = this.match;
+    if (!match || match.internal || this.created || match.outcome !== "many" || match.pop.onMany !== "firstByPriority") {
+      return [];
+    }
+    const shown = this.record;
+    return match.records.filter((r) => r !== shown);
+  }
+
+  /**
+   * What the pop rules ask to do now, each at most once per number: open the one
+   * record in Salesforce (only once Salesforce confirmed it), and open the call-log
+   * form for it (once the answer is final). The caller does them.
+   */
+  takeDue(): { open: MatchedRecord | null; log: MatchedRecord | null } {
+    const match = this.match;
+    const due = { open: null as MatchedRecord | null, log: null as MatchedRecord | null };
+    if (!match || match.internal || this.created || match.outcome !== "one") return due;
+    const record = match.records[0];
+    if (!record) return due;
+    const key = `${matchKey(match)}\u0000${record.object}/${record.id}`;
+    if (match.pop.openInSalesforce && match.stage === "live" && record.confirmed && !this.#done.has(`open:${key}`)) {
+      this.#done.add(`open:${key}`);
+      due.open = record;
+    }
+    if (match.pop.onOne === "popAndLog" && match.stage !== "local" && !this.#done.has(`log:${key}`)) {
+      this.#done.add(`log:${key}`);
+      due.log = record;
+    }
+    return due;
   }
 
   apply(match: CallerMatch): void {
@@ -58,6 +98,10 @@ export class CallerPop {
     if (!sameNumber || (this.selectedId !== null && !match.records.some((r) => r.id === this.selectedId))) {
       this.selectedId = null;
     }
+    if (!sameNumber) {
+      this.#done.clear();
+      this.openError = null;
+    }
     this.created = null;
     this.error = null;
     this.match = match;
@@ -71,6 +115,8 @@ export class CallerPop {
       this.match = null;
       this.selectedId = null;
       this.created = null;
+      this.openError = null;
+      this.#done.clear();
     }
     this.error = null;
     this.pending = e164;
@@ -111,6 +157,16 @@ export class CallerPop {
     await core.openRecord(record.object, record.id);
   }
 
+  /** Opens the record because the layout says so; a refusal is shown in the pop. */
+  async openForRules(record: MatchedRecord): Promise<void> {
+    this.openError = null;
+    try {
+      await this.open(record);
+    } catch (e) {
+      this.openError = toCoreError(e).message;
+    }
+  }
+
   dismiss(): void {
     this.#latest++;
     this.match = null;
@@ -118,5 +174,7 @@ export class CallerPop {
     this.error = null;
     this.selectedId = null;
     this.created = null;
+    this.openError = null;
+    this.#done.clear();
   }
 }
