@@ -16,7 +16,7 @@
 //! | POST | `/__admin/records/{Object}/unchecked` | insert without any validation (body: the fields) → `{id}` |
 //! | GET | `/__admin/fixed` | ids of the fixed records: profiles, users, accounts… |
 //! | GET | `/__admin/profiles/{name}` | `{id, name}` of the profile with that name |
-//! | GET / DELETE | `/__admin/requests` | the request log / clear it |
+//! | GET / DELETE | `/__admin/requests` | the request log (a composite's entry lists the subrequests it ran in `subrequests`) / clear it |
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -73,7 +73,7 @@ pub async fn spawn_on(config: OrgConfig, addr: SocketAddr) -> std::io::Result<Ru
 /// Largest request body the org reads. Far above what a valid write can be, so an
 /// oversized field value reaches validation and gets Salesforce's `STRING_TOO_LONG`
 /// instead of a transport error (axum's default is 2 MB).
-const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 fn router(org: Arc<Org>) -> Router {
     Router::new()

@@ -94,6 +94,13 @@ pub struct LoggedRequest {
     pub uri: String,
     /// `None` when the connection was reset instead of answered.
     pub status: Option<u16>,
+    /// For a composite request (`POST …/composite`): the subrequests it carried out, in
+    /// order, with their URLs after references were filled in and their own status.
+    /// Subrequests that never ran (refused for a reference, halted by `allOrNone`, past a
+    /// limit) are not here. Empty for every other request. The log itself holds one entry
+    /// per HTTP request, so a composite counts once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subrequests: Vec<LoggedRequest>,
 }
 
 #[derive(Debug)]

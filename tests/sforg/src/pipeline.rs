@@ -1,7 +1,9 @@
 //! What happens to every request before and after its handler: added latency, the API
 //! version check, bearer authentication and the daily API count (with the
 //! `Sforce-Limit-Info` header) for `/services/data/v…`, injected faults, and the request
-//! log. Handlers below it can assume a known version and a live session.
+//! log. Handlers below it can assume a known version and a live session. Composite
+//! subrequests do not pass through here (the composite request did); they meet faults
+//! through the same `fault_effect`, so a fault means the same thing inside a composite.
 
 use std::sync::Arc;
 
@@ -33,9 +35,61 @@ enum Outcome {
     Reset,
 }
 
+/// Set on a handler's answer when the request must end the way a transport failure
+/// ends it rather than as a Salesforce answer: a composite request whose subrequest met
+/// a reset or a proxy's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportFailure {
+    /// Close the connection without an answer.
+    Reset,
+    /// Send the answer as it is, without `Sforce-Limit-Info`: it is a proxy's page.
+    ProxyPage,
+}
+
+/// Set on a composite request's answer: the subrequests it carried out, for the log.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SubrequestLog(pub Vec<LoggedRequest>);
+
+/// What an injected fault does to the request it meets. Top-level requests and
+/// composite subrequests share this, so a fault means the same thing in both.
+pub(crate) enum FaultEffect {
+    /// Not carried out; this Salesforce answer takes its place.
+    Refuse(Response),
+    /// Carried out, then answered with this error instead.
+    CommitThenRefuse(Response),
+    /// Not carried out; a proxy's page without any Salesforce headers.
+    ProxyPage(Response),
+    /// Not carried out; the connection is reset.
+    Reset,
+    /// Carried out, then the connection is reset.
+    CommitThenReset,
+}
+
+pub(crate) fn fault_effect(org: &Org, kind: FaultKind) -> FaultEffect {
+    match kind {
+        FaultKind::ConnectionReset => FaultEffect::Reset,
+        FaultKind::CommitThenFail { after: AfterCommit::ConnectionReset } => FaultEffect::CommitThenReset,
+        FaultKind::CommitThenFail { after: AfterCommit::UnknownException } => {
+            FaultEffect::CommitThenRefuse(unknown_exception(org).into_response())
+        }
+        // A proxy's page: no Salesforce headers at all.
+        FaultKind::ServiceUnavailable => {
+            FaultEffect::ProxyPage((StatusCode::SERVICE_UNAVAILABLE, Html(MAINTENANCE_PAGE)).into_response())
+        }
+        FaultKind::ExpiredSession => FaultEffect::Refuse(ApiError::invalid_session().into_response()),
+        FaultKind::RequestLimitExceeded => FaultEffect::Refuse(ApiError::request_limit_exceeded().into_response()),
+        FaultKind::UnableToLockRow => FaultEffect::Refuse(
+            ApiError::bad_request("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records")
+                .into_response(),
+        ),
+        FaultKind::UnknownException => FaultEffect::Refuse(unknown_exception(org).into_response()),
+        FaultKind::RawAnswer { status, content_type, body } => FaultEffect::Refuse(raw_answer(status, &content_type, body)),
+    }
+}
+
 /// `Some(Ok(version))` for `/services/data/vNN.N…`, `Some(Err(()))` for an unknown version
 /// or any other path under `/services/data/`, `None` outside the data API.
-fn data_version(path: &str) -> Option<Result<&'static str, ()>> {
+pub(crate) fn data_version(path: &str) -> Option<Result<&'static str, ()>> {
     let rest = path.strip_prefix("/services/data/")?;
     if rest.is_empty() {
         return None;
@@ -56,12 +110,12 @@ pub(crate) async fn handle(State(org): State<Arc<Org>>, req: Request, next: Next
     let method = req.method().to_string();
     let uri = req.uri().path_and_query().map_or(path.clone(), |p| p.to_string());
     let kill = req.extensions().get::<Arc<KillSwitch>>().cloned();
-    let outcome = process(&org, req, next, &method, &path).await;
+    let (outcome, subrequests) = process(&org, req, next, &method, &path).await;
     let status = match &outcome {
         Outcome::Answer(r) => Some(r.status().as_u16()),
         Outcome::Reset => None,
     };
-    org.lock().log.push(LoggedRequest { method, uri, status });
+    org.lock().log.push(LoggedRequest { method, uri, status, subrequests });
     let answer_delay = org.lock().answer_delay;
     if !answer_delay.is_zero() {
         tokio::time::sleep(answer_delay).await;
@@ -78,52 +132,50 @@ pub(crate) async fn handle(State(org): State<Arc<Org>>, req: Request, next: Next
     }
 }
 
-async fn process(org: &Org, mut req: Request, next: Next, method: &str, path: &str) -> Outcome {
+async fn process(org: &Org, mut req: Request, next: Next, method: &str, path: &str) -> (Outcome, Vec<LoggedRequest>) {
+    let answer = |r: Response| (Outcome::Answer(r), Vec::new());
     let mut limit_header = None;
     if let Some(version) = data_version(path) {
-        let Ok(version) = version else { return Outcome::Answer(ApiError::not_found().into_response()) };
+        let Ok(version) = version else { return answer(ApiError::not_found().into_response()) };
         let mut st = org.lock();
         let now = st.clock.now();
         let user = bearer(req.headers()).and_then(|t| st.tokens.session(t, now)).map(str::to_string);
-        let Some(user_id) = user else { return Outcome::Answer(ApiError::invalid_session().into_response()) };
+        let Some(user_id) = user else { return answer(ApiError::invalid_session().into_response()) };
         let charged = st.usage.charge(now);
         let header = st.usage.header();
         drop(st);
         if charged.is_err() {
-            return Outcome::Answer(with_limit(ApiError::request_limit_exceeded().into_response(), &header));
+            return answer(with_limit(ApiError::request_limit_exceeded().into_response(), &header));
         }
         limit_header = Some(header);
         req.extensions_mut().insert(Session { user_id, version });
     }
     let fault = org.lock().faults.take(method, path);
-    let resp = match fault {
+    let mut resp = match fault.map(|kind| fault_effect(org, kind)) {
         None => next.run(req).await,
-        Some(FaultKind::ConnectionReset) => return Outcome::Reset,
-        Some(FaultKind::CommitThenFail { after }) => {
+        Some(FaultEffect::Refuse(r)) => r,
+        Some(FaultEffect::CommitThenRefuse(r)) => {
             let _committed = next.run(req).await;
-            match after {
-                AfterCommit::UnknownException => unknown_exception(org).into_response(),
-                AfterCommit::ConnectionReset => return Outcome::Reset,
-            }
+            r
         }
-        Some(FaultKind::ServiceUnavailable) => {
-            // A proxy's page: no Salesforce headers at all.
-            return Outcome::Answer((StatusCode::SERVICE_UNAVAILABLE, Html(MAINTENANCE_PAGE)).into_response());
+        Some(FaultEffect::ProxyPage(r)) => return answer(r),
+        Some(FaultEffect::Reset) => return (Outcome::Reset, Vec::new()),
+        Some(FaultEffect::CommitThenReset) => {
+            let _committed = next.run(req).await;
+            return (Outcome::Reset, Vec::new());
         }
-        Some(FaultKind::ExpiredSession) => ApiError::invalid_session().into_response(),
-        Some(FaultKind::RequestLimitExceeded) => ApiError::request_limit_exceeded().into_response(),
-        Some(FaultKind::UnableToLockRow) => ApiError::bad_request(
-            "UNABLE_TO_LOCK_ROW",
-            "unable to obtain exclusive access to this record or 1 records",
-        )
-        .into_response(),
-        Some(FaultKind::UnknownException) => unknown_exception(org).into_response(),
-        Some(FaultKind::RawAnswer { status, content_type, body }) => raw_answer(status, &content_type, body),
     };
-    Outcome::Answer(match limit_header {
+    let subrequests = resp.extensions_mut().remove::<SubrequestLog>().map(|l| l.0).unwrap_or_default();
+    match resp.extensions().get::<TransportFailure>() {
+        Some(TransportFailure::Reset) => return (Outcome::Reset, subrequests),
+        Some(TransportFailure::ProxyPage) => return (Outcome::Answer(resp), subrequests),
+        None => {}
+    }
+    let resp = match limit_header {
         Some(h) => with_limit(resp, &h),
         None => resp,
-    })
+    };
+    (Outcome::Answer(resp), subrequests)
 }
 
 fn raw_answer(status: u16, content_type: &str, body: Vec<u8>) -> Response {

@@ -2,8 +2,13 @@
 //! It fills system fields (audit dates, owner, derived Name/IsClosed…), keeps the search
 //! index lagging behind writes by the configured delay, and rolls activity dates up.
 //! It trusts its input: field validation happens before (see `validate`).
+//!
+//! Tables and records are shared copy-on-write (`Arc`), so a `Snapshot` costs next to
+//! nothing and a write after one copies only the table and record it touches: a
+//! transaction (a composite request with `allOrNone`) can be put back cheaply.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -32,9 +37,13 @@ pub(crate) struct WriteCtx {
     pub search_delay: Duration,
 }
 
+/// One object's records by id. Records are shared with snapshots until written.
+type Table = BTreeMap<String, Arc<StoredRecord>>;
+
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    tables: BTreeMap<&'static str, BTreeMap<String, StoredRecord>>,
+    /// Tables are shared with snapshots until written.
+    tables: BTreeMap<&'static str, Arc<Table>>,
     pub(crate) ids: IdGen,
     case_numbers: u64,
     /// Ids of deleted records (the recycle bin), for ENTITY_IS_DELETED answers.
@@ -55,7 +64,37 @@ pub struct ValidationRule {
     pub message: String,
 }
 
+/// The records as they were at one moment, to put back when a transaction fails.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    tables: BTreeMap<&'static str, Arc<Table>>,
+    deleted: HashSet<String>,
+}
+
 impl Store {
+    /// Every record (and the recycle bin) as it is now. Cheap: tables are shared until
+    /// the next write copies the one it touches.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot { tables: self.tables.clone(), deleted: self.deleted.clone() }
+    }
+
+    /// Puts the records back as they were at `snapshot`. Ids and case numbers handed out
+    /// since stay used, as Salesforce does not reuse them after a rollback either; the
+    /// validation rules are the admin's and stay as they are.
+    pub(crate) fn restore(&mut self, snapshot: Snapshot) {
+        self.tables = snapshot.tables;
+        self.deleted = snapshot.deleted;
+    }
+
+    /// A record to write, copied first if a snapshot still shares it (or its table).
+    fn record_mut(&mut self, object: &str, id: &str) -> Option<&mut StoredRecord> {
+        let table = self.tables.get_mut(object)?;
+        if !table.contains_key(id) {
+            return None;
+        }
+        Arc::make_mut(table).get_mut(id).map(Arc::make_mut)
+    }
+
     pub(crate) fn table(&self, object: &str) -> impl Iterator<Item = &Fields> {
         self.tables.get(object).into_iter().flat_map(|t| t.values().map(|r| &r.fields))
     }
@@ -73,9 +112,11 @@ impl Store {
     /// Records as the search index sees them: (current fields, indexed fields), only for
     /// records the index has caught up with at `now`.
     pub(crate) fn searchable(&mut self, object: &str, now: OffsetDateTime) -> Vec<(&Fields, &Fields)> {
+        let due = |rec: &StoredRecord| rec.pending.as_ref().is_some_and(|(at, _)| *at <= now);
         let Some(table) = self.tables.get_mut(object) else { return Vec::new() };
-        for rec in table.values_mut() {
-            if rec.pending.as_ref().is_some_and(|(at, _)| *at <= now) {
+        if table.values().any(|r| due(r)) {
+            for rec in Arc::make_mut(table).values_mut().filter(|r| due(r)) {
+                let rec = Arc::make_mut(rec);
                 rec.indexed = rec.pending.take().map(|(_, f)| f);
             }
         }
@@ -109,7 +150,7 @@ impl Store {
         derive(def, &mut fields);
         let rec = StoredRecord { fields: ordered(def, fields), indexed: None, pending: None };
         let table = self.tables.entry(def.name).or_default();
-        table.insert(id.clone(), rec);
+        Arc::make_mut(table).insert(id.clone(), Arc::new(rec));
         self.reindex(def.name, &id, ctx);
         self.roll_up_activity(def, &id);
         id
@@ -117,7 +158,7 @@ impl Store {
 
     /// Applies validated changes. `false` when the record does not exist.
     pub(crate) fn update(&mut self, def: &'static ObjectDef, id: &str, changes: Fields, ctx: &WriteCtx) -> bool {
-        let Some(rec) = self.tables.get_mut(def.name).and_then(|t| t.get_mut(id)) else { return false };
+        let Some(rec) = self.record_mut(def.name, id) else { return false };
         for (k, v) in changes {
             rec.fields.insert(k, v);
         }
@@ -133,7 +174,7 @@ impl Store {
 
     /// Sets one field without audit changes (fixture set-up only).
     pub(crate) fn set_field(&mut self, object: &str, id: &str, field: &str, value: Value) {
-        if let Some(rec) = self.tables.get_mut(object).and_then(|t| t.get_mut(id)) {
+        if let Some(rec) = self.record_mut(object, id) {
             rec.fields.insert(field.to_string(), value.clone());
             if let Some(indexed) = rec.indexed.as_mut() {
                 indexed.insert(field.to_string(), value);
@@ -142,7 +183,8 @@ impl Store {
     }
 
     pub(crate) fn delete(&mut self, object: &str, id: &str) -> bool {
-        let removed = self.tables.get_mut(object).is_some_and(|t| t.remove(id).is_some());
+        let table = self.tables.get_mut(object).filter(|t| t.contains_key(id));
+        let removed = table.is_some_and(|t| Arc::make_mut(t).remove(id).is_some());
         if removed {
             self.deleted.insert(id.to_string());
             self.clear_lookups_to(object, id);
@@ -157,9 +199,16 @@ impl Store {
                 if !f.reference_to.contains(&object) {
                     continue;
                 }
-                let Some(table) = self.tables.get_mut(child.name) else { continue };
-                for rec in table.values_mut() {
-                    if rec.fields.get(f.name).and_then(Value::as_str) == Some(id) {
+                let pointing: Vec<String> = self
+                    .tables
+                    .get(child.name)
+                    .into_iter()
+                    .flat_map(|t| t.iter())
+                    .filter(|(_, rec)| rec.fields.get(f.name).and_then(Value::as_str) == Some(id))
+                    .map(|(child_id, _)| child_id.clone())
+                    .collect();
+                for child_id in pointing {
+                    if let Some(rec) = self.record_mut(child.name, &child_id) {
                         rec.fields.insert(f.name.to_string(), Value::Null);
                     }
                 }
@@ -173,7 +222,7 @@ impl Store {
 
     /// Puts a record into the index now (fixture data) or after the delay (API writes).
     fn reindex(&mut self, object: &str, id: &str, ctx: &WriteCtx) {
-        let Some(rec) = self.tables.get_mut(object).and_then(|t| t.get_mut(id)) else { return };
+        let Some(rec) = self.record_mut(object, id) else { return };
         if ctx.search_delay.is_zero() {
             rec.indexed = Some(rec.fields.clone());
             rec.pending = None;
@@ -218,7 +267,7 @@ impl Store {
             if def.field("LastActivityDate").is_none() {
                 continue;
             }
-            if let Some(rec) = self.tables.get_mut(def.name).and_then(|t| t.get_mut(&target)) {
+            if let Some(rec) = self.record_mut(def.name, &target) {
                 let current = rec.fields.get("LastActivityDate").and_then(Value::as_str).and_then(parse_date);
                 if current.is_none_or(|c| c < day) {
                     rec.fields.insert("LastActivityDate".into(), Value::String(sf_date(day)));

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Value};
 
-use super::records::{field_list, object_for, parse_object, record_json};
+use super::records::{field_list, object_for, parse_object, record_json, with_location};
 use super::sf_json;
 use crate::access::Operation;
 use crate::error::ApiError;
@@ -120,7 +120,8 @@ pub(crate) async fn upsert(
                     .map_err(|e| ApiError::from_field_errors(&e))?;
                 let ctx = st.write_ctx(&s.user_id);
                 let id = st.store.insert(def, fields, &ctx);
-                Ok(sf_json(StatusCode::CREATED, json!({"id": id, "success": true, "errors": [], "created": true})))
+                let resp = sf_json(StatusCode::CREATED, json!({"id": id, "success": true, "errors": [], "created": true}));
+                Ok(with_location(resp, def, s.version, &id))
             }
             [id] => {
                 st.may(def, Operation::Edit, st.store.get(def.name, id), &s.user_id)

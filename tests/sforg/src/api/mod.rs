@@ -1,8 +1,9 @@
 //! The REST data API under `/services/data`: versions, resources, limits, sObjects,
-//! query, search and sObject collections. Handlers stay thin: they read the `Session`
+//! query, search, composite and sObject collections. Handlers stay thin: they read the `Session`
 //! the pipeline attached, take the org lock briefly and call the engines.
 
 mod collections;
+mod composite;
 mod describe;
 mod external_id;
 mod query;
@@ -10,7 +11,7 @@ mod records;
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -55,6 +56,8 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
         .route(&format!("{v}/query/{{locator}}"), get(query::query_more))
         .route(&format!("{v}/search"), get(query::search))
         .route(&format!("{v}/search/"), get(query::search))
+        .route(&format!("{v}/composite"), get(composite::list).post(composite::run))
+        .route(&format!("{v}/composite/"), get(composite::list).post(composite::run))
         .route(
             &format!("{v}/composite/sobjects"),
             axum::routing::post(collections::create).patch(collections::update).delete(collections::delete),
@@ -63,6 +66,16 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
             &format!("{v}/composite/sobjects/{{object}}"),
             get(collections::retrieve).post(collections::retrieve_post),
         )
+}
+
+/// The data API alone, as composite subrequests reach it: the caller has already been
+/// authenticated, counted and logged as the composite request.
+pub(crate) fn subrequest_router(org: Arc<Org>) -> Router {
+    routes()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(crate::MAX_REQUEST_BYTES))
+        .with_state(org)
 }
 
 async fn versions(State(org): State<Arc<Org>>) -> Response {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Map, Value};
@@ -51,6 +51,16 @@ pub(crate) fn record_json(def: &ObjectDef, rec: &Fields, version: &str, only: Op
         }
     }
     Value::Object(out)
+}
+
+/// A created record's answer carries its URL in `Location`, as Salesforce's does (and a
+/// composite subrequest's `httpHeaders` show it).
+pub(crate) fn with_location(mut resp: Response, def: &ObjectDef, version: &str, id: &str) -> Response {
+    let url = format!("/services/data/v{version}/sobjects/{}/{id}", def.name);
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
 }
 
 /// Canonical names of a `fields=a,b` list, or INVALID_FIELD.
@@ -148,10 +158,13 @@ pub(crate) async fn create(
         let fields =
             validate::check(def, &input, Mode::Insert, None, &st.store).map_err(|e| ApiError::from_field_errors(&e))?;
         let ctx = st.write_ctx(&s.user_id);
-        Ok(st.store.insert(def, fields, &ctx))
+        Ok((def, st.store.insert(def, fields, &ctx)))
     })();
     match result {
-        Ok(id) => sf_json(StatusCode::CREATED, json!({"id": id, "success": true, "errors": []})),
+        Ok((def, id)) => {
+            let resp = sf_json(StatusCode::CREATED, json!({"id": id, "success": true, "errors": []}));
+            with_location(resp, def, s.version, &id)
+        }
         Err(e) => e.into_response(),
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the test org over real HTTP, as the product will talk to it.
 
 mod collections;
+mod composite;
 mod faults;
 mod layouts;
 mod limits;
