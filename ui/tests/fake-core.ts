@@ -17,6 +17,8 @@ import {
   type LayoutCheck,
   type LayoutStatus,
   type MatchedRecord,
+  type MoreInfo,
+  type MoreInfoTab,
   type PopRules,
   type RepSettingState,
   type PhoneNumberInfo,
@@ -81,7 +83,8 @@ export type CommandName =
   | "validate_layout"
   | "publish_layout"
   | "pull_layout"
-  | "diff_layouts";
+  | "diff_layouts"
+  | "more_info";
 
 type Args = Record<string, unknown>;
 export type Handler = (args: Args) => unknown;
@@ -317,6 +320,29 @@ export function layout(callType: LayoutCallType = "inbound", overrides: Partial<
   };
 }
 
+/** A layout's "more info" tab: the account's opportunities, as the admin guide's example. */
+export function moreInfoTab(overrides: Partial<MoreInfoTab> = {}): MoreInfoTab {
+  return {
+    label: "Opportunities",
+    object: "Opportunity",
+    accountField: "AccountId",
+    fields: ["Name", "StageName", "CloseDate"],
+    ...overrides,
+  };
+}
+
+/** The core's answer for a "more info" tab: nothing on the account unless told otherwise. */
+export function moreInfo(overrides: Partial<MoreInfo> = {}): MoreInfo {
+  return {
+    label: "Opportunities",
+    object: "Opportunity",
+    columns: ["Name", "StageName", "CloseDate"],
+    rows: [],
+    total: 0,
+    ...overrides,
+  };
+}
+
 /** The six on/off settings, unlocked at the built-in values, with `overrides` by setting. */
 export function repSettings(overrides: Partial<Record<RepSettingState["setting"], Partial<RepSettingState>>> = {}): RepSettingState[] {
   const defaults: [RepSettingState["setting"], boolean][] = [
@@ -457,6 +483,7 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     can_publish_layouts: () => false,
     layout_document: () => layoutDocument(),
     validate_layout: () => validCheck(),
+    more_info: (args) => moreInfo({ label: String(args.label) }),
     ...overrides,
   };
   const calls: Call[] = [];

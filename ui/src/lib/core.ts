@@ -37,6 +37,7 @@ import {
   type DiffLine,
   type LayoutCheck,
   type LayoutStatus,
+  type MoreInfo,
   type PublishTarget,
   type Published,
   type PulledLayout,
@@ -191,6 +192,8 @@ export const core = {
   pullLayout: (target: PublishTarget | null): Promise<PulledLayout> => unwrap(commands.pullLayout(target)),
   diffLayouts: (published: string, edited: string): Promise<DiffLine[]> =>
     unwrap(commands.diffLayouts(published, edited)),
+  /** The records the layout's "more info" tab `label` lists for an account (newest first, at most 20). */
+  moreInfo: (label: string, accountId: string): Promise<MoreInfo> => unwrap(commands.moreInfo(label, accountId)),
 
   /** Subscribes to the core's single event stream; resolves once the listener is registered. */
   async onEvent(handler: (event: CoreEvent) => void): Promise<Unsubscribe> {

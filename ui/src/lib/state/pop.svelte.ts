@@ -152,8 +152,8 @@ export class CallerPop {
     }
   }
 
-  /** Throws `CoreError` when the record cannot be opened. */
-  async open(record: MatchedRecord): Promise<void> {
+  /** Throws `CoreError` when the record cannot be opened (the card's, or a row of a "more info" tab). */
+  async open(record: Pick<MatchedRecord, "object" | "id">): Promise<void> {
     await core.openRecord(record.object, record.id);
   }
 

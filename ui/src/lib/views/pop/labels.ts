@@ -38,3 +38,22 @@ const lookup = (keys: Readonly<Record<string, MessageKey>>, name: string): strin
 export const objectLabel = (object: string): string => lookup(objectKeys, object);
 
 export const fieldLabel = (field: string): string => lookup(fieldKeys, field);
+
+/**
+ * A column heading for a field a "more info" tab lists: its API name made readable,
+ * untranslated like the values under it (`StageName` → "Stage Name", `Account.Name`
+ * → "Account Name", `Renewal_Date__c` → "Renewal Date").
+ */
+export const columnLabel = (field: string): string =>
+  field
+    .split(".")
+    .map((part) =>
+      part
+        .replace(/__(c|r|pc)$/i, "")
+        .replace(/_+/g, " ")
+        .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+        .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2"),
+    )
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .trim();
