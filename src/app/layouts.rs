@@ -434,6 +434,8 @@ impl Engine {
                     state.layout_in_force.doc = doc;
                     state.layout_in_force.origin = Some(origin.clone());
                     state.layout_in_force.refused = None;
+                    // An earlier refusal is over: its notice goes with it.
+                    state.notices.retain(|n| n.code != NoticeCode::LayoutRefused);
                 }
                 tracing::info!(target = %origin.target, version = origin.version, "layout applied");
                 self.layout_changed(|status| Event::LayoutApplied { status });

@@ -221,7 +221,7 @@ fn schema_problems(value: &Value) -> Vec<LayoutProblem> {
             }
             K::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                LayoutProblem::new(join(&path, name), format!("`{name}` is missing"), format!("add `{name}` (see assets/layouts/default.json)"))
+                LayoutProblem::new(join(&path, name), format!("`{name}` is missing"), format!("add `{name}` (`ringside layout default` shows every property)"))
             }
             K::Enum { options } => {
                 let list: Vec<String> = options.as_array().map(|a| a.iter().map(|v| v.to_string()).collect()).unwrap_or_default();

@@ -57,6 +57,12 @@ async function lookUp(number) {
   await browser.waitUntil(async () => (await text("pop")).includes("Marie Dubois"), { timeout: 15000, timeoutMsg: "Marie Dubois pops" });
 }
 
+/** A screenshot with `id` scrolled into view: the picture shows what was checked. */
+async function shotAt(id, name) {
+  await browser.execute((testId) => document.querySelector(`[data-testid="${testId}"]`)?.scrollIntoView({ block: "center" }), id);
+  await shot(name);
+}
+
 async function settingsLayout() {
   await (await byId("nav-settings")).click();
   await (await byId("layout-section")).waitForDisplayed({ timeout: 10000 });
@@ -104,14 +110,14 @@ test("a layout published with the CLI reaches the running app and changes the po
   const fields = await text("pop-fields");
   assert.match(fields, /marie\.dubois@lumiere\.example/);
   assert.doesNotMatch(fields, /Directrice des achats/, "the title is no longer in the pop");
-  await shot("41-pop-with-the-published-fields");
+  await shotAt("pop-fields", "41-pop-with-the-published-fields");
 
   await (await byId("pop-log-call")).click();
   await (await byId("log-form")).waitForDisplayed({ timeout: 10000 });
   const choices = await browser.execute(() => [...document.querySelectorAll('[data-testid="log-disposition"] option')].map((o) => o.textContent.trim()));
   for (const d of ["Interested", "Not interested", "Call back"]) assert.ok(choices.includes(d), `${d} offered: ${choices}`);
   assert.ok(!choices.includes("Meeting booked"), "the built-in dispositions are gone");
-  await shot("42-log-form-with-the-published-dispositions");
+  await shotAt("log-disposition", "42-log-form-with-the-published-dispositions");
   await (await byId("log-back")).click();
 });
 
@@ -136,7 +142,7 @@ test("a broken layout is refused with its place in the document and the good one
   const refused = await text("layout-refused");
   assert.match(refused, /calls\.inbound\.search\[1\]\.popFeilds/);
   assert.match(await text("layout-name"), /Inside sales/, "the good layout stays in force");
-  await shot("43-settings-layout-refused");
+  await shotAt("layout-refused", "43-settings-layout-refused");
 });
 
 test("the rep's own switch survives and a locked one cannot be changed", async () => {
@@ -156,7 +162,7 @@ test("the rep's own switch survives and a locked one cannot be changed", async (
   await browser.waitUntil(async () => (await text("layout-name")).includes("Inside sales v2"), { timeout: 20000, timeoutMsg: "v2 applied" });
   assert.equal(await (await byId("rep-setting-ignoreInternalCalls")).isEnabled(), false, "a locked setting is not the rep's");
   assert.equal(await (await byId("rep-setting-autoSaveLogs")).isSelected(), true, "the rep's own choice survived the update");
-  await shot("44-settings-layout-locked-and-own");
+  await shotAt("rep-setting-ignoreInternalCalls", "44-settings-layout-locked-and-own");
 });
 
 test("the Admin page checks the JSON as it is typed, shows the changes and publishes", async () => {
@@ -176,7 +182,7 @@ test("the Admin page checks the JSON as it is typed, shows the changes and publi
   }, JSON.stringify(doc, null, 2));
   await (await byId("admin-problems")).waitForDisplayed({ timeout: 10000 });
   assert.match(await text("admin-problems"), /calls\.inbound\.pop\.on/);
-  await shot("45-admin-problem-while-typing");
+  await shotAt("admin-problems", "45-admin-problem-while-typing");
 
   doc.calls.inbound.pop.on = "answer";
   doc.name = "Inside sales v3";
@@ -192,11 +198,11 @@ test("the Admin page checks the JSON as it is typed, shows the changes and publi
   const diff = await text("admin-diff");
   assert.match(diff, /Inside sales v3/);
   assert.match(diff, /answer/);
-  await shot("46-admin-review-diff");
+  await shotAt("admin-diff", "46-admin-review-diff");
   await (await byId("admin-publish")).click();
   await (await byId("admin-published")).waitForDisplayed({ timeout: 15000 });
   assert.match(await text("admin-published"), /2/);
-  await shot("47-admin-published");
+  await shotAt("admin-published", "47-admin-published");
 
   const pulled = JSON.parse(cli("layout", "pull", "--org"));
   assert.equal(pulled.name, "Inside sales v3");

@@ -173,6 +173,8 @@ export class AppState {
         break;
       case "layoutApplied":
         this.layout.apply(event.status);
+        // A refusal notice is stale once nothing is refused any more.
+        if (!event.status.refused) this.notices = this.notices.filter((n) => n.code !== "layoutRefused");
         // The call-log form's fields, choices and rules follow the layout: an open form
         // asks again (a form opened later asks anyway).
         void this.history.editor?.loadSpec();
