@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential pkg-config curl file xdg-utils \
   kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester baresip-core openssl \
   fonts-noto-core fonts-noto-cjk
 
-.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-meetings bench-sip bench-calls bench-media fuzz sandbox
+.PHONY: run test deps ui test-ui test-e2e bench bench-match bench-calllog bench-meetings bench-layouts bench-sip bench-calls bench-media fuzz sandbox
 
 run: deps ui
 	$(CARGO) build --release -p ringside-desktop
@@ -61,6 +61,9 @@ bench-calllog:
 
 bench-meetings:
 	tests/scripts/with-session $(CARGO) bench -p ringside --bench meetings
+
+bench-layouts:
+	tests/scripts/with-session $(CARGO) bench -p ringside --bench layouts
 
 bench-sip:
 	$(CARGO) bench -p ringside --bench sip_parse
