@@ -58,6 +58,7 @@ export const en = {
   "pop.noneLocal": "No one with this number in the local history.",
   "pop.fromLocal": "From local history",
   "pop.matchedOn": "Matched on: {field}",
+  "pop.callNumber": "Call {number}",
   "pop.open": "Open in Salesforce",
   "pop.many": "{count} records have this number",
   "pop.back": "Back to all matches",

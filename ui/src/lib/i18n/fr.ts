@@ -58,6 +58,7 @@ export const fr: Messages = {
   "pop.noneLocal": "Personne avec ce numéro dans l’historique local.",
   "pop.fromLocal": "D’après l’historique local",
   "pop.matchedOn": "Numéro trouvé dans : {field}",
+  "pop.callNumber": "Appeler le {number}",
   "pop.open": "Ouvrir dans Salesforce",
   "pop.many": "{count} fiches ont ce numéro",
   "pop.back": "Retour à toutes les correspondances",

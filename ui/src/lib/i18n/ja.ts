@@ -58,6 +58,7 @@ export const ja: Messages = {
   "pop.noneLocal": "この番号はローカル履歴にありません。",
   "pop.fromLocal": "ローカル履歴の情報",
   "pop.matchedOn": "一致した項目：{field}",
+  "pop.callNumber": "{number} に発信",
   "pop.open": "Salesforceで開く",
   "pop.many": "この番号のレコードが {count} 件あります",
   "pop.back": "一致したレコードの一覧に戻る",

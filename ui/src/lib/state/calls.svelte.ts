@@ -22,6 +22,11 @@ export type CallEntry = {
 /** Commands that must not be sent twice while the first is still being answered. */
 export type CallAction = "answer" | "decline" | "hangUp" | "hold" | "mute" | "transfer";
 
+/** Where the rep placed a call from: each place shows the refusals of its own dials only. */
+export type DialOrigin = "dialer" | "pop";
+
+export type DialRefusal = { origin: DialOrigin; message: string };
+
 export const isEnded = (call: CallInfo): boolean => call.state.state === "ended";
 
 export const isAnswered = (call: CallInfo): boolean => call.state.state === "answered";
@@ -53,8 +58,8 @@ export class Calls {
   dndPending = $state(false);
   /** A `dial` is waiting for its answer. */
   dialling = $state(false);
-  /** The core's refusal of the last dial. */
-  dialError = $state<string | null>(null);
+  /** The core's refusal of the last dial, and where that dial was placed from. */
+  dialError = $state<DialRefusal | null>(null);
   /** A refusal that is about no call in particular (do not disturb, a call already gone). */
   error = $state<string | null>(null);
 
@@ -154,11 +159,11 @@ export class Calls {
   }
 
   /**
-   * Places a call to what the rep typed (the core reads it). The core puts a call
+   * Places a call to what the rep typed or picked (the core reads it). The core puts a call
    * the rep is talking on on hold first, as when answering a second call.
-   * Resolves false when the core refused; `dialError` says why.
+   * Resolves false when the core refused; `dialError` says why (and to `origin`).
    */
-  async dial(input: string): Promise<boolean> {
+  async dial(input: string, origin: DialOrigin): Promise<boolean> {
     if (this.dialling) return false;
     this.dialling = true;
     this.dialError = null;
@@ -170,7 +175,7 @@ export class Calls {
       }
       return true;
     } catch (error) {
-      this.dialError = errorMessage(error);
+      this.dialError = { origin, message: errorMessage(error) };
       return false;
     } finally {
       this.dialling = false;

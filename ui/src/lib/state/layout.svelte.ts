@@ -41,6 +41,14 @@ export class LayoutState {
     return this.status?.problem ?? this.refreshError;
   }
 
+  /**
+   * The phone fields the outbound layout calls for `object` ("used to call"); none
+   * until the status is known, or when the layout does not search that object.
+   */
+  outboundPhoneFields(object: string): string[] {
+    return this.status?.outbound.search.filter((s) => s.object === object).flatMap((s) => s.phoneFields) ?? [];
+  }
+
   settingPending(setting: RepSetting): boolean {
     return this.#pendingSettings.has(setting);
   }

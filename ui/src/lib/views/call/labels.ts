@@ -1,7 +1,26 @@
 // How a call is named and described on screen. Presentation only: the states and
 // reasons are the core's.
-import type { CallInfo, MediaStats } from "../../bindings";
+import type { CallInfo, MediaStats, RegistrationState } from "../../bindings";
 import { t } from "../../i18n/index.svelte";
+
+/**
+ * Why no call can be placed whatever the number: the phone is not registered.
+ * Null once it is. Every place that offers Call (the dialer, the pop's numbers)
+ * says the same.
+ */
+export function callBlockedReason(registration: RegistrationState | undefined): string | null {
+  switch (registration?.state) {
+    case "registered":
+      return null;
+    case "registering":
+      return t("phone.callConnecting");
+    case "retrying":
+    case "failed":
+      return t("phone.callError", { reason: registration.reason });
+    default:
+      return t("phone.callNotSetUp");
+  }
+}
 
 /** `mm:ss`, or `h:mm:ss` from the first hour on. Negative (clock skew) shows as 00:00. */
 export function formatDuration(ms: number): string {
