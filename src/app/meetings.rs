@@ -159,6 +159,17 @@ impl Engine {
     /// the outbox. The caller opens `open_url`.
     pub async fn start_meeting(&self, request: &MeetingRequest) -> Result<StartedMeeting, AppError> {
         let now_ms = self.clock.now_ms();
+        // Options the rep did not set come from the layout; a locked one is the layout's.
+        let (defaults, jbh_locked, pmi_locked) = {
+            let state = self.lock();
+            let s = &state.layout_in_force.doc.settings;
+            (state.layout.meetings, s.join_before_host.locked, s.use_pmi.locked)
+        };
+        let mut request = request.clone();
+        let pick = |asked: Option<bool>, default: bool, locked: bool| Some(if locked { default } else { asked.unwrap_or(default) });
+        request.join_before_host = pick(request.join_before_host, defaults.join_before_host, jbh_locked);
+        request.use_pmi = pick(request.use_pmi, defaults.use_pmi, pmi_locked);
+        let request = &request;
         let checked = meetings::check(request, now_ms.div_euclid(1_000), &rep_time_zone()).map_err(|p| problems_error(&p))?;
         let now = now_ms.div_euclid(1_000);
         let created = match checked.provider {

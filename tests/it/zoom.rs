@@ -239,3 +239,26 @@ async fn refusals_rate_limits_and_outages_create_nothing_and_say_why() {
     let shown = rig.engine.meeting(only.id).await.unwrap();
     assert!(shown.check_problem.unwrap().contains("slow down"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_layouts_meeting_defaults_apply_and_a_locked_one_wins_over_the_request() {
+    use ringside::app::layouts::PublishTarget;
+    let ZoomRig { rig, zoom } = zoom_rig("layout-defaults", ZoomConfig::default(), true).await;
+    let mut doc: Value = serde_json::from_str(ringside::layout::document::DEFAULT_JSON).unwrap();
+    doc["settings"]["joinBeforeHost"] = serde_json::json!({ "value": true, "locked": true });
+    doc["settings"]["usePmi"] = serde_json::json!({ "value": true, "locked": false });
+    rig.engine.publish_layout(&serde_json::to_vec(&doc).unwrap(), &PublishTarget::Org).await.unwrap();
+    rig.engine.refresh_layout().await.unwrap();
+
+    // Scheduled, nothing asked: both from the layout. Asked otherwise: the locked one
+    // stays the layout's, the unlocked one is the rep's.
+    let mut request = with_marie(&rig, false);
+    rig.engine.start_meeting(&request).await.unwrap();
+    request.join_before_host = Some(false);
+    request.use_pmi = Some(false);
+    rig.engine.start_meeting(&request).await.unwrap();
+    let creates: Vec<Value> = zoom.requests().into_iter().filter(|r| r.method == "POST" && r.raw_path.ends_with("/meetings")).map(|r| r.body).collect();
+    assert_eq!(creates.len(), 2);
+    assert_eq!((creates[0]["settings"]["join_before_host"].clone(), creates[0]["settings"]["use_pmi"].clone()), (Value::Bool(true), Value::Bool(true)));
+    assert_eq!((creates[1]["settings"]["join_before_host"].clone(), creates[1]["settings"]["use_pmi"].clone()), (Value::Bool(true), Value::Bool(false)));
+}
