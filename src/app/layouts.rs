@@ -65,9 +65,8 @@ pub struct LayoutStatus {
     /// The on/off settings, locked or the rep's.
     pub rep_settings: Vec<RepSettingState>,
     /// The layout in force per call type.
-    pub inbound: Layout,
-    pub outbound: Layout,
-    pub internal: Layout,
+    #[serde(flatten)]
+    pub layouts: LayoutPreview,
 }
 
 /// Where a layout is published.
@@ -120,6 +119,16 @@ pub struct LayoutPreview {
     pub inbound: Layout,
     pub outbound: Layout,
     pub internal: Layout,
+}
+
+impl LayoutPreview {
+    fn of(doc: &LayoutDocument, rep: &RepOverrides) -> LayoutPreview {
+        LayoutPreview {
+            inbound: doc.effective(rep, CallType::Inbound),
+            outbound: doc.effective(rep, CallType::Outbound),
+            internal: doc.effective(rep, CallType::Internal),
+        }
+    }
 }
 
 /// One line of a diff between two documents.
@@ -204,15 +213,20 @@ impl LayoutInForce {
             refused: self.refused.clone(),
             problem: self.problem.clone(),
             rep_settings: self.doc.rep_settings(&self.overrides),
-            inbound: self.doc.effective(&self.overrides, CallType::Inbound),
-            outbound: self.doc.effective(&self.overrides, CallType::Outbound),
-            internal: self.doc.effective(&self.overrides, CallType::Internal),
+            layouts: LayoutPreview::of(&self.doc, &self.overrides),
         }
     }
 }
 
 fn origin_of(s: &StoredLayout) -> LayoutOrigin {
     LayoutOrigin { record_id: s.record_id.clone(), target: s.target.clone(), version: s.version, modstamp: s.modstamp.clone() }
+}
+
+impl LayoutOrigin {
+    /// The row kept for this record: the document (applied) or its problems (refused).
+    fn stored(&self, body: String, at_ms: i64) -> StoredLayout {
+        StoredLayout { record_id: self.record_id.clone(), target: self.target.clone(), version: self.version, modstamp: self.modstamp.clone(), body, at_ms }
+    }
 }
 
 /// One row of the assignment query.
@@ -421,15 +435,7 @@ impl Engine {
             Ok((doc, text)) => {
                 {
                     let mut state = self.lock();
-                    let stored = StoredLayout {
-                        record_id: origin.record_id.clone(),
-                        target: origin.target.clone(),
-                        version: origin.version,
-                        modstamp: origin.modstamp.clone(),
-                        body: text,
-                        at_ms: now_ms,
-                    };
-                    state.store.layouts().put(Slot::Applied, &stored)?;
+                    state.store.layouts().put(Slot::Applied, &origin.stored(text, now_ms))?;
                     state.store.layouts().clear(Slot::Refused)?;
                     state.layout_in_force.doc = doc;
                     state.layout_in_force.origin = Some(origin.clone());
@@ -447,15 +453,8 @@ impl Engine {
                 let refusal = LayoutRefusal { origin: origin.clone(), problems: problems.clone(), at: (now_ms / 1000) as u32 };
                 {
                     let mut state = self.lock();
-                    let stored = StoredLayout {
-                        record_id: origin.record_id.clone(),
-                        target: origin.target.clone(),
-                        version: origin.version,
-                        modstamp: origin.modstamp.clone(),
-                        body: serde_json::to_string(&problems).expect("problems serialize"),
-                        at_ms: now_ms,
-                    };
-                    state.store.layouts().put(Slot::Refused, &stored)?;
+                    let problems_json = serde_json::to_string(&problems).expect("problems serialize");
+                    state.store.layouts().put(Slot::Refused, &origin.stored(problems_json, now_ms))?;
                     state.layout_in_force.refused = Some(refusal);
                 }
                 let name = self.lock().layout_in_force.doc.name.clone();
@@ -569,14 +568,7 @@ impl Engine {
         };
         let signed_in = self.salesforce.connection().await.is_some();
         let problems = if signed_in { self.check_with_org(&doc, false).await? } else { vec![] };
-        let preview = problems.is_empty().then(|| {
-            let rep = self.lock().layout_in_force.overrides.clone();
-            LayoutPreview {
-                inbound: doc.effective(&rep, CallType::Inbound),
-                outbound: doc.effective(&rep, CallType::Outbound),
-                internal: doc.effective(&rep, CallType::Internal),
-            }
-        });
+        let preview = problems.is_empty().then(|| LayoutPreview::of(&doc, &self.lock().layout_in_force.overrides));
         Ok(LayoutCheck { problems, checked_with_org: signed_in, preview })
     }
 

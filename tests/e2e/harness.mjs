@@ -143,3 +143,16 @@ export async function startOrgAndSignIn({ sforg, cli, env, extraArgs = [] }) {
   if (code !== 0) throw new Error(`the CLI sign-in ended with ${code}`);
   return { org, orgUrl };
 }
+
+/** Types `number` in the dialer, looks it up and waits for the pop. */
+export async function lookUp(b, byId, number) {
+  await (await byId("nav-phone")).click();
+  const input = await byId("dial-input");
+  await input.clearValue();
+  await input.setValue(number);
+  await (await byId("dial-normalised")).waitForDisplayed({ timeout: 10000 });
+  const lookup = await byId("dial-lookup");
+  await b.waitUntil(async () => lookup.isEnabled(), { timeout: 5000, timeoutMsg: "Look up is enabled for a valid number" });
+  await lookup.click();
+  await (await byId("pop")).waitForDisplayed({ timeout: 15000 });
+}

@@ -45,15 +45,7 @@ function publish(doc, ...target) {
 }
 
 async function lookUp(number) {
-  await (await byId("nav-phone")).click();
-  const input = await byId("dial-input");
-  await input.clearValue();
-  await input.setValue(number);
-  await (await byId("dial-normalised")).waitForDisplayed({ timeout: 10000 });
-  const lookup = await byId("dial-lookup");
-  await browser.waitUntil(async () => lookup.isEnabled(), { timeout: 5000, timeoutMsg: "Look up is enabled" });
-  await lookup.click();
-  await (await byId("pop")).waitForDisplayed({ timeout: 15000 });
+  await harness.lookUp(browser, byId, number);
   await browser.waitUntil(async () => (await text("pop")).includes("Marie Dubois"), { timeout: 15000, timeoutMsg: "Marie Dubois pops" });
 }
 

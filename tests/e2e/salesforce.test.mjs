@@ -36,17 +36,7 @@ let shot;
 
 const cli = (...args) => execFileSync(CLI, args, { env }).toString();
 
-async function lookUp(number) {
-  await (await byId("nav-phone")).click();
-  const input = await byId("dial-input");
-  await input.clearValue();
-  await input.setValue(number);
-  await (await byId("dial-normalised")).waitForDisplayed({ timeout: 10000 });
-  const lookup = await byId("dial-lookup");
-  await browser.waitUntil(async () => lookup.isEnabled(), { timeout: 5000, timeoutMsg: "Look up is enabled for a valid number" });
-  await lookup.click();
-  await (await byId("pop")).waitForDisplayed({ timeout: 15000 });
-}
+const lookUp = (number) => harness.lookUp(browser, byId, number);
 
 before(async () => {
   assert.ok(APP && CLI && SFORG, "RINGSIDE_APP, RINGSIDE_CLI and RINGSIDE_SFORG name the built binaries");

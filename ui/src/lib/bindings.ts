@@ -531,11 +531,7 @@ export type LayoutStatus = {
 	problem: string | null,
 	/**  The on/off settings, locked or the rep's. */
 	repSettings: RepSettingState[],
-	/**  The layout in force per call type. */
-	inbound: Layout,
-	outbound: Layout,
-	internal: Layout,
-};
+} & LayoutPreview;
 
 export type MatchOutcome = "none" | "one" | "many";
 
