@@ -59,6 +59,7 @@ fn main() {
         "pull_layout",
         "diff_layouts",
         "more_info",
+        "resend_invitation",
 
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

@@ -528,3 +528,11 @@ pub async fn diff_layouts(published: String, edited: String) -> Result<Vec<DiffL
 pub async fn more_info(engine: EngineState<'_>, label: String, account_id: String) -> Result<MoreInfo, AppError> {
     engine.more_info(&label, &account_id).await
 }
+
+/// Sends a meeting's refused or unsure invitation email again, at the rep's word.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn resend_invitation(engine: EngineState<'_>, id: u32) -> Result<MeetingEntry, AppError> {
+    engine.resend_invitation(i64::from(id)).await
+}

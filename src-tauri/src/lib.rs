@@ -80,6 +80,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::pull_layout,
             commands::diff_layouts,
             commands::more_info,
+            commands::resend_invitation,
 
         ])
         .events(collect_events![CoreEvent])

@@ -318,6 +318,7 @@ impl Engine {
             self.emit_outbox_summary();
         }
         self.drain_meeting_events(force, &mut report).await;
+        self.drain_meeting_emails(&mut report).await;
         report
     }
 

@@ -178,6 +178,10 @@ impl Engine {
             audio.set_preference(role, settings::device_preference(&mut store, role.settings_key()).ok().flatten());
         }
         let layout_in_force = layouts::LayoutInForce::load(&mut store);
+        // An invitation email the last run was sending may have gone: never resent.
+        if let Err(e) = store.meeting_emails().recover_interrupted(clock.now_ms()) {
+            tracing::warn!(%e, "invitation emails not checked");
+        }
         let layout = layout_in_force.doc.effective(&layout_in_force.overrides, crate::layout::CallType::Inbound);
         Engine {
             audio,

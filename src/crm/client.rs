@@ -76,6 +76,59 @@ pub struct SaveResult {
     pub errors: Vec<super::error::ApiError>,
 }
 
+/// One result of an invocable action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    #[serde(default)]
+    pub action_name: Option<String>,
+    #[serde(default)]
+    pub is_success: bool,
+    #[serde(default)]
+    pub errors: Option<Vec<ActionError>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionError {
+    #[serde(default)]
+    pub status_code: Option<String>,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl ActionResult {
+    /// The errors in one sentence (`message (CODE)`, joined).
+    pub fn problem(&self) -> String {
+        let list: Vec<String> = self
+            .errors
+            .iter()
+            .flatten()
+            .map(|e| match &e.status_code {
+                Some(code) => format!("{} ({code})", e.message),
+                None => e.message.clone(),
+            })
+            .collect();
+        if list.is_empty() {
+            "Salesforce did not say why".into()
+        } else {
+            list.join("; ")
+        }
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(status: u16, path: &str, bytes: &[u8]) -> Result<T, SalesforceError> {
+    let bytes: &[u8] = if bytes.is_empty() { b"null" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| {
+        let looks_html = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        if looks_html {
+            classify(status, Some("text/html"), bytes)
+        } else {
+            SalesforceError::BadResponse(format!("{path}: {e}"))
+        }
+    })
+}
+
 /// One request inside a Composite call (`/composite`): all of them together count as
 /// one call toward the org's API limit.
 #[derive(Debug, Clone)]
@@ -367,6 +420,22 @@ impl Salesforce {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<T, SalesforceError> {
+        let (status, content_type, bytes) = self.send(method, path, query, body).await?;
+        if (200..300).contains(&status) {
+            return parse_json(status, path, &bytes);
+        }
+        Err(classify(status, content_type.as_deref(), &bytes))
+    }
+
+    /// One request with the session, renewed once when Salesforce says it expired.
+    /// Answers every other status as it came (status, content type, body).
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<(u16, Option<String>, bytes::Bytes), SalesforceError> {
         if !path.starts_with("/services/") {
             return Err(SalesforceError::BadResponse(format!("refusing to follow {path}")));
         }
@@ -393,28 +462,40 @@ impl Salesforce {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let bytes = response.bytes().await.map_err(SalesforceError::from_reqwest)?;
-            if (200..300).contains(&status) {
-                let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-                return serde_json::from_slice(bytes).map_err(|e| {
-                    let looks_html = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
-                    if looks_html {
-                        classify(status, Some("text/html"), bytes)
-                    } else {
-                        SalesforceError::BadResponse(format!("{path}: {e}"))
+            if !(200..300).contains(&status) {
+                let error = classify(status, content_type.as_deref(), &bytes);
+                if error.api_code() == Some("INVALID_SESSION_ID") || status == 401 {
+                    if renewed {
+                        return Err(SalesforceError::SessionRejected);
                     }
-                });
-            }
-            let error = classify(status, content_type.as_deref(), &bytes);
-            if error.api_code() == Some("INVALID_SESSION_ID") || status == 401 {
-                if renewed {
-                    return Err(SalesforceError::SessionRejected);
+                    self.renew(&session).await?;
+                    renewed = true;
+                    continue;
                 }
-                self.renew(&session).await?;
-                renewed = true;
-                continue;
             }
-            return Err(error);
+            return Ok((status, content_type, bytes));
         }
+    }
+
+    /// Runs a standard invocable action (`emailSimple`…) with one input per element.
+    /// Salesforce answers one result per input — with HTTP 400 when an input failed —
+    /// so both are read as results; other failures are errors.
+    pub async fn invoke_standard_action(&self, action: &str, inputs: &[Value]) -> Result<Vec<ActionResult>, SalesforceError> {
+        check_name(action)?;
+        let path = format!("/services/data/{API_VERSION}/actions/standard/{action}");
+        let body = serde_json::json!({ "inputs": inputs });
+        let (status, content_type, bytes) = self.send(Method::POST, &path, &[], Some(&body)).await?;
+        if (200..300).contains(&status) {
+            return parse_json(status, &path, &bytes);
+        }
+        if status == 400 {
+            if let Ok(results) = serde_json::from_slice::<Vec<ActionResult>>(&bytes) {
+                if results.iter().any(|r| r.action_name.is_some()) {
+                    return Ok(results);
+                }
+            }
+        }
+        Err(classify(status, content_type.as_deref(), &bytes))
     }
 
     /// Gets a new access token with the refresh token, unless another request already

@@ -370,13 +370,10 @@ impl LayoutDocument {
         }
     }
 
-    /// The rep-facing state of every on/off setting this version acts on. Emailing the
-    /// join details when a meeting starts is not built yet: its setting is kept in the
-    /// document (and the schema) but not offered to reps, since it would change nothing.
+    /// The rep-facing state of every on/off setting.
     pub fn rep_settings(&self, rep: &RepOverrides) -> Vec<RepSettingState> {
         RepSetting::ALL
             .iter()
-            .filter(|s| **s != RepSetting::EmailAttendeesOnLaunch)
             .map(|&setting| {
                 let admin = setting.admin(&self.settings);
                 let mine = rep.get(setting).filter(|_| !admin.locked);

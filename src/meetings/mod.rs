@@ -9,6 +9,7 @@
 //! handed to the opener and never stored.
 
 pub mod account;
+pub mod email;
 pub mod event;
 pub mod ics;
 pub mod jitsi;
@@ -481,6 +482,9 @@ pub struct MeetingEntry {
     pub held: Option<Held>,
     /// Why the last look at the provider failed, if it did.
     pub check_problem: Option<String>,
+    /// The join details emailed to the invitees, when the layout asks for it.
+    #[serde(default)]
+    pub invitation: Option<email::Invitation>,
 }
 
 #[cfg(test)]

@@ -65,7 +65,9 @@ pub struct EventOutbox {
 
 const COLUMNS: &str = "id, provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins, time_zone,
     instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
-    event_id, uncertain, attempts, next_attempt_at, last_error, parked, number, status, held, check_error, event_stale";
+    event_id, uncertain, attempts, next_attempt_at, last_error, parked, number, status, held, check_error, event_stale,
+    (SELECT json_object('state', e.state, 'recipients', json(e.recipients), 'reason', e.reason)
+       FROM meeting_emails e WHERE e.meeting_id = meetings.id)";
 
 /// Rows whose Event is waiting: not recorded yet, or recorded and out of date.
 const WAITING: &str = "(event_id IS NULL OR event_stale = 1) AND parked = 0";
@@ -118,6 +120,7 @@ fn read(r: &Row<'_>, event_url: &dyn Fn(&str) -> Option<String>) -> rusqlite::Re
             status: MeetingStatus::parse(&r.get::<_, String>(25)?),
             held: held.and_then(|h| serde_json::from_str(&h).ok()),
             check_problem: r.get(27)?,
+            invitation: r.get::<_, Option<String>>(29)?.and_then(|j| serde_json::from_str(&j).ok()),
         },
         outbox,
     ))
@@ -137,8 +140,9 @@ impl<'s> Meetings<'s> {
     }
 
     /// Writes a meeting with its Event queued, due now, and returns its id. The entry's
-    /// `id` and `event` are the store's to give, so they are not read.
-    pub fn insert(&mut self, m: &MeetingEntry, now_ms: i64) -> Result<i64, StoreError> {
+    /// `id` and `event` are the store's to give, so they are not read. With `email`
+    /// (subject, body), its invitation to `m.invitees` is queued in the same transaction.
+    pub fn insert(&mut self, m: &MeetingEntry, email: Option<(&str, &str)>, now_ms: i64) -> Result<i64, StoreError> {
         let invitees = serde_json::to_string(&m.invitees).unwrap_or_else(|_| "[]".into());
         self.store.write(|tx| {
             tx.execute(
@@ -169,7 +173,14 @@ impl<'s> Meetings<'s> {
                     m.status.as_str(),
                 ],
             )?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            if let Some((subject, body)) = email {
+                tx.execute(
+                    "INSERT INTO meeting_emails (meeting_id, recipients, subject, body, state, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                    params![id, invitees, subject, body, now_ms],
+                )?;
+            }
+            Ok(id)
         })
     }
 
@@ -360,6 +371,7 @@ mod tests {
             status: MeetingStatus::Scheduled,
             held: None,
             check_problem: None,
+            invitation: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod call_logs;
 pub mod layouts;
+pub mod meeting_emails;
 mod match_index;
 mod meetings;
 mod settings;
@@ -53,8 +54,8 @@ pub struct Store {
 /// The schema history, in the order it was written. Each family's first list creates
 /// its tables; a later change to any family is a new list appended at the end here
 /// (never a step added to an earlier list, which would renumber every step after it).
-fn history() -> [&'static [M<'static>]; 6] {
-    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS, meetings::SYNC_MIGRATIONS, layouts::MIGRATIONS]
+fn history() -> [&'static [M<'static>]; 7] {
+    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS, meetings::SYNC_MIGRATIONS, layouts::MIGRATIONS, meeting_emails::MIGRATIONS]
 }
 
 fn migrations() -> Migrations<'static> {

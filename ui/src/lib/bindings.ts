@@ -105,6 +105,8 @@ export const commands = {
 	diffLayouts: (published: string, edited: string) => typedError<DiffLine[], AppError>(__TAURI_INVOKE("diff_layouts", { published, edited })),
 	/**  A "more info" tab of the pop for the caller's account. */
 	moreInfo: (label: string, accountId: string) => typedError<MoreInfo, AppError>(__TAURI_INVOKE("more_info", { label, accountId })),
+	/**  Sends a meeting's refused or unsure invitation email again, at the rep's word. */
+	resendInvitation: (id: number) => typedError<MeetingEntry, AppError>(__TAURI_INVOKE("resend_invitation", { id })),
 };
 
 /** Events */
@@ -450,6 +452,24 @@ export type HistoryQuery = {
 	limit: number | null,
 };
 
+/**  A meeting's invitation email, as the rep sees it. */
+export type Invitation = {
+	state: InvitationState,
+	recipients: string[],
+	reason: string | null,
+};
+
+/**  Where an invitation email is. */
+export type InvitationState = 
+/**  Waiting to go (offline, signed out): sent when Salesforce answers. */
+"pending" | 
+/**  Handed to Salesforce right now. */
+"sending" | "sent" | 
+/**  Salesforce refused it (`reason` says why); nothing was sent. */
+"failed" | 
+/**  Sent, but the answer was lost: it may have gone. Never resent by itself. */
+"unsure";
+
 export type Language = "en" | "fr" | "ja";
 
 export type LanguageSetting = "system" | "en" | "fr" | "ja";
@@ -627,6 +647,8 @@ export type MeetingEntry = {
 	held: Held | null,
 	/**  Why the last look at the provider failed, if it did. */
 	checkProblem: string | null,
+	/**  The join details emailed to the invitees, when the layout asks for it. */
+	invitation?: Invitation | null,
 };
 
 /**
