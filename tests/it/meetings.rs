@@ -206,3 +206,61 @@ async fn a_meeting_scheduled_in_new_york_across_the_dst_change_lands_at_the_righ
     assert!(e.message.contains("does not exist in America/New_York") && e.message.contains("03:00"), "{}", e.message);
     assert_eq!(rig.engine.meetings(0, i64::MAX, 10).await.unwrap().len(), 2, "the skipped hour made nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_email_on_launch_the_join_details_go_once_through_salesforce_and_are_logged() {
+    use ringside::app::layouts::PublishTarget;
+    use ringside::meetings::email::InvitationState;
+    let (rig, _clock) = rig("meet-email", true).await;
+    let mut doc: Value = serde_json::from_str(ringside::layout::document::DEFAULT_JSON).unwrap();
+    doc["settings"]["emailAttendeesOnLaunch"] = serde_json::json!({ "value": true, "locked": true });
+    rig.engine.publish_layout(&serde_json::to_vec(&doc).unwrap(), &PublishTarget::Org).await.unwrap();
+    rig.engine.refresh_layout().await.unwrap();
+
+    let started = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap();
+    let m = &started.meeting;
+    assert_eq!(m.invitation.as_ref().map(|i| i.state), Some(InvitationState::Pending), "queued with the meeting");
+    rig.engine.drain_outbox(false).await;
+    let sent = rig.org.sent_emails();
+    assert_eq!(sent.len(), 1);
+    // The invitees, and the person herself through her record (logged on her).
+    assert_eq!(sent[0].to, ["achats@lumiere.example.fr", "marie.dubois@lumiere.example"]);
+    assert_eq!(sent[0].recipient_id.as_deref(), Some(rig.org.fixed().marie_dubois.as_str()));
+    assert!(sent[0].body.contains(&m.join_url), "{}", sent[0].body);
+    assert_eq!(sent[0].related_record_id.as_deref(), Some(rig.org.fixed().marie_opportunity.as_str()));
+    let logged: Vec<Value> = rig.org.records("EmailMessage").into_iter().filter(|e| e["Subject"] == sent[0].subject.as_str()).collect();
+    assert_eq!(logged.len(), 1, "logged as activity");
+    assert_eq!(rig.engine.meeting(m.id).await.unwrap().invitation.unwrap().state, InvitationState::Sent);
+    rig.engine.drain_outbox(true).await;
+    assert_eq!(rig.org.sent_emails().len(), 1, "sent once");
+
+    // The answer is lost after Salesforce sent it: "may have been sent", never resent.
+    rig.org.inject(Fault::new(FaultKind::CommitThenFail { after: AfterCommit::ConnectionReset }).on("POST", "/services/data/v62.0/actions/standard/emailSimple"));
+    let second = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap().meeting;
+    rig.engine.drain_outbox(false).await;
+    rig.engine.drain_outbox(true).await;
+    assert_eq!(rig.org.sent_emails().len(), 2);
+    let inv = rig.engine.meeting(second.id).await.unwrap().invitation.unwrap();
+    assert_eq!(inv.state, InvitationState::Unsure);
+    assert!(inv.reason.unwrap().contains("may have been sent"));
+
+    // Refused (the org's daily single-email allowance is spent): nothing sent, the reason
+    // shown, and "Send again" sends it once the allowance is back.
+    rig.org.set_single_email_limit(rig.org.single_email_usage());
+    let third = rig.engine.start_meeting(&with_marie(&rig)).await.unwrap().meeting;
+    rig.engine.drain_outbox(false).await;
+    let inv = rig.engine.meeting(third.id).await.unwrap().invitation.unwrap();
+    assert_eq!(inv.state, InvitationState::Failed);
+    assert!(inv.reason.as_deref().unwrap().contains("refused"), "{inv:?}");
+    assert_eq!(rig.org.sent_emails().len(), 2);
+    rig.org.set_single_email_limit(5_000);
+    let again = rig.engine.resend_invitation(third.id).await.unwrap();
+    assert_eq!(again.invitation.unwrap().state, InvitationState::Sent);
+    assert_eq!(rig.org.sent_emails().len(), 3);
+
+    // A scheduled meeting is not "launched": no email.
+    let mut later = with_marie(&rig);
+    later.local_start = Some("2027-03-28 10:00".into());
+    let scheduled = rig.engine.start_meeting(&later).await.unwrap().meeting;
+    assert!(scheduled.invitation.is_none());
+}

@@ -75,6 +75,7 @@ export type CommandName =
   | "connect_meetings"
   | "disconnect_meetings"
   | "sync_meetings"
+  | "resend_invitation"
   | "layout_status"
   | "refresh_layout"
   | "set_rep_setting"

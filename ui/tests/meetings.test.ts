@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import App from "../src/App.svelte";
-import type { EventSync, MeetingEntry, MeetingRequest } from "../src/lib/bindings";
+import type { EventSync, Invitation, MeetingEntry, MeetingRequest } from "../src/lib/bindings";
 import { callerMatch, emitCoreEvent, fakeCore, matchedRecord, refuse, type FakeCore } from "./fake-core";
 
 async function renderApp(core: FakeCore) {
@@ -170,5 +170,151 @@ describe("Schedule… on the pop", () => {
     });
     expect(await screen.findByTestId("pop-meeting")).toHaveTextContent("scheduled for");
     expect(screen.queryByTestId("schedule-form")).toBeNull();
+  });
+});
+
+describe("the invitation email", () => {
+  const pending: EventSync = { state: "pending", reason: null, nextAttemptAt: null };
+  const invitation = (state: Invitation["state"], reason: string | null = null, recipients = ["camille@dupont.example"]): Invitation => ({
+    state,
+    recipients,
+    reason,
+  });
+
+  async function meetingsView(core: FakeCore) {
+    await renderApp(core);
+    await fireEvent.click(screen.getByTestId("nav-meetings"));
+    return screen.findAllByTestId("meeting-entry");
+  }
+
+  it("says where each meeting's invitation is, and shows nothing for a meeting without one", async () => {
+    const core = fakeCore({
+      list_meetings: () => [
+        meeting(7, pending, { invitation: invitation("sent", null, ["a@x.example", "b@y.example"]) }),
+        meeting(6, pending, { invitation: invitation("pending", "Salesforce is not signed in: sign in from Settings → Salesforce.") }),
+        meeting(5, pending, { invitation: invitation("sending") }),
+        meeting(4, pending, { invitation: invitation("failed", "Salesforce refused the email: the address is invalid.") }),
+        meeting(3, pending, { invitation: invitation("unsure", "the answer was lost") }),
+        meeting(2, pending, { invitation: null }),
+        // A core from before invitations leaves the field out.
+        meeting(1, pending),
+      ],
+    });
+    const [sent, waiting, sending, failed, unsure, none, absent] = await meetingsView(core);
+
+    const shown = (entry: HTMLElement) => within(entry).getByTestId("meeting-invitation");
+    expect(shown(sent)).toHaveAttribute("data-state", "sent");
+    expect(shown(sent)).toHaveTextContent("Invitation emailed to a@x.example, b@y.example");
+    expect(shown(waiting)).toHaveAttribute("data-state", "pending");
+    expect(shown(waiting)).toHaveTextContent("Invitation waiting to be sent: Salesforce is not signed in");
+    expect(shown(sending)).toHaveAttribute("data-state", "sending");
+    expect(shown(sending).textContent?.trim()).toBe("Invitation waiting to be sent");
+    expect(shown(failed)).toHaveAttribute("data-state", "failed");
+    expect(shown(failed)).toHaveTextContent("Invitation not sent: Salesforce refused the email: the address is invalid.");
+    expect(shown(unsure)).toHaveAttribute("data-state", "unsure");
+    expect(shown(unsure)).toHaveTextContent("The invitation may have been sent (the answer was lost)");
+
+    for (const entry of [failed, unsure]) {
+      expect(within(entry).getByTestId("meeting-invitation-resend"), "a refused or maybe-sent invitation can be sent again").toHaveTextContent("Send again");
+    }
+    for (const entry of [sent, waiting, sending]) {
+      expect(within(entry).queryByTestId("meeting-invitation-resend"), "only a refused or maybe-sent invitation is offered again").toBeNull();
+    }
+    for (const entry of [none, absent]) {
+      expect(within(entry).queryByTestId("meeting-invitation"), "a meeting whose layout emails nothing shows no invitation").toBeNull();
+    }
+  });
+
+  it("sends a refused invitation again and shows the meeting the core answers", async () => {
+    const failed = meeting(4, pending, { invitation: invitation("failed", "Salesforce refused the email.") });
+    const core = fakeCore({
+      list_meetings: () => [failed],
+      resend_invitation: () => ({ ...failed, invitation: invitation("sending") }),
+    });
+    const [entry] = await meetingsView(core);
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend"));
+    await vi.waitFor(() => expect(within(entry).getByTestId("meeting-invitation")).toHaveAttribute("data-state", "sending"));
+    expect(core.callsTo("resend_invitation")).toEqual([{ id: 4 }]);
+    expect(within(entry).queryByTestId("meeting-invitation-resend"), "an invitation on its way is not offered again").toBeNull();
+  });
+
+  it("shows the core's refusal of Send again beside the invitation, which stays as it was", async () => {
+    const failed = meeting(4, pending, { invitation: invitation("failed", "Salesforce refused the email.") });
+    const core = fakeCore({
+      list_meetings: () => [failed],
+      resend_invitation: refuse("signedOut", "Salesforce is not signed in: sign in again from Settings → Salesforce."),
+    });
+    const [entry] = await meetingsView(core);
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend"));
+    expect(await within(entry).findByTestId("meeting-invitation-error")).toHaveTextContent("sign in again from Settings → Salesforce");
+    expect(within(entry).getByTestId("meeting-invitation")).toHaveAttribute("data-state", "failed");
+    expect(within(entry).getByTestId("meeting-invitation-resend")).toBeEnabled();
+
+    // The next attempt starts without the old refusal.
+    core.handle("resend_invitation", () => ({ ...failed, invitation: invitation("sent") }));
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend"));
+    await vi.waitFor(() => expect(within(entry).getByTestId("meeting-invitation")).toHaveAttribute("data-state", "sent"));
+    expect(within(entry).queryByTestId("meeting-invitation-error")).toBeNull();
+  });
+
+  it("asks before sending a maybe-sent invitation again, since it may arrive twice", async () => {
+    const unsure = meeting(3, pending, { invitation: invitation("unsure", "the answer was lost") });
+    const core = fakeCore({
+      list_meetings: () => [unsure],
+      resend_invitation: () => ({ ...unsure, invitation: invitation("sent") }),
+    });
+    const [entry] = await meetingsView(core);
+
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend"));
+    expect(within(entry).getByTestId("meeting-invitation-twice")).toHaveTextContent("arrive twice");
+    expect(core.callsTo("resend_invitation"), "nothing is sent before the rep confirms").toHaveLength(0);
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend-cancel"));
+    expect(within(entry).queryByTestId("meeting-invitation-twice")).toBeNull();
+    expect(core.callsTo("resend_invitation"), "Cancel sends nothing").toHaveLength(0);
+
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend"));
+    await fireEvent.click(within(entry).getByTestId("meeting-invitation-resend-confirm"));
+    await vi.waitFor(() => expect(within(entry).getByTestId("meeting-invitation")).toHaveAttribute("data-state", "sent"));
+    expect(core.callsTo("resend_invitation")).toEqual([{ id: 3 }]);
+    expect(within(entry).getByTestId("meeting-invitation")).toHaveTextContent("Invitation emailed to camille@dupont.example");
+  });
+
+  it("follows a row's invitation through meetingChanged", async () => {
+    const waiting = meeting(6, pending, { invitation: invitation("pending") });
+    const core = fakeCore({ list_meetings: () => [waiting] });
+    const [entry] = await meetingsView(core);
+    expect(within(entry).getByTestId("meeting-invitation")).toHaveAttribute("data-state", "pending");
+    await emitCoreEvent({ type: "meetingChanged", meeting: { ...waiting, invitation: invitation("failed", "Salesforce refused the email.") } });
+    await vi.waitFor(() => expect(within(entry).getByTestId("meeting-invitation")).toHaveAttribute("data-state", "failed"));
+    expect(within(entry).getByTestId("meeting-invitation")).toHaveTextContent("Invitation not sent: Salesforce refused the email.");
+    expect(within(entry).getByTestId("meeting-invitation-resend")).toBeInTheDocument();
+  });
+
+  it("shows the started meeting's invitation on the pop, follows it, and sends it again from there", async () => {
+    const started = meeting(9, pending, {
+      invitees: ["camille@dupont.example"],
+      invitation: invitation("pending", "Salesforce is not signed in."),
+    });
+    const core = fakeCore({
+      new_meeting_request: () => request,
+      start_meeting: () => ({ meeting: started, openUrl: started.joinUrl, openProblem: null }),
+      resend_invitation: () => ({ ...started, invitation: invitation("sending") }),
+    });
+    await renderApp(core);
+    await emitCoreEvent({ type: "callerMatched", callerMatch: callerMatch() });
+    await fireEvent.click(await screen.findByTestId("pop-meet"));
+    const strip = await screen.findByTestId("pop-meeting");
+    const shown = () => within(strip).getByTestId("meeting-invitation");
+    await vi.waitFor(() => expect(shown()).toHaveAttribute("data-state", "pending"));
+    expect(shown()).toHaveTextContent("Invitation waiting to be sent: Salesforce is not signed in.");
+
+    await emitCoreEvent({ type: "meetingChanged", meeting: { ...started, invitation: invitation("failed", "Salesforce refused the email.") } });
+    await vi.waitFor(() => expect(shown()).toHaveAttribute("data-state", "failed"));
+    await fireEvent.click(within(strip).getByTestId("meeting-invitation-resend"));
+    await vi.waitFor(() => expect(shown()).toHaveAttribute("data-state", "sending"));
+    expect(core.callsTo("resend_invitation")).toEqual([{ id: 9 }]);
+
+    await emitCoreEvent({ type: "meetingChanged", meeting: { ...started, invitation: invitation("sent") } });
+    await vi.waitFor(() => expect(shown()).toHaveTextContent("Invitation emailed to camille@dupont.example"));
   });
 });

@@ -4,7 +4,7 @@
 //! | method | path | body / answer |
 //! |---|---|---|
 //! | GET | `/__admin/state` | settings, usage, pending faults, clock |
-//! | POST | `/__admin/settings` | `{searchDelaySecs?, apiLimit?, rotateRefreshTokens?, latencyMs?, accessTokenTtlSecs?, queryBatchSize?}` |
+//! | POST | `/__admin/settings` | `{searchDelaySecs?, apiLimit?, singleEmailLimit?, rotateRefreshTokens?, latencyMs?, accessTokenTtlSecs?, queryBatchSize?}` |
 //! | POST / GET / DELETE | `/__admin/faults` | a fault `{kind, after?, method?, pathPrefix?, trigger?: {times: n} \| {probability: p}}` / list / clear; `rawAnswer` takes `{status, contentType, bodyBase64}` |
 //! | POST | `/__admin/tokens/expire` | expires every access token now |
 //! | POST | `/__admin/sign-in` | tokens for the signed-in rep, without the browser |
@@ -16,6 +16,7 @@
 //! | POST | `/__admin/records/{Object}/unchecked` | insert without any validation (body: the fields) → `{id}` |
 //! | GET | `/__admin/fixed` | ids of the fixed records: profiles, users, accounts… |
 //! | GET | `/__admin/profiles/{name}` | `{id, name}` of the profile with that name |
+//! | GET / DELETE | `/__admin/emails` | the emails the Send Email action sent, oldest first / forget them (today's single-email count stays) |
 //! | GET / DELETE | `/__admin/requests` | the request log (a composite's entry lists the subrequests it ran in `subrequests`) / clear it |
 
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
         .route("/__admin/fixed", get(|State(org): State<Arc<Org>>| async move { Json(org.fixed.clone()) }))
         .route("/__admin/profiles/{name}", get(profile))
         .route("/__admin/permission-sets/{name}", post(permission_set))
+        .route("/__admin/emails", get(emails).delete(clear_emails))
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/leads/{id}/convert", post(convert_lead))
         .route("/__admin/validation-rules", post(validation_rules))
@@ -161,6 +163,15 @@ async fn insert(State(org): State<Arc<Org>>, Path(object): Path<String>, Json(fi
         Ok(id) => (StatusCode::CREATED, Json(json!({"id": id}))).into_response(),
         Err(errors) => (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
     }
+}
+
+async fn emails(State(org): State<Arc<Org>>) -> Response {
+    Json(org.sent_emails()).into_response()
+}
+
+async fn clear_emails(State(org): State<Arc<Org>>) -> StatusCode {
+    org.clear_sent_emails();
+    StatusCode::NO_CONTENT
 }
 
 async fn requests(State(org): State<Arc<Org>>) -> Response {

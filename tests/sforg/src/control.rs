@@ -1,6 +1,7 @@
 //! Test control: the operations behind both the Rust handle (`RunningOrg`) and the
-//! `/__admin` HTTP API — faults, clock, token expiry, rotation, search delay, API limit,
-//! object permissions, direct record access and the request log. Writes made here go
+//! `/__admin` HTTP API — faults, clock, token expiry, rotation, search delay, API and
+//! single-email limits, object permissions, direct record access, sent emails and the
+//! request log. Writes made here go
 //! through the same validation and store as API writes, as the signed-in rep (but ignore
 //! her object permissions) — except `insert_unchecked`, which stores what it is given as
 //! an integration writing past the API would.
@@ -16,6 +17,7 @@ use crate::access::ObjectPermissions;
 use crate::error::FieldError;
 use crate::faults::Fault;
 use crate::org::{LoggedRequest, Org};
+use crate::outbox::SentEmail;
 use crate::schema;
 use crate::validate::{self, Mode};
 
@@ -47,6 +49,8 @@ pub struct Tokens {
 pub struct Settings {
     pub search_delay_secs: Option<f64>,
     pub api_limit: Option<u64>,
+    /// Recipients the Send Email action may reach per day.
+    pub single_email_limit: Option<u64>,
     pub rotate_refresh_tokens: Option<bool>,
     pub latency_ms: Option<u64>,
     /// Delay between carrying out a request and answering it.
@@ -62,6 +66,9 @@ pub struct ControlState {
     pub now: String,
     pub api_usage: u64,
     pub api_limit: u64,
+    /// Recipients emailed today, and the daily limit.
+    pub single_email_usage: u64,
+    pub single_email_limit: u64,
     pub search_delay_secs: f64,
     pub rotate_refresh_tokens: bool,
     pub latency_ms: u64,
@@ -98,6 +105,9 @@ impl Org {
         if let Some(limit) = s.api_limit {
             st.usage.limit = limit;
         }
+        if let Some(limit) = s.single_email_limit {
+            st.outbox.limit = limit;
+        }
         if let Some(on) = s.rotate_refresh_tokens {
             st.tokens.rotate_refresh_tokens = on;
         }
@@ -116,11 +126,15 @@ impl Org {
     }
 
     pub(crate) fn control_state(&self) -> ControlState {
-        let st = self.lock();
+        let mut st = self.lock();
+        let now = st.clock.now();
+        st.outbox.roll(now);
         ControlState {
             now: crate::clock::sf_datetime(st.clock.now()),
             api_usage: st.usage.count,
             api_limit: st.usage.limit,
+            single_email_usage: st.outbox.used,
+            single_email_limit: st.outbox.limit,
             search_delay_secs: st.search_delay.as_secs_f64(),
             rotate_refresh_tokens: st.tokens.rotate_refresh_tokens,
             latency_ms: st.latency.as_millis() as u64,
@@ -151,6 +165,7 @@ impl Org {
         st.clock.advance(by);
         let now = st.clock.now();
         st.usage.roll(now);
+        st.outbox.roll(now);
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {
@@ -323,6 +338,14 @@ impl Org {
             }
         }
         Some((contact_id, account_id))
+    }
+
+    pub(crate) fn sent_emails(&self) -> Vec<SentEmail> {
+        self.lock().outbox.sent().to_vec()
+    }
+
+    pub(crate) fn clear_sent_emails(&self) {
+        self.lock().outbox.clear();
     }
 
     pub(crate) fn requests(&self) -> Vec<LoggedRequest> {

@@ -1,8 +1,8 @@
 //! A Salesforce-compatible test org for Ringside. The product talks to it exactly as it
 //! talks to Salesforce — OAuth web server flow with PKCE, the REST data API (SOQL, SOSL,
-//! sObjects, collections), the same error bodies and status codes — and tests steer it
-//! through [`RunningOrg`]: inject faults, move the clock, expire tokens, read and write
-//! records directly. See `README.md` in this crate for what is modelled and how.
+//! sObjects, collections, composite, the Send Email action), the same error bodies and
+//! status codes — and tests steer it through [`RunningOrg`]: inject faults, move the
+//! clock, expire tokens, read and write records directly, read the emails it sent. See `README.md` in this crate for what is modelled and how.
 
 mod access;
 mod admin;
@@ -16,6 +16,7 @@ mod ids;
 mod metadata;
 mod oauth;
 mod org;
+mod outbox;
 mod pipeline;
 mod schema;
 mod server;
@@ -42,6 +43,7 @@ pub use control::{ControlState, RecordError, Settings, Tokens};
 pub use faults::{AfterCommit, Fault, FaultKind, Trigger};
 pub use fixture::FixedRecords;
 pub use org::{LoggedRequest, OrgConfig, API_VERSION};
+pub use outbox::SentEmail;
 pub use store::ValidationRule;
 pub use time::OffsetDateTime;
 
@@ -159,6 +161,27 @@ impl RunningOrg {
     pub fn api_usage(&self) -> (u64, u64) {
         let s = self.org.control_state();
         (s.api_usage, s.api_limit)
+    }
+    /// Recipients the Send Email action may reach per day from now on (counted today
+    /// already stay counted). Past it, an input fails with `SINGLE_EMAIL_LIMIT_EXCEEDED`.
+    pub fn set_single_email_limit(&self, limit: u64) {
+        self.org.apply(&Settings { single_email_limit: Some(limit), ..Settings::default() });
+    }
+    /// Recipients emailed today: what counts against the single-email limit (`/limits`
+    /// reports `SingleEmail` as `Max` and `Remaining`).
+    pub fn single_email_usage(&self) -> u64 {
+        self.org.control_state().single_email_usage
+    }
+    pub fn single_email_limit(&self) -> u64 {
+        self.org.control_state().single_email_limit
+    }
+    /// Every email the Send Email action sent, oldest first.
+    pub fn sent_emails(&self) -> Vec<SentEmail> {
+        self.org.sent_emails()
+    }
+    /// Forgets the sent emails (today's single-email count stays).
+    pub fn clear_sent_emails(&self) {
+        self.org.clear_sent_emails();
     }
     /// Moves the org's clock forward: token expiry, search delay, `TODAY`, code expiry.
     pub fn advance_clock(&self, by: Duration) {

@@ -31,6 +31,9 @@ struct Args {
     /// Daily API request limit.
     #[arg(long, default_value_t = 15_000)]
     api_limit: u64,
+    /// Recipients the Send Email action may reach per day.
+    #[arg(long, default_value_t = 5_000)]
+    single_email_limit: u64,
     /// Only users and the fixed records, not the ~3,000 generated ones.
     #[arg(long)]
     no_fixture: bool,
@@ -49,6 +52,7 @@ async fn main() -> std::io::Result<()> {
         rotate_refresh_tokens: args.rotate_refresh_tokens,
         search_delay: Duration::from_secs_f64(args.search_delay_secs.max(0.0)),
         api_limit: args.api_limit,
+        single_email_limit: args.single_email_limit,
         ..OrgConfig::default()
     };
     if !args.redirect_uris.is_empty() {

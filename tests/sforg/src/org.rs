@@ -1,7 +1,7 @@
 //! The org: its configuration and the one piece of mutable state every request and the
-//! test handle share — records, tokens, faults, API usage, settings, query cursors,
-//! request log — behind a single mutex, so nobody ever sees half an update. Locks are
-//! held briefly and never across an await.
+//! test handle share — records, tokens, faults, API usage, sent emails, settings, query
+//! cursors, request log — behind a single mutex, so nobody ever sees half an update.
+//! Locks are held briefly and never across an await.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -17,6 +17,7 @@ use crate::access::ObjectPermissions;
 use crate::clock::{Clock, ClockStart};
 use crate::faults::FaultBook;
 use crate::fixture::{self, FixedRecords};
+use crate::outbox::Outbox;
 use crate::store::{Store, WriteCtx};
 use crate::tokens::TokenBook;
 
@@ -57,6 +58,8 @@ pub struct OrgConfig {
     pub search_delay: Duration,
     /// Daily API requests allowed (`Sforce-Limit-Info: api-usage=N/limit`).
     pub api_limit: u64,
+    /// Recipients the Send Email action may reach per day (Salesforce: 5,000).
+    pub single_email_limit: u64,
     /// Records per query batch before `nextRecordsUrl` (Salesforce: 2,000).
     pub query_batch_size: usize,
     pub clock: ClockStart,
@@ -78,6 +81,7 @@ impl Default for OrgConfig {
             rotate_refresh_tokens: false,
             search_delay: Duration::ZERO,
             api_limit: 15_000,
+            single_email_limit: crate::outbox::DEFAULT_SINGLE_EMAIL_LIMIT,
             query_batch_size: 2000,
             clock: ClockStart::System,
             latency: Duration::ZERO,
@@ -145,6 +149,8 @@ pub(crate) struct OrgState {
     pub tokens: TokenBook,
     pub faults: FaultBook,
     pub usage: Usage,
+    /// Emails sent and the daily single-email allowance.
+    pub outbox: Outbox,
     pub rng: ChaCha8Rng,
     pub search_delay: Duration,
     pub latency: Duration,
@@ -186,6 +192,7 @@ impl Org {
             tokens: TokenBook::new(&org_id, config.access_token_ttl, config.rotate_refresh_tokens),
             faults: FaultBook::new(fault_rng),
             usage: Usage { count: 0, limit: config.api_limit, day: now.date() },
+            outbox: Outbox::new(config.single_email_limit, now),
             rng,
             search_delay: config.search_delay,
             latency: config.latency,

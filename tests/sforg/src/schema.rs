@@ -282,6 +282,11 @@ pub(crate) const STAGES: &[&str] = &[
     "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
 ];
 pub(crate) const CASE_STATUSES: &[&str] = &["New", "Working", "Escalated", "Closed"];
+/// `EmailMessage.Status`: Salesforce stores the code, and shows New, Read, Replied, Sent,
+/// Forwarded and Draft.
+pub(crate) const EMAIL_STATUSES: &[&str] = &["0", "1", "2", "3", "4", "5"];
+/// `EmailMessage.Status` of an email the org sent.
+pub(crate) const EMAIL_SENT: &str = "3";
 pub(crate) const TASK_STATUSES: &[&str] =
     &["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"];
 
@@ -492,6 +497,40 @@ fn build() -> Vec<ObjectDef> {
     ]);
     profile.extend(audit_fields());
 
+    // Sent email as Salesforce logs it (Enhanced Email): the message, and a relation per
+    // person it involves. Neither has an owner; both are filled by the Send Email action.
+    let mut email_message = system_fields(false);
+    email_message.extend([
+        text("Subject", "Subject", 3000).name_field(),
+        area("TextBody", "Text Body", 131_072),
+        area("HtmlBody", "HTML Body", 131_072),
+        FieldDef::new("FromAddress", "From Address", FieldType::Email, 255),
+        text("FromName", "From Name", 1000),
+        area("ToAddress", "To Address", 4000),
+        area("CcAddress", "CC Address", 4000),
+        area("BccAddress", "BCC Address", 4000),
+        // 0 New, 1 Read, 2 Replied, 3 Sent, 4 Forwarded, 5 Draft.
+        pick("Status", "Status", EMAIL_STATUSES).restricted().required(),
+        boolean("Incoming", "Is Incoming"),
+        datetime("MessageDate", "Message Date"),
+        lookup("RelatedToId", "Related To ID", &["Account", "Opportunity", "Case"], "RelatedTo"),
+        lookup("ParentId", "Parent Case ID", &["Case"], "Parent"),
+        lookup("ActivityId", "Activity ID", &["Task"], "Activity"),
+    ]);
+
+    let mut email_relation = system_fields(false);
+    let mut message_id = lookup("EmailMessageId", "Email Message ID", &["EmailMessage"], "EmailMessage");
+    message_id.nillable = false;
+    email_relation.extend([
+        message_id,
+        lookup("RelationId", "Relation ID", &["Contact", "Lead", "User"], "Relation"),
+        pick("RelationType", "Relation Type", &["FromAddress", "ToAddress", "CcAddress", "BccAddress", "OtherAddress"])
+            .restricted()
+            .required(),
+        FieldDef::new("RelationAddress", "Relation Address", FieldType::Email, 255),
+        text("RelationObjectType", "Relation Object Type", 40).read_only(),
+    ]);
+
     let obj = |name: &'static str, label, label_plural, key_prefix, fields| ObjectDef {
         name,
         label,
@@ -513,6 +552,11 @@ fn build() -> Vec<ObjectDef> {
         obj("Event", "Event", "Events", "00U", event),
         ObjectDef { createable: false, ..obj("User", "User", "Users", "005", user) },
         ObjectDef { createable: false, searchable: false, ..obj("Profile", "Profile", "Profiles", "00e", profile) },
+        ObjectDef { searchable: false, ..obj("EmailMessage", "Email Message", "Email Messages", "02s", email_message) },
+        ObjectDef {
+            searchable: false,
+            ..obj("EmailMessageRelation", "Email Message Relation", "Email Message Relations", "0BX", email_relation)
+        },
     ]
 }
 

@@ -305,6 +305,10 @@ fn derive(def: &ObjectDef, f: &mut Fields) {
             let closed = s(f, "Status").as_deref() == Some("Completed");
             f.insert("IsClosed".into(), Value::Bool(closed));
         }
+        "EmailMessageRelation" => {
+            let object = s(f, "RelationId").as_deref().and_then(schema::object_for_id).map(|d| d.name);
+            f.insert("RelationObjectType".into(), object.map_or(Value::Null, |o| Value::String(o.into())));
+        }
         "Event" => {
             let start = s(f, "StartDateTime").as_deref().and_then(parse_datetime);
             let end = s(f, "EndDateTime").as_deref().and_then(parse_datetime);

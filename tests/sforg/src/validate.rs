@@ -269,7 +269,7 @@ fn normalize(field: &schema::FieldDef, value: &Value, store: &Store) -> Result<V
     }
 }
 
-fn plausible_email(s: &str) -> bool {
+pub(crate) fn plausible_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
     !local.is_empty()
         && domain.contains('.')

@@ -174,6 +174,8 @@ export const core = {
   /** Writes the .ics invitation into Downloads; resolves to the file's path. */
   saveMeetingInvitation: (id: number): Promise<string> => unwrap(commands.saveMeetingInvitation(id)),
   meetingTime: (local: string, timeZone: string): Promise<MeetingTime> => unwrap(commands.meetingTime(local, timeZone)),
+  /** Sends a failed or unsure invitation email again; resolves to the meeting with its new invitation state. */
+  resendInvitation: (id: number): Promise<MeetingEntry> => unwrap(commands.resendInvitation(id)),
 
   layoutStatus: (): Promise<LayoutStatus> => unwrap(commands.layoutStatus()),
   /** Asks the org for the layout assigned to the rep now; a failed check also arrives as `layoutApplied`. */

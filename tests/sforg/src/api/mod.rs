@@ -1,7 +1,8 @@
 //! The REST data API under `/services/data`: versions, resources, limits, sObjects,
-//! query, search, composite and sObject collections. Handlers stay thin: they read the `Session`
+//! query, search, composite, sObject collections and the Send Email action. Handlers stay thin: they read the `Session`
 //! the pipeline attached, take the org lock briefly and call the engines.
 
+mod actions;
 mod collections;
 mod composite;
 mod describe;
@@ -56,6 +57,7 @@ pub(crate) fn routes() -> Router<Arc<Org>> {
         .route(&format!("{v}/query/{{locator}}"), get(query::query_more))
         .route(&format!("{v}/search"), get(query::search))
         .route(&format!("{v}/search/"), get(query::search))
+        .route(&format!("{v}/actions/standard/emailSimple"), axum::routing::post(actions::email_simple))
         .route(&format!("{v}/composite"), get(composite::list).post(composite::run))
         .route(&format!("{v}/composite/"), get(composite::list).post(composite::run))
         .route(
@@ -97,9 +99,18 @@ async fn resources(Extension(s): Extension<Session>) -> Response {
 }
 
 async fn limits(State(org): State<Arc<Org>>) -> Response {
-    let st = org.lock();
+    let mut st = org.lock();
+    let now = st.clock.now();
+    st.outbox.roll(now);
     let (count, limit) = (st.usage.count, st.usage.limit);
-    sf_json(StatusCode::OK, json!({"DailyApiRequests": {"Max": limit, "Remaining": limit.saturating_sub(count)}}))
+    let (emails, email_limit) = (st.outbox.used, st.outbox.limit);
+    sf_json(
+        StatusCode::OK,
+        json!({
+            "DailyApiRequests": {"Max": limit, "Remaining": limit.saturating_sub(count)},
+            "SingleEmail": {"Max": email_limit, "Remaining": email_limit.saturating_sub(emails)},
+        }),
+    )
 }
 
 /// Unknown resource under a version (after authentication, as Salesforce checks it first).

@@ -2,6 +2,7 @@
 
 mod collections;
 mod composite;
+mod emails;
 mod faults;
 mod layouts;
 mod limits;

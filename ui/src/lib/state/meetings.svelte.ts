@@ -1,7 +1,9 @@
 // Meetings as the core reports them: the list for the Meetings view (a window of
 // days around today) and the meeting just started from the pop. `meetingChanged`
-// events replace an entry in place (its Event queued, recorded or refused). The
-// rules (defaults, checks, who and what) are all the core's.
+// events replace an entry in place (its Event queued, recorded or refused, its
+// invitation email sent or not). The rules (defaults, checks, who and what, when an
+// invitation may be sent again) are all the core's.
+import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import type { MatchedRecord, MeetingEntry, StartedMeeting } from "../bindings";
 import { core, errorMessage } from "../core";
 
@@ -102,6 +104,26 @@ export class Meetings {
       this.savedInvitation = { id, path: await core.saveMeetingInvitation(id) };
     } catch (e) {
       this.error = errorMessage(e);
+    }
+  }
+
+  /** Meetings whose "Send again" is waiting for the core's answer. */
+  resending = new SvelteSet<number>();
+  /** Why the last "Send again" failed, by meeting; cleared by the next attempt. */
+  resendErrors = new SvelteMap<number, string>();
+
+  /** "Send again" on a failed or unsure invitation; the answer replaces the meeting. */
+  async resendInvitation(id: number): Promise<void> {
+    if (this.resending.has(id)) return;
+    this.resending.add(id);
+    this.resendErrors.delete(id);
+    try {
+      const since = this.#seq;
+      this.applyChanged(this.#newest(await core.resendInvitation(id), since));
+    } catch (e) {
+      this.resendErrors.set(id, errorMessage(e));
+    } finally {
+      this.resending.delete(id);
     }
   }
 
