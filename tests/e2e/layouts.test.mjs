@@ -202,3 +202,27 @@ test("the Admin page checks the JSON as it is typed, shows the changes and publi
   // The rep's own layout (her user one) still wins over the org default.
   assert.match(cli("layout", "status"), /Inside sales v2/);
 });
+
+test("with the rep's email switch on, a meeting started from the pop emails its join details through Salesforce", async () => {
+  await settingsLayout();
+  const email = await byId("rep-setting-emailAttendeesOnLaunch");
+  assert.equal(await email.isEnabled(), true, "left to the rep by the layout");
+  if (!(await email.isSelected())) await email.click();
+  await browser.waitUntil(async () => (await email.isSelected()) === true, { timeout: 5000, timeoutMsg: "the switch turns on" });
+
+  await lookUp("01 23 45 67 89");
+  await (await byId("pop-meet")).click();
+  await (await byId("pop-meeting")).waitForDisplayed({ timeout: 10000 });
+  const url = await text("pop-meeting-url");
+  const invitation = await browser.$('[data-testid="pop-meeting"] [data-testid="meeting-invitation"]');
+  await browser.waitUntil(async () => (await invitation.getAttribute("data-state")) === "sent", {
+    timeout: 20000, timeoutMsg: "the invitation is emailed",
+  });
+  assert.match(await invitation.getProperty("textContent"), /marie\.dubois@lumiere\.example/);
+  await shotAt("pop-meeting", "48-pop-meeting-invitation-emailed");
+  const emails = await (await fetch(`${orgUrl}/__admin/emails`)).json();
+  const mine = emails.filter((e) => e.body.includes(url));
+  assert.equal(mine.length, 1, "emailed once");
+  const logged = (await (await fetch(`${orgUrl}/__admin/records/EmailMessage`)).json()).filter((m) => (m.TextBody ?? "").includes(url));
+  assert.equal(logged.length, 1, "logged in Salesforce as activity");
+});
