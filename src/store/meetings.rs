@@ -379,8 +379,8 @@ mod tests {
     fn a_meeting_is_queued_until_its_event_is_recorded() {
         let mut store = Store::in_memory().unwrap();
         let mut m = store.meetings();
-        let id = m.insert(&meeting("A"), 5).unwrap();
-        assert!(m.insert(&meeting("A"), 5).is_err(), "the same provider meeting twice");
+        let id = m.insert(&meeting("A"), None, 5).unwrap();
+        assert!(m.insert(&meeting("A"), None, 5).is_err(), "the same provider meeting twice");
         assert!(m.to_check(&[Provider::Zoom], 10_000, true, 10).unwrap().is_empty(), "a Jitsi meeting is never asked about");
         let due = m.due(5, false, 10).unwrap();
         assert_eq!(due.len(), 1);
@@ -403,7 +403,7 @@ mod tests {
         let mut zoom = meeting("uuid==");
         zoom.provider = Provider::Zoom;
         zoom.number = Some("81234567890".into());
-        let id = m.insert(&zoom, 5).unwrap();
+        let id = m.insert(&zoom, None, 5).unwrap();
         m.record_events(&[(id, "00U000000000001AAA".into())]).unwrap();
         // Due at its planned end (1,000 + 30 min), then hourly.
         assert!(m.to_check(&[Provider::Zoom], 1_500, false, 10).unwrap().len() == 1, "never checked yet");
@@ -425,7 +425,7 @@ mod tests {
         let mut later = meeting("later==");
         later.provider = Provider::Zoom;
         later.start_at = 1_000_000;
-        let later = m.insert(&later, 5).unwrap();
+        let later = m.insert(&later, None, 5).unwrap();
         let due = |m: &mut Meetings<'_>, now| m.to_check(&[Provider::Zoom], now, false, 10).unwrap().iter().any(|x| x.id == later);
         assert!(due(&mut m, 10_000), "never looked at");
         m.record_check(later, MeetingStatus::Scheduled, None, 10_000, 10_000_000).unwrap();

@@ -1,6 +1,7 @@
 // Shared by the end-to-end test files: tauri-driver on free ports, the app session,
 // and helpers that find elements by data-testid and take settled screenshots.
 import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import net from "node:net";
 import { remote } from "webdriverio";
@@ -155,4 +156,22 @@ export async function lookUp(b, byId, number) {
   await b.waitUntil(async () => lookup.isEnabled(), { timeout: 5000, timeoutMsg: "Look up is enabled for a valid number" });
   await lookup.click();
   await (await byId("pop")).waitForDisplayed({ timeout: 15000 });
+}
+
+/**
+ * The test org, the CLI signed in to it, and the built app open under WebDriver: what
+ * the Salesforce-side files share. `close()` undoes it all and removes `dataDir`.
+ */
+export async function startSignedInApp({ app, sforg, cli, env, outDir, dataDir, extraArgs = [] }) {
+  mkdirSync(outDir, { recursive: true });
+  const { org, orgUrl } = await startOrgAndSignIn({ sforg, cli, env, extraArgs });
+  const driver = await startDriver(env);
+  const browser = await openApp(driver, app);
+  const close = async () => {
+    await closeApp(browser);
+    await stopDriver(driver);
+    org?.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { org, orgUrl, browser, close, ...ui(browser, outDir) };
 }

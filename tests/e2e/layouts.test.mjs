@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +28,6 @@ const env = {
 
 let org;
 let orgUrl;
-let driver;
 let browser;
 let byId;
 let text;
@@ -61,21 +60,16 @@ async function settingsLayout() {
   await browser.execute(() => document.querySelector('[data-testid="layout-section"]').scrollIntoView());
 }
 
+let close;
+
 before(async () => {
   assert.ok(APP && CLI && SFORG, "RINGSIDE_APP, RINGSIDE_CLI and RINGSIDE_SFORG name the built binaries");
-  mkdirSync(OUT, { recursive: true });
-  ({ org, orgUrl } = await harness.startOrgAndSignIn({ sforg: SFORG, cli: CLI, env, extraArgs: ["--search-delay-secs", "0"] }));
-  driver = await harness.startDriver(env);
-  browser = await harness.openApp(driver, APP);
-  ({ byId, text, shot } = harness.ui(browser, OUT));
+  ({ org, orgUrl, browser, byId, text, shot, close } = await harness.startSignedInApp({
+    app: APP, sforg: SFORG, cli: CLI, env, outDir: OUT, dataDir, extraArgs: ["--search-delay-secs", "0"],
+  }));
 });
 
-after(async () => {
-  await harness.closeApp(browser);
-  await harness.stopDriver(driver);
-  org?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(async () => close?.());
 
 test("a layout published with the CLI reaches the running app and changes the pop and the form", async () => {
   await lookUp("01 23 45 67 89");

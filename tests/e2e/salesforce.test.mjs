@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +28,6 @@ const opened = () => { try { return readFileSync(env.RINGSIDE_OPENED_LOG, "utf8"
 
 let org;
 let orgUrl;
-let driver;
 let browser;
 let byId;
 let text;
@@ -38,21 +37,16 @@ const cli = (...args) => execFileSync(CLI, args, { env }).toString();
 
 const lookUp = (number) => harness.lookUp(browser, byId, number);
 
+let close;
+
 before(async () => {
   assert.ok(APP && CLI && SFORG, "RINGSIDE_APP, RINGSIDE_CLI and RINGSIDE_SFORG name the built binaries");
-  mkdirSync(OUT, { recursive: true });
-  ({ org, orgUrl } = await harness.startOrgAndSignIn({ sforg: SFORG, cli: CLI, env, extraArgs: ["--search-delay-secs", "600"] }));
-  driver = await harness.startDriver(env);
-  browser = await harness.openApp(driver, APP);
-  ({ byId, text, shot } = harness.ui(browser, OUT));
+  ({ org, orgUrl, browser, byId, text, shot, close } = await harness.startSignedInApp({
+    app: APP, sforg: SFORG, cli: CLI, env, outDir: OUT, dataDir, extraArgs: ["--search-delay-secs", "600"],
+  }));
 });
 
-after(async () => {
-  await harness.closeApp(browser);
-  await harness.stopDriver(driver);
-  org?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(async () => close?.());
 
 test("Settings → Salesforce shows the connection and the org's API usage", async () => {
   await (await byId("nav-settings")).click();
