@@ -6,7 +6,8 @@ use std::sync::Arc;
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting, MeetingTime};
 use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
 use ringside::app::meetings::{MeetingSyncReport, ProviderStatus};
-use ringside::app::layouts::{DiffLine, LayoutCheck, LayoutStatus, MoreInfo, Published, PublishTarget, PulledLayout};
+use ringside::app::layouts::{DiffLine, LayoutCheck, LayoutStatus, Published, PublishTarget, PulledLayout};
+use ringside::app::more_info::MoreInfo;
 use ringside::layout::RepSetting;
 use ringside::calllog::form::FormSpec;
 use ringside::sip::registration::RegistrationState;
@@ -501,10 +502,7 @@ pub async fn validate_layout(engine: EngineState<'_>, text: String) -> Result<La
 #[specta::specta]
 #[tracing::instrument(skip(engine, text))]
 pub async fn publish_layout(engine: EngineState<'_>, text: String, target: PublishTarget) -> Result<Published, AppError> {
-    let published = engine.publish_layout(text.as_bytes(), &target).await?;
-    // The admin's own app follows at once when the new layout is theirs.
-    let _ = engine.refresh_layout().await;
-    Ok(published)
+    engine.publish_layout(text.as_bytes(), &target).await
 }
 
 #[tauri::command]

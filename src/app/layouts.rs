@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{AppError, Engine, ErrorCode, Event, Notice, NoticeCode};
 use crate::crm::escape::soql_string;
@@ -140,30 +140,6 @@ pub struct DiffLine {
     pub text: String,
 }
 
-/// One "more info" tab of the pop, filled for a caller's account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct MoreInfo {
-    pub label: String,
-    pub object: String,
-    /// Column headings: the tab's field API names, in order.
-    pub columns: Vec<String>,
-    pub rows: Vec<MoreInfoRow>,
-    /// Records on the account beyond the rows shown.
-    pub total: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct MoreInfoRow {
-    pub id: String,
-    pub values: Vec<String>,
-    pub url: Option<String>,
-}
-
-/// Rows a "more info" tab shows.
-const MORE_INFO_ROWS: usize = 20;
-
 /// What is kept in the engine's state.
 pub(super) struct LayoutInForce {
     pub doc: LayoutDocument,
@@ -187,12 +163,13 @@ impl LayoutInForce {
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
         let stored = store.layouts().get(Slot::Applied).ok().flatten();
-        let (doc, origin) = match stored.as_ref().map(|s| (s, validate::parse_str(&s.body))) {
+        // It passed every check when it was applied: reading it back needs no schema.
+        let (doc, origin) = match stored.as_ref().map(|s| (s, serde_json::from_str::<LayoutDocument>(&s.body))) {
             Some((s, Ok(doc))) => (doc, Some(origin_of(s))),
-            Some((_, Err(problems))) => {
+            Some((_, Err(e))) => {
                 // Written by an older version that read it differently: start from the
                 // built-in layout; the next check fetches the org's again.
-                tracing::warn!(problems = problems.len(), "the stored layout no longer reads; using the built-in one");
+                tracing::warn!(%e, "the stored layout no longer reads; using the built-in one");
                 (LayoutDocument::builtin(), None)
             }
             None => (LayoutDocument::builtin(), None),
@@ -230,15 +207,15 @@ impl LayoutOrigin {
 }
 
 /// One row of the assignment query.
-struct Assigned {
-    id: String,
-    target: String,
-    version: u32,
-    modstamp: String,
-    name: String,
+pub(super) struct Assigned {
+    pub id: String,
+    pub target: String,
+    pub version: u32,
+    pub modstamp: String,
+    pub name: String,
 }
 
-fn assigned(r: &Record) -> Option<Assigned> {
+pub(super) fn assigned(r: &Record) -> Option<Assigned> {
     Some(Assigned {
         id: r.id().to_string(),
         target: r.str("Target__c")?.to_string(),
@@ -249,7 +226,7 @@ fn assigned(r: &Record) -> Option<Assigned> {
 }
 
 /// The object is not in the org (not deployed) or the user may not read it.
-fn object_missing(e: &SalesforceError) -> bool {
+pub(super) fn object_missing(e: &SalesforceError) -> bool {
     matches!(e.api_code(), Some("INVALID_TYPE" | "NOT_FOUND"))
 }
 
@@ -334,7 +311,7 @@ impl Engine {
 
     /// The layout record assigned to this rep, by precedence: one query, or — the first
     /// time in a session — one Composite call that also reads the rep's profile.
-    async fn assigned_record(&self) -> Result<Option<Assigned>, AppError> {
+    pub(super) async fn assigned_record(&self) -> Result<Option<Assigned>, AppError> {
         let conn = self.salesforce.connection().await.ok_or_else(|| AppError::from(SalesforceError::NotConnected))?;
         let user = conn.user_id.clone();
         let cached = self.lock().layout_in_force.profile_id.clone().filter(|(u, _)| *u == user).map(|(_, p)| p);
@@ -522,7 +499,6 @@ impl Engine {
                             Err(e) if object_missing(&e) || matches!(e, SalesforceError::BadResponse(_)) => {
                                 described.insert(reference.trim_start_matches("d_").to_string(), Described::Unreadable);
                             }
-                            Err(e) if reference == "global" => return Err(e.into()),
                             Err(e) => return Err(e.into()),
                         }
                     }
@@ -562,173 +538,20 @@ impl Engine {
     /// Checks a document: always against the schema and the rules, and against the org
     /// when signed in.
     pub async fn validate_layout(&self, bytes: &[u8]) -> Result<LayoutCheck, AppError> {
+        Ok(self.check_document(bytes).await?.0)
+    }
+
+    /// [`validate_layout`], with the document when it passed every check.
+    pub(super) async fn check_document(&self, bytes: &[u8]) -> Result<(LayoutCheck, Option<LayoutDocument>), AppError> {
         let doc = match validate::parse(bytes) {
             Ok(doc) => doc,
-            Err(problems) => return Ok(LayoutCheck { problems, checked_with_org: false, preview: None }),
+            Err(problems) => return Ok((LayoutCheck { problems, checked_with_org: false, preview: None }, None)),
         };
         let signed_in = self.salesforce.connection().await.is_some();
         let problems = if signed_in { self.check_with_org(&doc, false).await? } else { vec![] };
         let preview = problems.is_empty().then(|| LayoutPreview::of(&doc, &self.lock().layout_in_force.overrides));
-        Ok(LayoutCheck { problems, checked_with_org: signed_in, preview })
-    }
-
-    /// Whether this user may publish layouts (create and edit the object).
-    pub async fn can_publish_layouts(&self) -> bool {
-        if self.salesforce.connection().await.is_none() {
-            return false;
-        }
-        match self.salesforce.describe(OBJECT).await {
-            Ok(d) => d.get("createable").and_then(Value::as_bool) == Some(true) && d.get("updateable").and_then(Value::as_bool) == Some(true),
-            Err(_) => false,
-        }
-    }
-
-    async fn resolve_target(&self, target: &PublishTarget) -> Result<(String, String, Option<(&'static str, String)>), AppError> {
-        let lookup = |object: &str, field: &str, value: &str| {
-            let by = if crate::crm::escape::is_record_id(value) { "Id" } else { field };
-            format!("SELECT Id, {field} FROM {object} WHERE {by} = {} LIMIT 2", soql_string(value))
-        };
-        match target {
-            PublishTarget::Org => Ok(("org".into(), "the org default".into(), None)),
-            PublishTarget::Profile(name) => {
-                let rows = self.salesforce.query(&lookup("Profile", "Name", name), 2).await?;
-                let r = rows.first().ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("No profile is called \u{201c}{name}\u{201d} in this org (profile names are case-sensitive).")))?;
-                let label = r.str("Name").unwrap_or(name).to_string();
-                Ok((format!("profile:{}", r.id()), format!("profile {label}"), Some(("Profile_Id__c", r.id().to_string()))))
-            }
-            PublishTarget::User(name) => {
-                let rows = self.salesforce.query(&lookup("User", "Username", name), 2).await?;
-                let r = rows.first().ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("No user has the username \u{201c}{name}\u{201d} in this org.")))?;
-                let label = r.str("Username").unwrap_or(name).to_string();
-                Ok((format!("user:{}", r.id()), format!("user {label}"), Some(("User__c", r.id().to_string()))))
-            }
-        }
-    }
-
-    /// Publishes a document for `target`: checked first (schema, rules and this org),
-    /// then written as that target's record with the next version number.
-    pub async fn publish_layout(&self, bytes: &[u8], target: &PublishTarget) -> Result<Published, AppError> {
-        let check = self.validate_layout(bytes).await?;
-        if !check.checked_with_org {
-            if check.problems.is_empty() {
-                return Err(SalesforceError::NotConnected.into());
-            }
-        }
-        if let Some(first) = check.problems.first() {
-            return Err(AppError::new(
-                ErrorCode::InvalidInput,
-                format!("The layout has {} problem{} and was not published. First: {first}", check.problems.len(), if check.problems.len() == 1 { "" } else { "s" }),
-            ));
-        }
-        let doc = validate::parse(bytes).map_err(|_| AppError::new(ErrorCode::Internal, "the layout changed while it was checked"))?;
-        let (key, label, assignee) = self.resolve_target(target).await?;
-        let current = self
-            .salesforce
-            .query(&format!("SELECT Id, Version__c FROM {OBJECT} WHERE Target__c = {}", soql_string(&key)), 1)
-            .await
-            .map_err(|e| {
-                if object_missing(&e) {
-                    AppError::new(ErrorCode::Salesforce, format!("This org has no {OBJECT} object you can write: deploy it from assets/salesforce and assign the Ringside_Layout_Admin permission set (docs/admin/layouts.md)."))
-                } else {
-                    e.into()
-                }
-            })?;
-        let version = current.first().and_then(|r| r.get("Version__c")).and_then(Value::as_f64).unwrap_or(0.0) as u32 + 1;
-        let mut fields = Map::new();
-        fields.insert("Name".into(), doc.name.chars().take(80).collect::<String>().into());
-        fields.insert("Version__c".into(), version.into());
-        fields.insert("Body__c".into(), String::from_utf8_lossy(bytes).into_owned().into());
-        let scope = match target {
-            PublishTarget::Org => "Org",
-            PublishTarget::Profile(_) => "Profile",
-            PublishTarget::User(_) => "User",
-        };
-        fields.insert("Scope__c".into(), scope.into());
-        if let Some((field, id)) = assignee {
-            fields.insert(field.into(), id.into());
-        }
-        let (record_id, created) = self.salesforce.upsert(OBJECT, "Target__c", &key, &fields).await.map_err(|e| match e.api_code() {
-            Some("INSUFFICIENT_ACCESS_OR_READONLY" | "INSUFFICIENT_ACCESS" | "NOT_FOUND" | "INVALID_TYPE") => AppError::new(
-                ErrorCode::Salesforce,
-                format!("Salesforce refused the write ({e}). Publishing needs the Ringside_Layout_Admin permission set."),
-            ),
-            _ => e.into(),
-        })?;
-        tracing::info!(%key, version, created, "layout published");
-        Ok(Published { record_id, target: key, target_label: label, version, created })
-    }
-
-    /// Reads a published layout back: the one assigned to this user, or `target`'s.
-    pub async fn pull_layout(&self, target: Option<&PublishTarget>) -> Result<PulledLayout, AppError> {
-        let chosen = match target {
-            None => self.assigned_record().await?,
-            Some(t) => {
-                let (key, label, _) = self.resolve_target(t).await?;
-                let soql = format!("SELECT Id, Name, Version__c, Target__c, SystemModstamp FROM {OBJECT} WHERE Target__c = {}", soql_string(&key));
-                let rows = self.salesforce.query(&soql, 1).await?;
-                match rows.iter().find_map(assigned) {
-                    Some(a) => Some(a),
-                    None => return Err(AppError::new(ErrorCode::InvalidInput, format!("Nothing is published for {label}."))),
-                }
-            }
-        };
-        let Some(chosen) = chosen else {
-            return Err(AppError::new(ErrorCode::InvalidInput, "No layout is published for you: the built-in layout is in force (`ringside layout default` prints it)."));
-        };
-        let record = self.salesforce.retrieve(OBJECT, &chosen.id, &["Body__c"]).await?;
-        Ok(PulledLayout {
-            origin: LayoutOrigin { record_id: chosen.id, target: chosen.target, version: chosen.version, modstamp: chosen.modstamp },
-            name: chosen.name,
-            text: record.str("Body__c").unwrap_or_default().to_string(),
-        })
-    }
-
-    /// The records a "more info" tab of the layout lists for an account, newest first.
-    pub async fn more_info(&self, label: &str, account_id: &str) -> Result<MoreInfo, AppError> {
-        if !crate::crm::escape::is_record_id(account_id) {
-            return Err(AppError::new(ErrorCode::InvalidInput, "Not a Salesforce record."));
-        }
-        let tab = self
-            .layout()
-            .more_info_tabs
-            .into_iter()
-            .find(|t| t.label == label)
-            .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("The layout has no tab \u{201c}{label}\u{201d}.")))?;
-        // Names come from a checked layout; checked again here as they go into SOQL.
-        let names_ok = crate::crm::escape::is_api_name(&tab.object)
-            && crate::crm::escape::is_api_name(&tab.account_field)
-            && tab.fields.iter().all(|f| f.split('.').all(crate::crm::escape::is_api_name));
-        if !names_ok {
-            return Err(AppError::new(ErrorCode::InvalidInput, "The tab names a field that is not an API name."));
-        }
-        let mut select = vec!["Id".to_string()];
-        select.extend(tab.fields.iter().filter(|f| !f.eq_ignore_ascii_case("Id")).cloned());
-        let soql = format!(
-            "SELECT {} FROM {} WHERE {} = {} ORDER BY LastModifiedDate DESC LIMIT {MORE_INFO_ROWS}",
-            select.join(", "),
-            tab.object,
-            tab.account_field,
-            soql_string(account_id)
-        );
-        let (total, records) = self.salesforce.query_first_page(&soql).await?;
-        let instance = self.salesforce.connection().await.map(|c| c.instance_url);
-        let rows = records
-            .iter()
-            .map(|r| MoreInfoRow {
-                id: r.id().to_string(),
-                values: tab
-                    .fields
-                    .iter()
-                    .map(|f| match r.get(f) {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Null) | None => String::new(),
-                        Some(v) => v.to_string(),
-                    })
-                    .collect(),
-                url: instance.as_deref().map(|i| crate::crm::matching::lightning_url(i, &tab.object, r.id())),
-            })
-            .collect();
-        Ok(MoreInfo { label: tab.label, object: tab.object, columns: tab.fields, rows, total: total as u32 })
+        let valid = problems.is_empty().then_some(doc);
+        Ok((LayoutCheck { problems, checked_with_org: signed_in, preview }, valid))
     }
 
     /// Keeps the layout current while the app runs: at once, then every `interval`,

@@ -9,12 +9,15 @@
 mod calllog;
 mod calllog_search;
 mod crm;
+mod layout_publish;
 pub mod layouts;
+pub mod more_info;
 pub mod phone;
 pub mod diagnostics;
 mod error;
 mod events;
 pub mod links;
+mod meeting_emails;
 pub mod meetings;
 pub mod logging;
 

@@ -299,7 +299,14 @@ impl RepSetting {
 
 impl RepOverrides {
     pub fn get(&self, setting: RepSetting) -> Option<bool> {
-        *setting.slot(&mut self.clone())
+        match setting {
+            RepSetting::AutoSaveLogs => self.auto_save_logs,
+            RepSetting::IgnoreInternalCalls => self.ignore_internal_calls,
+            RepSetting::EditablePerson => self.editable_person,
+            RepSetting::EmailAttendeesOnLaunch => self.email_attendees_on_launch,
+            RepSetting::UsePmi => self.use_pmi,
+            RepSetting::JoinBeforeHost => self.join_before_host,
+        }
     }
 
     pub fn set(&mut self, setting: RepSetting, value: Option<bool>) {

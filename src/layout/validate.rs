@@ -147,32 +147,25 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// The properties the schema allows at `pointer`'s object, for "did you mean".
-fn allowed_properties(instance_path: &str, value: &Value) -> Vec<String> {
-    // The allowed names are those of the built-in document at the same place, which has
-    // every property (the schema's optional ones included, as null).
-    let builtin = serde_json::to_value(LayoutDocument::builtin()).unwrap_or(Value::Null);
+/// The properties the schema allows at `instance_path`'s object, for "did you mean":
+/// those of the built-in document at the same place, which has every property (the
+/// optional ones as null). Empty lists there (custom fields, tabs) give no suggestion.
+fn allowed_properties(instance_path: &str) -> Vec<String> {
+    let builtin: Value = serde_json::from_str(super::document::DEFAULT_JSON).unwrap_or(Value::Null);
     let mut node = &builtin;
     for seg in instance_path.split('/').skip(1) {
-        let next = if seg.bytes().all(|b| b.is_ascii_digit()) && !seg.is_empty() {
-            // Any element of a list has the same shape: take the first non-empty list.
+        let next = if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            // Every element of a list has the same shape.
             node.as_array().and_then(|a| a.first())
         } else {
-            node.get(seg).or_else(|| find_list_of_objects(node, seg))
+            node.get(seg)
         };
         match next {
             Some(n) => node = n,
             None => return vec![],
         }
     }
-    let _ = value;
     node.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
-}
-
-fn find_list_of_objects<'a>(node: &'a Value, key: &str) -> Option<&'a Value> {
-    // Empty lists in the built-in document (custom fields, tabs) have no element to copy
-    // the shape from; the caller then has no suggestion to give.
-    node.get(key)
 }
 
 fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
@@ -208,7 +201,7 @@ fn schema_problems(value: &Value) -> Vec<LayoutProblem> {
         let path = dotted(&pointer);
         let problem = match error.kind() {
             K::AdditionalProperties { unexpected } => {
-                let allowed = allowed_properties(&pointer, value);
+                let allowed = allowed_properties(&pointer);
                 for name in unexpected {
                     let fix = match closest(name, &allowed) {
                         Some(c) => format!("remove it, or rename it to `{c}`"),

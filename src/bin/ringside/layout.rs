@@ -136,15 +136,6 @@ pub(super) fn run(action: &LayoutAction, engine: &std::sync::Arc<Engine>, runtim
         LayoutAction::Publish { file, target: t } => {
             let bytes = read(file)?;
             let target = target(t.org, &t.profile, &t.user).expect("clap requires one target");
-            // Every problem, not only the first, before anything is written.
-            let check = runtime.block_on(engine.validate_layout(&bytes))?;
-            if !check.problems.is_empty() {
-                let mut s = format!("{}: {} problem{}; nothing was published", file.display(), check.problems.len(), if check.problems.len() == 1 { "" } else { "s" });
-                for p in &check.problems {
-                    s.push_str(&format!("\n  {p}"));
-                }
-                return Err(AppError::new(ErrorCode::InvalidInput, s));
-            }
             let published = runtime.block_on(engine.publish_layout(&bytes, &target))?;
             out.print(&published, || {
                 format!(
