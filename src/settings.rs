@@ -100,6 +100,11 @@ pub struct Settings {
     pub zoom_client_id: String,
     /// Where Zoom's sign-in lives (`https://zoom.us`); the API address comes with the token.
     pub zoom_oauth_url: String,
+    /// The Webex integration's client ID; empty until the admin gives one. Its client
+    /// secret, when the admin hands one out, is kept in the keyring, not here.
+    pub webex_client_id: String,
+    /// Where Webex's sign-in and API live (`https://webexapis.com`).
+    pub webex_url: String,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -121,11 +126,13 @@ pub enum SettingChange {
     JitsiServer(String),
     ZoomClientId(String),
     ZoomOauthUrl(String),
+    WebexClientId(String),
+    WebexUrl(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer, zoomClientId, zoomOauthUrl.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer, zoomClientId, zoomOauthUrl, webexClientId, webexUrl.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -163,6 +170,9 @@ const KEY_JITSI_SERVER: &str = "jitsiServer";
 const KEY_ZOOM_CLIENT_ID: &str = "zoomClientId";
 const KEY_ZOOM_OAUTH_URL: &str = "zoomOauthUrl";
 pub const ZOOM_OAUTH_URL: &str = "https://zoom.us";
+const KEY_WEBEX_CLIENT_ID: &str = "webexClientId";
+const KEY_WEBEX_URL: &str = "webexUrl";
+pub const WEBEX_URL: &str = "https://webexapis.com";
 
 impl SettingChange {
     /// Parses `KEY VALUE` as typed on the command line.
@@ -184,6 +194,8 @@ impl SettingChange {
             KEY_JITSI_SERVER => Ok(SettingChange::JitsiServer(value.to_string())),
             KEY_ZOOM_CLIENT_ID => Ok(SettingChange::ZoomClientId(value.to_string())),
             KEY_ZOOM_OAUTH_URL => Ok(SettingChange::ZoomOauthUrl(value.to_string())),
+            KEY_WEBEX_CLIENT_ID => Ok(SettingChange::WebexClientId(value.to_string())),
+            KEY_WEBEX_URL => Ok(SettingChange::WebexUrl(value.to_string())),
             KEY_VOICE_PROCESSING => match value.trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" | "1" => Ok(SettingChange::VoiceProcessing(true)),
                 "off" | "false" | "no" | "0" => Ok(SettingChange::VoiceProcessing(false)),
@@ -237,6 +249,8 @@ impl Settings {
                 .unwrap_or_else(|| crate::meetings::jitsi::PUBLIC_SERVER.to_string()),
             zoom_client_id: read(&table, KEY_ZOOM_CLIENT_ID)?.unwrap_or_default(),
             zoom_oauth_url: read(&table, KEY_ZOOM_OAUTH_URL)?.unwrap_or_else(|| ZOOM_OAUTH_URL.to_string()),
+            webex_client_id: read(&table, KEY_WEBEX_CLIENT_ID)?.unwrap_or_default(),
+            webex_url: read(&table, KEY_WEBEX_URL)?.unwrap_or_else(|| WEBEX_URL.to_string()),
         })
     }
 }
@@ -313,21 +327,15 @@ pub fn apply(
             let url = crate::meetings::jitsi::server_url(raw).map_err(|e| SettingsError::BadMeetings(e.to_string()))?;
             store.settings().put(KEY_JITSI_SERVER, &json(&url))?
         }
-        SettingChange::ZoomClientId(raw) => {
-            let id = raw.trim();
-            if id.is_empty() {
-                store.settings().delete(KEY_ZOOM_CLIENT_ID)?
-            } else if id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-                store.settings().put(KEY_ZOOM_CLIENT_ID, &json(&id))?
-            } else {
-                return Err(SettingsError::BadMeetings(format!(
-                    "\u{201c}{raw}\u{201d} is not a Zoom client ID: copy the public client ID from the Zoom app (App Credentials)."
-                )));
-            }
-        }
+        SettingChange::ZoomClientId(raw) => put_client_id(store, KEY_ZOOM_CLIENT_ID, raw, "Zoom", "the public client ID from the Zoom app (App Credentials)")?,
         SettingChange::ZoomOauthUrl(raw) => {
             let url = service_url(raw, ZOOM_OAUTH_URL).map_err(SettingsError::BadMeetings)?;
             store.settings().put(KEY_ZOOM_OAUTH_URL, &json(&url))?
+        }
+        SettingChange::WebexClientId(raw) => put_client_id(store, KEY_WEBEX_CLIENT_ID, raw, "Webex", "the Client ID of the Webex integration (developer.webex.com \u{2192} My Webex Apps)")?,
+        SettingChange::WebexUrl(raw) => {
+            let url = service_url(raw, WEBEX_URL).map_err(SettingsError::BadMeetings)?;
+            store.settings().put(KEY_WEBEX_URL, &json(&url))?
         }
         SettingChange::SipSrtp(raw) => {
             let mode: crate::media::srtp::SrtpMode = raw.trim().to_ascii_lowercase().parse().map_err(|e: String| SettingsError::BadSip(format!("\u{201c}{raw}\u{201d}: {e}.")))?;
@@ -336,6 +344,19 @@ pub fn apply(
         SettingChange::SipProxy(raw) => put_or_clear(store, KEY_SIP_PROXY, raw.trim(), proxy_ok, "The registrar or proxy is a domain (looked up by DNS SRV), host:port or an address, such as pbx.example.com, pbx.example.com:5060 or 192.0.2.10:5060.")?,
     }
     Ok(Settings::load(store, system)?)
+}
+
+/// A provider app's client ID: letters, digits and `._-`; empty forgets it.
+fn put_client_id(store: &mut Store, key: &str, raw: &str, provider: &str, where_from: &str) -> Result<(), SettingsError> {
+    let id = raw.trim();
+    if id.is_empty() {
+        store.settings().delete(key)?
+    } else if id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        store.settings().put(key, &json(&id))?
+    } else {
+        return Err(SettingsError::BadMeetings(format!("\u{201c}{raw}\u{201d} is not a {provider} client ID: copy {where_from}.")));
+    }
+    Ok(())
 }
 
 /// A service address typed in settings (`zoom.us`, `https://zoom.us/`): https, or

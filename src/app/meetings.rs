@@ -15,7 +15,7 @@ use super::{AppError, DrainReport, Engine, ErrorCode, Event};
 use crate::calllog::outbox::{self, Step, Verdict, BATCH};
 use crate::crm::escape::soql_string;
 use crate::crm::{matching, SalesforceError};
-use crate::meetings::{self, event, jitsi, zoom, MeetingEntry, MeetingError, MeetingProblem, MeetingRequest, MeetingService as _, MeetingStatus, Provider, RemoteState};
+use crate::meetings::{self, event, jitsi, webex, zoom, MeetingEntry, MeetingError, MeetingProblem, MeetingRequest, MeetingService as _, MeetingStatus, Provider, RemoteState};
 use crate::store::EventOutbox;
 
 /// A meeting just made: the row as stored, and the address the host opens now.
@@ -178,7 +178,7 @@ impl Engine {
                 jitsi::Jitsi { server }.create(&checked, now).await
             }
             Provider::Zoom => zoom::Zoom(&self.zoom).create(&checked, now).await,
-            Provider::Webex => Err(meetings::MeetingError::NotConnected { provider: Provider::Webex.label() }),
+            Provider::Webex => webex::Webex(&self.webex).create(&checked, now).await,
         }
         .map_err(|e| {
             tracing::warn!(provider = checked.provider.as_str(), %e, "meeting not created");
@@ -205,6 +205,9 @@ impl Engine {
             held: None,
             check_problem: None,
             invitation: None,
+            host: created.host.clone(),
+            imported: false,
+            series_id: None,
         };
         // The layout may ask for the join details to be emailed when a meeting starts.
         let email_on_launch = checked.instant && self.layout().meetings.email_attendees_on_launch && !row.invitees.is_empty();
@@ -235,6 +238,12 @@ impl Engine {
                 configured: !settings.zoom_client_id.is_empty(),
                 connected: self.zoom.is_connected().await,
             },
+            ProviderStatus {
+                provider: Provider::Webex,
+                needs_account: true,
+                configured: !settings.webex_client_id.is_empty(),
+                connected: self.webex.is_connected().await,
+            },
         ]
     }
 
@@ -244,11 +253,13 @@ impl Engine {
         let settings = self.settings();
         let (client, endpoints, client_id) = match provider {
             Provider::Zoom => (&self.zoom, meetings::account::Endpoints::zoom(&settings.zoom_oauth_url), settings.zoom_client_id.clone()),
+            Provider::Webex => (&self.webex, meetings::account::Endpoints::webex(&settings.webex_url), settings.webex_client_id.clone()),
             other => {
                 return Err(AppError::new(ErrorCode::InvalidInput, format!("{} has no account to connect in this version.", other.label())))
             }
         };
-        let flow = meetings::account::Connect::begin(provider, &client_id, endpoints, 0).await?;
+        let secret = meetings::account::client_secret(&self.keyring, provider)?;
+        let flow = meetings::account::Connect::begin(provider, &client_id, secret, endpoints, 0).await?;
         open(&flow.authorize_url);
         let account = flow.finish(client.http(), &self.keyring, self.clock.now_secs()).await?;
         client.adopt(account).await;
@@ -256,10 +267,16 @@ impl Engine {
         Ok(())
     }
 
+    /// Keeps the provider app's client secret in the keyring (empty forgets it).
+    pub fn set_meeting_client_secret(&self, provider: Provider, secret: &str) -> Result<(), AppError> {
+        Ok(meetings::account::set_client_secret(&self.keyring, provider, secret)?)
+    }
+
     pub async fn disconnect_meetings(&self, provider: Provider) -> Result<(), AppError> {
         match provider {
             Provider::Zoom => Ok(self.zoom.disconnect().await?),
-            _ => Ok(()),
+            Provider::Webex => Ok(self.webex.disconnect().await?),
+            Provider::Jitsi => Ok(()),
         }
     }
 
@@ -273,6 +290,9 @@ impl Engine {
         if self.zoom.is_connected().await {
             providers.push(Provider::Zoom);
         }
+        if self.webex.is_connected().await {
+            providers.push(Provider::Webex);
+        }
         let due = match self.lock().store.meetings().to_check(&providers, now, force, 5_000) {
             Ok(d) => d,
             Err(e) => {
@@ -283,7 +303,8 @@ impl Engine {
         for m in due {
             let answer = match m.provider {
                 Provider::Zoom => zoom::Zoom(&self.zoom).check(&m, now).await,
-                _ => Ok(None),
+                Provider::Webex => webex::Webex(&self.webex).check(&m, now).await,
+                Provider::Jitsi => Ok(None),
             };
             report.checked += 1;
             let now_ms = self.clock.now_ms();

@@ -16,6 +16,7 @@ pub mod phone;
 pub mod diagnostics;
 mod error;
 mod events;
+pub mod held_meetings;
 pub mod links;
 mod meeting_emails;
 pub mod meetings;
@@ -140,6 +141,7 @@ pub struct Engine {
     audio: std::sync::Arc<crate::audio::stream::AudioHub>,
     /// The Zoom account, once connected.
     zoom: crate::meetings::account::Client,
+    webex: crate::meetings::account::Client,
 }
 
 impl Engine {
@@ -172,6 +174,11 @@ impl Engine {
         );
         let zoom = crate::meetings::account::Client::new(
             crate::meetings::Provider::Zoom,
+            reqwest::Client::builder().build().expect("the HTTP client starts"),
+            keyring.clone(),
+        );
+        let webex = crate::meetings::account::Client::new(
+            crate::meetings::Provider::Webex,
             reqwest::Client::builder().build().expect("the HTTP client starts"),
             keyring.clone(),
         );
@@ -216,6 +223,7 @@ impl Engine {
             layout_wake: tokio::sync::Notify::new(),
             phone: tokio::sync::Mutex::new(None),
             zoom,
+            webex,
         }
     }
 
@@ -493,6 +501,8 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         jitsi_server: crate::meetings::jitsi::PUBLIC_SERVER.to_string(),
         zoom_client_id: String::new(),
         zoom_oauth_url: crate::settings::ZOOM_OAUTH_URL.to_string(),
+        webex_client_id: String::new(),
+        webex_url: crate::settings::WEBEX_URL.to_string(),
     }
 }
 

@@ -26,6 +26,33 @@ fn keyring_account(provider: Provider) -> String {
     format!("meetings-{}", provider.as_str())
 }
 
+fn secret_account(provider: Provider) -> String {
+    format!("meetings-{}-client-secret", provider.as_str())
+}
+
+/// The provider app's client secret, when the admin handed one out (Webex integrations
+/// have one; Zoom's public clients do not). Kept in the keyring only.
+pub fn client_secret(keyring: &Keyring, provider: Provider) -> Result<Option<Sensitive<String>>, MeetingError> {
+    let secret = keyring.get(&secret_account(provider)).map_err(|e| MeetingError::Provider(e.to_string()))?;
+    if let Some(s) = &secret {
+        crate::secrets::remember_secret(s.expose());
+    }
+    Ok(secret)
+}
+
+/// Keeps (or, when empty, forgets) the provider app's client secret.
+pub fn set_client_secret(keyring: &Keyring, provider: Provider, secret: &str) -> Result<(), MeetingError> {
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return keyring.delete(&secret_account(provider)).map_err(|e| MeetingError::Provider(e.to_string()));
+    }
+    if secret.len() > 512 || secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(MeetingError::Invalid(format!("That is not a {} client secret: paste it as the integration page shows it.", provider.label())));
+    }
+    crate::secrets::remember_secret(secret);
+    keyring.put(&secret_account(provider), &Sensitive::new(secret.to_string())).map_err(|e| MeetingError::Provider(e.to_string()))
+}
+
 /// Where a provider's sign-in and API live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
@@ -49,6 +76,20 @@ impl Endpoints {
             scope: None,
         }
     }
+
+    /// Webex: sign-in and API both on `base` (`https://webexapis.com`). Webex has no
+    /// revocation endpoint for integrations: the rep removes the grant in Webex's
+    /// settings; disconnecting forgets the tokens.
+    pub fn webex(base: &str) -> Endpoints {
+        let base = base.trim_end_matches('/');
+        Endpoints {
+            authorize: format!("{base}/v1/authorize"),
+            token: format!("{base}/v1/access_token"),
+            revoke: None,
+            api: base.to_string(),
+            scope: Some("spark:people_read meeting:schedules_read meeting:schedules_write meeting:participants_read meeting:recordings_read".into()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -58,6 +99,7 @@ pub struct Account {
     pub endpoints_token: String,
     pub endpoints_revoke: Option<String>,
     pub api_url: String,
+    client_secret: Option<Sensitive<String>>,
     access: Sensitive<String>,
     refresh: Option<Sensitive<String>>,
     /// Unix seconds.
@@ -71,6 +113,8 @@ struct Stored {
     token_url: String,
     revoke_url: Option<String>,
     api_url: String,
+    #[serde(default)]
+    client_secret: Option<String>,
     access_token: String,
     refresh_token: Option<String>,
     expires_at: i64,
@@ -95,6 +139,7 @@ impl Account {
             token_url: self.endpoints_token.clone(),
             revoke_url: self.endpoints_revoke.clone(),
             api_url: self.api_url.clone(),
+            client_secret: self.client_secret.as_ref().map(|c| c.expose().clone()),
             access_token: self.access.expose().clone(),
             refresh_token: self.refresh.as_ref().map(|r| r.expose().clone()),
             expires_at: self.expires_at,
@@ -111,6 +156,9 @@ impl Account {
             return Err(MeetingError::SignedOut { provider: provider.label(), reason: "the saved sign-in could not be read".into() });
         };
         crate::secrets::remember_secret(&s.access_token);
+        if let Some(c) = &s.client_secret {
+            crate::secrets::remember_secret(c);
+        }
         if let Some(r) = &s.refresh_token {
             crate::secrets::remember_secret(r);
         }
@@ -120,6 +168,7 @@ impl Account {
             endpoints_token: s.token_url,
             endpoints_revoke: s.revoke_url,
             api_url: s.api_url,
+            client_secret: s.client_secret.map(Sensitive::new),
             access: Sensitive::new(s.access_token),
             refresh: s.refresh_token.map(Sensitive::new),
             expires_at: s.expires_at,
@@ -130,7 +179,15 @@ impl Account {
         keyring.delete(&keyring_account(provider)).map_err(|e| MeetingError::Provider(e.to_string()))
     }
 
-    fn from_answer(provider: Provider, client_id: &str, endpoints: (&str, Option<&str>, &str), t: TokenAnswer, now: i64, old_refresh: Option<&Sensitive<String>>) -> Account {
+    fn from_answer(
+        provider: Provider,
+        client: (&str, Option<&Sensitive<String>>),
+        endpoints: (&str, Option<&str>, &str),
+        t: TokenAnswer,
+        now: i64,
+        old_refresh: Option<&Sensitive<String>>,
+    ) -> Account {
+        let (client_id, client_secret) = client;
         crate::secrets::remember_secret(&t.access_token);
         if let Some(r) = &t.refresh_token {
             crate::secrets::remember_secret(r);
@@ -141,6 +198,7 @@ impl Account {
             endpoints_token: endpoints.0.to_string(),
             endpoints_revoke: endpoints.1.map(str::to_string),
             api_url: t.api_url.unwrap_or_else(|| endpoints.2.to_string()).trim_end_matches('/').to_string(),
+            client_secret: client_secret.cloned(),
             access: Sensitive::new(t.access_token),
             refresh: t.refresh_token.map(Sensitive::new).or_else(|| old_refresh.cloned()),
             expires_at: now + t.expires_in.unwrap_or(3_600),
@@ -154,11 +212,14 @@ pub struct Connect {
     provider: Provider,
     client_id: String,
     endpoints: Endpoints,
+    client_secret: Option<Sensitive<String>>,
     loopback: Loopback,
 }
 
 impl Connect {
-    pub async fn begin(provider: Provider, client_id: &str, endpoints: Endpoints, port: u16) -> Result<Connect, MeetingError> {
+    /// `client_secret`: the app's secret when it has one (sent with the code and each
+    /// refresh, besides the PKCE verifier).
+    pub async fn begin(provider: Provider, client_id: &str, client_secret: Option<Sensitive<String>>, endpoints: Endpoints, port: u16) -> Result<Connect, MeetingError> {
         if client_id.trim().is_empty() {
             return Err(MeetingError::NotConfigured { provider: provider.label() });
         }
@@ -168,7 +229,7 @@ impl Connect {
             return Err(MeetingError::Invalid(format!("{}: a sign-in address must use https.", endpoints.authorize)));
         }
         let authorize_url = loopback.authorize_url(url, client_id, endpoints.scope.as_deref());
-        Ok(Connect { authorize_url, provider, client_id: client_id.to_string(), endpoints, loopback })
+        Ok(Connect { authorize_url, provider, client_id: client_id.to_string(), endpoints, client_secret, loopback })
     }
 
     /// Waits for the redirect, exchanges the code and keeps the tokens in the keyring.
@@ -180,11 +241,14 @@ impl Connect {
                 return Err(MeetingError::SignedOut { provider: label, reason: format!("{label} answered {error} {description}").trim().to_string() })
             }
         };
-        let params = self.loopback.code_exchange(&code, &self.client_id);
+        let mut params = self.loopback.code_exchange(&code, &self.client_id).to_vec();
+        if let Some(secret) = &self.client_secret {
+            params.push(("client_secret", secret.expose().as_str()));
+        }
         let answer = token_request(http, self.provider, &self.endpoints.token, &params).await?;
         let account = Account::from_answer(
             self.provider,
-            &self.client_id,
+            (&self.client_id, self.client_secret.as_ref()),
             (&self.endpoints.token, self.endpoints.revoke.as_deref(), &self.endpoints.api),
             answer,
             now,
@@ -303,12 +367,15 @@ impl Client {
         let Some(refresh) = stale.refresh.clone() else {
             return Err(MeetingError::SignedOut { provider: label, reason: "the sign-in expired".into() });
         };
-        let params = [("grant_type", "refresh_token"), ("refresh_token", refresh.expose().as_str()), ("client_id", stale.client_id.as_str())];
+        let mut params = vec![("grant_type", "refresh_token"), ("refresh_token", refresh.expose().as_str()), ("client_id", stale.client_id.as_str())];
+        if let Some(secret) = &stale.client_secret {
+            params.push(("client_secret", secret.expose().as_str()));
+        }
         match token_request(&self.http, self.provider, &stale.endpoints_token, &params).await {
             Ok(answer) => {
                 let renewed = Account::from_answer(
                     self.provider,
-                    &stale.client_id,
+                    (&stale.client_id, stale.client_secret.as_ref()),
                     (&stale.endpoints_token, stale.endpoints_revoke.as_deref(), &stale.api_url),
                     answer,
                     now,
@@ -334,6 +401,20 @@ impl Client {
     /// a meeting, a 400 naming a field); transport trouble, 429, 5xx and non-JSON pages
     /// are `Err`.
     pub async fn call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>, now: i64) -> Result<Result<Value, ApiFailure>, MeetingError> {
+        Ok(self.call_page(method, path, query, body, now).await?.map(|(v, _)| v))
+    }
+
+    /// As [`Client::call`], with the next page's address when the answer names one in an
+    /// RFC 8288 `Link: <…>; rel="next"` header (Webex's paging). `path` may be such an
+    /// address; it must be on the account's API host, so the token never goes elsewhere.
+    pub async fn call_page(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        now: i64,
+    ) -> Result<Result<(Value, Option<String>), ApiFailure>, MeetingError> {
         let label = self.provider.label();
         let mut account = self.current().await?;
         if account.expires_at - RENEW_MARGIN_SECS <= now {
@@ -341,9 +422,16 @@ impl Client {
         }
         let mut renewed = false;
         loop {
+            let url = if path.starts_with('/') {
+                format!("{}{path}", account.api_url)
+            } else if path.strip_prefix(account.api_url.as_str()).is_some_and(|rest| rest.starts_with('/')) {
+                path.to_string()
+            } else {
+                return Err(MeetingError::Unavailable { provider: label, message: format!("{label}'s next page is on another address; the listing stopped there") });
+            };
             let mut request = self
                 .http
-                .request(method.clone(), format!("{}{path}", account.api_url))
+                .request(method.clone(), url)
                 .bearer_auth(account.access.expose())
                 .timeout(TIMEOUT);
             if !query.is_empty() {
@@ -361,11 +449,11 @@ impl Client {
                 .is_some_and(|t| t.contains("json"));
             let bytes = response.bytes().await.map_err(|e| unreachable(label, &e))?;
             if status == 204 {
-                return Ok(Ok(Value::Null));
+                return Ok(Ok((Value::Null, None)));
             }
             let json: Option<Value> = if is_json { serde_json::from_slice(&bytes).ok() } else { None };
             match (status, json) {
-                (200..=299, Some(v)) => return Ok(Ok(v)),
+                (200..=299, Some(v)) => return Ok(Ok((v, next_link(&headers)))),
                 (200..=299, None) => {
                     return Err(MeetingError::Unavailable { provider: label, message: format!("{label} answered a page that is not JSON; try again later") })
                 }
@@ -389,6 +477,19 @@ impl Client {
             }
         }
     }
+}
+
+/// The `rel="next"` target of a `Link` header, if there is one.
+pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers.get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).find_map(|link| {
+        let (target, params) = link.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .any(|(k, v)| k.trim().eq_ignore_ascii_case("rel") && v.trim().trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next")))
+            .then(|| target.to_string())
+    })
 }
 
 /// Zoom's daily limits name no `Retry-After`; they reset at 00:00 UTC.

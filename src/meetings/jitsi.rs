@@ -82,7 +82,7 @@ fn room(server: &str, topic: &str, bits: u128) -> CreatedMeeting {
     let readable = readable(topic);
     let name = if readable.is_empty() { format!("Ringside-{}", random_part(bits)) } else { format!("{readable}-{}", random_part(bits)) };
     let url = format!("{server}/{name}");
-    CreatedMeeting { meeting_id: name, number: None, join_url: url.clone(), start_url: url, passcode: None }
+    CreatedMeeting { meeting_id: name, number: None, join_url: url.clone(), start_url: url, passcode: None, host: None }
 }
 
 /// Jitsi behind the providers' trait: creating is naming a room; there is nobody to ask
@@ -99,6 +99,14 @@ impl super::MeetingService for Jitsi {
 
     async fn check(&self, _meeting: &super::MeetingEntry, _now: i64) -> Result<Option<super::RemoteState>, MeetingError> {
         Ok(None)
+    }
+
+    async fn held(&self, _from: i64, _to: i64, _now: i64) -> Result<Vec<super::external::HeldMeeting>, MeetingError> {
+        Err(MeetingError::Invalid("Jitsi Meet keeps no list of meetings: only Zoom and Webex meetings can be looked up.".into()))
+    }
+
+    async fn attendees(&self, _meeting: &super::external::HeldMeeting, _now: i64) -> Result<Vec<super::Attendee>, MeetingError> {
+        Ok(Vec::new())
     }
 }
 

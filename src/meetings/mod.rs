@@ -13,7 +13,9 @@ pub mod email;
 pub mod event;
 pub mod ics;
 pub mod jitsi;
+pub mod external;
 pub mod schedule;
+pub mod webex;
 pub mod zoom;
 
 use serde::{Deserialize, Serialize};
@@ -168,8 +170,16 @@ pub fn check(request: &MeetingRequest, now_secs: i64, rep_zone: &str) -> Result<
         problems.push(problem("topic", format!("The topic is longer than {MAX_TOPIC_CHARS} characters; shorten it.")));
     }
     let agenda = request.agenda.trim().to_string();
-    if agenda.chars().count() > MAX_AGENDA_CHARS {
-        problems.push(problem("agenda", format!("The agenda is longer than {MAX_AGENDA_CHARS} characters; shorten it.")));
+    // Webex takes shorter titles and agendas than the others.
+    let (max_topic, max_agenda) = match request.provider {
+        Provider::Webex => (webex::MAX_TITLE_CHARS, webex::MAX_AGENDA_CHARS),
+        _ => (MAX_TOPIC_CHARS, MAX_AGENDA_CHARS),
+    };
+    if max_topic < MAX_TOPIC_CHARS && topic.chars().count() > max_topic {
+        problems.push(problem("topic", format!("Webex takes topics of at most {max_topic} characters; shorten it.")));
+    }
+    if agenda.chars().count() > max_agenda {
+        problems.push(problem("agenda", format!("The agenda is longer than {max_agenda} characters; shorten it.")));
     }
     let duration_mins = if request.duration_mins == 0 { DEFAULT_DURATION_MINS } else { request.duration_mins };
     if !(MIN_DURATION_MINS..=MAX_DURATION_MINS).contains(&duration_mins) {
@@ -327,6 +337,10 @@ pub trait MeetingService {
     async fn create(&self, request: &CheckedRequest, now: i64) -> Result<CreatedMeeting, MeetingError>;
     /// How the meeting stands now; `None` when the provider cannot be asked (Jitsi).
     async fn check(&self, meeting: &MeetingEntry, now: i64) -> Result<Option<RemoteState>, MeetingError>;
+    /// The meetings held between `from` and `to` (unix seconds), attendees not filled.
+    async fn held(&self, from: i64, to: i64, now: i64) -> Result<Vec<external::HeldMeeting>, MeetingError>;
+    /// Who attended one of them.
+    async fn attendees(&self, meeting: &external::HeldMeeting, now: i64) -> Result<Vec<Attendee>, MeetingError>;
 }
 
 /// A meeting the provider made.
@@ -341,6 +355,8 @@ pub struct CreatedMeeting {
     /// What the host opens to start it; may hold a credential, so it is never stored.
     pub start_url: String,
     pub passcode: Option<String>,
+    /// The host's address, when the provider says.
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -427,6 +443,21 @@ pub enum RemoteState {
     Deleted,
 }
 
+/// Adds someone who joined unless already listed: the same email (any case), or — for
+/// people without one — the same name. A nameless, addressless entry is dropped.
+pub fn add_attendee(out: &mut Vec<Attendee>, name: &str, email: Option<&str>) {
+    let name = name.trim().to_string();
+    let email = email.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
+    let seen = out.iter().any(|a| match (&a.email, &email) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        (None, None) => a.name == name,
+        _ => false,
+    });
+    if !seen && !(name.is_empty() && email.is_none()) {
+        out.push(Attendee { name, email });
+    }
+}
+
 /// A meeting counts as held when someone besides the host joined.
 pub fn was_held(held: &Held) -> bool {
     held.attendees.len() >= 2
@@ -485,6 +516,16 @@ pub struct MeetingEntry {
     /// The join details emailed to the invitees, when the layout asks for it.
     #[serde(default)]
     pub invitation: Option<email::Invitation>,
+    /// The host's address, when the provider says.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Held outside Ringside and recorded afterwards.
+    #[serde(default)]
+    pub imported: bool,
+    /// Webex: the series a recorded occurrence belongs to (kept so it is not recorded
+    /// twice).
+    #[serde(skip)]
+    pub series_id: Option<String>,
 }
 
 #[cfg(test)]

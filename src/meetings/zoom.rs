@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::account::{ApiFailure, Client};
+use super::external::{self, HeldMeeting};
 use super::{Attendee, CheckedRequest, CreatedMeeting, Held, MeetingEntry, MeetingError, RemoteState};
 
 /// Largest page Zoom serves.
@@ -90,6 +91,7 @@ pub async fn create(client: &Client, r: &CheckedRequest, now: i64) -> Result<Cre
         join_url: join.to_string(),
         start_url: start.to_string(),
         passcode: v["password"].as_str().filter(|p| !p.is_empty()).map(str::to_string),
+        host: v["host_email"].as_str().map(str::to_string),
     })
 }
 
@@ -130,16 +132,7 @@ async fn participants(client: &Client, uuid: &str, now: i64) -> Result<Vec<Atten
         }
         let page = client.call(Method::GET, &format!("/v2/past_meetings/{uuid}/participants"), &query, None, now).await?.map_err(|f| refused(&f))?;
         for p in page["participants"].as_array().into_iter().flatten() {
-            let name = p["name"].as_str().unwrap_or_default().trim().to_string();
-            let email = p["user_email"].as_str().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
-            let seen = out.iter().any(|a| match (&a.email, &email) {
-                (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
-                (None, None) => a.name == name,
-                _ => false,
-            });
-            if !seen && !(name.is_empty() && email.is_none()) {
-                out.push(Attendee { name, email });
-            }
+            super::add_attendee(&mut out, p["name"].as_str().unwrap_or_default(), p["user_email"].as_str());
         }
         token = page["next_page_token"].as_str().unwrap_or_default().to_string();
         if token.is_empty() {
@@ -165,6 +158,55 @@ async fn recordings(client: &Client, uuid: &str, now: i64) -> Result<Vec<String>
     }
 }
 
+/// The meetings held between `from` and `to`: Zoom lists previous meetings by whole
+/// days (UTC), so the list is asked for the days covering the range and trimmed to it.
+pub async fn held(client: &Client, from: i64, to: i64, now: i64) -> Result<Vec<HeldMeeting>, MeetingError> {
+    external::check_range(from, to)?;
+    let day = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%d").to_string();
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut query = vec![
+            ("type", "previous_meetings".to_string()),
+            ("from", day(from)),
+            ("to", day(to - 1)),
+            ("page_size", PAGE_SIZE.to_string()),
+        ];
+        if !token.is_empty() {
+            query.push(("next_page_token", token.clone()));
+        }
+        let page = client.call(Method::GET, "/v2/users/me/meetings", &query, None, now).await?.map_err(|f| refused(&f))?;
+        if page["total_records"].as_u64().is_some_and(|n| n as usize > external::MAX_LISTED) {
+            return Err(external::too_many(super::Provider::Zoom, from, to));
+        }
+        for m in page["meetings"].as_array().into_iter().flatten() {
+            let Some(start) = m["start_time"].as_str().and_then(parse_utc) else { continue };
+            if start < from || start >= to {
+                continue;
+            }
+            out.push(HeldMeeting {
+                provider: super::Provider::Zoom,
+                meeting_id: m["uuid"].as_str().unwrap_or_default().to_string(),
+                series_id: None,
+                number: m["id"].as_u64().map(|n| n.to_string()),
+                topic: m["topic"].as_str().unwrap_or_default().to_string(),
+                start_at: start,
+                minutes: m["duration"].as_u64().unwrap_or(0) as u32,
+                join_url: m["join_url"].as_str().unwrap_or_default().to_string(),
+                host: m["host_email"].as_str().map(str::to_string),
+                attendees: Vec::new(),
+            });
+            if out.len() > external::MAX_LISTED {
+                return Err(external::too_many(super::Provider::Zoom, from, to));
+            }
+        }
+        token = page["next_page_token"].as_str().unwrap_or_default().to_string();
+        if token.is_empty() {
+            return Ok(out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +229,13 @@ impl super::MeetingService for Zoom<'_> {
 
     async fn check(&self, meeting: &MeetingEntry, now: i64) -> Result<Option<RemoteState>, MeetingError> {
         check(self.0, meeting, now).await.map(Some)
+    }
+
+    async fn held(&self, from: i64, to: i64, now: i64) -> Result<Vec<HeldMeeting>, MeetingError> {
+        held(self.0, from, to, now).await
+    }
+
+    async fn attendees(&self, meeting: &HeldMeeting, now: i64) -> Result<Vec<Attendee>, MeetingError> {
+        participants(self.0, &uuid_path(&meeting.meeting_id), now).await
     }
 }

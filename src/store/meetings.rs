@@ -50,6 +50,14 @@ pub(super) const SYNC_MIGRATIONS: &[M<'static>] = &[M::up(
     CREATE INDEX meetings_event_stale ON meetings (next_attempt_at) WHERE event_stale = 1 AND parked = 0;",
 )];
 
+/// Who hosted a meeting, and whether it was made in Ringside or held elsewhere and
+/// recorded afterwards.
+pub(super) const HOST_MIGRATIONS: &[M<'static>] = &[M::up(
+    "ALTER TABLE meetings ADD COLUMN host TEXT;                        -- the host's address, when the provider says
+    ALTER TABLE meetings ADD COLUMN imported INTEGER NOT NULL DEFAULT 0; -- held outside Ringside, recorded afterwards
+    ALTER TABLE meetings ADD COLUMN series_id TEXT;                   -- Webex: the series an occurrence belongs to",
+)];
+
 /// The Event outbox state of one meeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventOutbox {
@@ -66,7 +74,7 @@ pub struct EventOutbox {
 const COLUMNS: &str = "id, provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins, time_zone,
     instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
     event_id, uncertain, attempts, next_attempt_at, last_error, parked, number, status, held, check_error, event_stale,
-    (SELECT json_object('state', e.state, 'recipients', json(e.recipients), 'reason', e.reason)
+    host, imported, series_id, (SELECT json_object('state', e.state, 'recipients', json(e.recipients), 'reason', e.reason)
        FROM meeting_emails e WHERE e.meeting_id = meetings.id)";
 
 /// Rows whose Event is waiting: not recorded yet, or recorded and out of date.
@@ -120,7 +128,10 @@ fn read(r: &Row<'_>, event_url: &dyn Fn(&str) -> Option<String>) -> rusqlite::Re
             status: MeetingStatus::parse(&r.get::<_, String>(25)?),
             held: held.and_then(|h| serde_json::from_str(&h).ok()),
             check_problem: r.get(27)?,
-            invitation: r.get::<_, Option<String>>(29)?.and_then(|j| serde_json::from_str(&j).ok()),
+            invitation: r.get::<_, Option<String>>(32)?.and_then(|j| serde_json::from_str(&j).ok()),
+            host: r.get(29)?,
+            imported: r.get::<_, i64>(30)? != 0,
+            series_id: r.get(31)?,
         },
         outbox,
     ))
@@ -148,8 +159,8 @@ impl<'s> Meetings<'s> {
             tx.execute(
                 "INSERT INTO meetings (provider, meeting_id, topic, agenda, join_url, passcode, start_at, duration_mins,
                     time_zone, instant, invitees, who_object, who_id, who_name, what_object, what_id, what_name,
-                    created_at, next_attempt_at, number, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20)",
+                    created_at, next_attempt_at, number, status, held, host, imported, series_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                 params![
                     m.provider.as_str(),
                     m.meeting_id,
@@ -171,6 +182,10 @@ impl<'s> Meetings<'s> {
                     now_ms,
                     m.number,
                     m.status.as_str(),
+                    m.held.as_ref().and_then(|h| serde_json::to_string(h).ok()),
+                    m.host,
+                    m.imported,
+                    m.series_id,
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -182,6 +197,20 @@ impl<'s> Meetings<'s> {
             }
             Ok(id)
         })
+    }
+
+    /// Of `ids` (occurrence or series ids at `provider`), those already stored: id →
+    /// the stored meeting's id.
+    pub fn stored_ids(&mut self, provider: Provider, ids: &[&str]) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        let conn = self.store.conn();
+        let mut stmt = conn.prepare_cached("SELECT id FROM meetings WHERE provider = ?1 AND (meeting_id = ?2 OR series_id = ?2)")?;
+        for id in ids {
+            if let Some(local) = stmt.query_row(params![provider.as_str(), id], |r| r.get::<_, i64>(0)).optional()? {
+                found.insert(id.to_string(), local);
+            }
+        }
+        Ok(found)
     }
 
     pub fn get(&mut self, id: i64, event_url: &dyn Fn(&str) -> Option<String>) -> Result<Option<MeetingEntry>, StoreError> {

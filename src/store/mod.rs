@@ -54,8 +54,8 @@ pub struct Store {
 /// The schema history, in the order it was written. Each family's first list creates
 /// its tables; a later change to any family is a new list appended at the end here
 /// (never a step added to an earlier list, which would renumber every step after it).
-fn history() -> [&'static [M<'static>]; 7] {
-    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS, meetings::SYNC_MIGRATIONS, layouts::MIGRATIONS, meeting_emails::MIGRATIONS]
+fn history() -> [&'static [M<'static>]; 8] {
+    [settings::MIGRATIONS, match_index::MIGRATIONS, call_logs::MIGRATIONS, meetings::MIGRATIONS, meetings::SYNC_MIGRATIONS, layouts::MIGRATIONS, meeting_emails::MIGRATIONS, meetings::HOST_MIGRATIONS]
 }
 
 fn migrations() -> Migrations<'static> {

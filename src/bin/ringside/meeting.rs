@@ -2,6 +2,7 @@
 //! Events to Salesforce.
 
 use clap::Subcommand;
+use ringside::app::held_meetings::{HeldChoice, HeldEntry, MatchedBy};
 use ringside::app::meetings::event_state_line;
 use ringside::app::{AppError, Engine, ErrorCode};
 use ringside::calllog::RecordRef;
@@ -58,7 +59,27 @@ pub(super) enum MeetingAction {
     /// Ask Zoom how past meetings went, then record every Event that waits or has
     /// news, now (call logs are sent too).
     Sync,
-    /// Connect a provider account (zoom): prints the sign-in address to open.
+    /// Meetings held at Zoom or Webex in a date range (made outside Ringside too), each
+    /// attendee matched to a Salesforce Contact or Lead; --record records some as Events.
+    Held {
+        /// zoom or webex.
+        #[arg(long)]
+        provider: String,
+        /// First day, YYYY-MM-DD in this computer's time zone (default: 7 days ago).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, inclusive (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// Record these meetings (their numbers in the list, comma-separated, or
+        /// "proposed": every one not recorded yet whose person was found) as Events.
+        #[arg(long, value_delimiter = ',')]
+        record: Vec<String>,
+    },
+    /// Keep the provider app's client secret (Webex integrations have one) in the
+    /// keyring: read from standard input; empty input forgets it.
+    ClientSecret { provider: String },
+    /// Connect a provider account (zoom, webex): prints the sign-in address to open.
     Connect { provider: String },
     /// Forget a provider account (its grant is revoked).
     Disconnect { provider: String },
@@ -171,6 +192,74 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
             }))?;
             out.print(&serde_json::json!({ "connected": provider }), || format!("{} is connected.", provider.label()));
         }
+        MeetingAction::Held { provider, from, to, record } => {
+            let provider = parse_provider(provider)?;
+            let today = chrono::Local::now().date_naive();
+            let day = |text: &Option<String>, default: chrono::NaiveDate| -> Result<chrono::NaiveDate, AppError> {
+                match text {
+                    None => Ok(default),
+                    Some(t) => chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+                        .map_err(|_| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{t}\u{201d} is not a date: write 2026-11-30."))),
+                }
+            };
+            let start_of = |d: chrono::NaiveDate| {
+                d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(chrono::Local).earliest()).map(|t| t.timestamp()).unwrap_or_default()
+            };
+            let from_day = day(from, today - chrono::Days::new(7))?;
+            let to_day = day(to, today)?;
+            let listing = runtime.block_on(engine.held_meetings(provider, start_of(from_day), start_of(to_day + chrono::Days::new(1))))?;
+            let picked: Vec<HeldChoice> = if record.iter().any(|r| r == "proposed") {
+                listing
+                    .meetings
+                    .iter()
+                    .filter(|e| e.recorded.is_none() && e.proposed.is_some())
+                    .map(|e| HeldChoice { meeting: e.meeting.clone(), who: e.proposed.clone(), what: None })
+                    .collect()
+            } else {
+                record
+                    .iter()
+                    .map(|n| {
+                        n.trim()
+                            .parse::<usize>()
+                            .ok()
+                            .and_then(|i| i.checked_sub(1))
+                            .and_then(|i| listing.meetings.get(i))
+                            .map(|e| HeldChoice { meeting: e.meeting.clone(), who: e.proposed.clone(), what: None })
+                            .ok_or_else(|| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{n}\u{201d} is not a number from the list.")))
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let recorded = if picked.is_empty() {
+                Vec::new()
+            } else {
+                let stored = runtime.block_on(engine.record_held_meetings(&picked))?;
+                runtime.block_on(engine.drain_outbox(false));
+                stored
+            };
+            out.print(&serde_json::json!({ "listing": listing, "recorded": recorded }), || {
+                let mut lines: Vec<String> = listing.meetings.iter().enumerate().map(|(i, e)| held_line(i + 1, e)).collect();
+                if lines.is_empty() {
+                    lines.push(format!("No {} meetings were held between {from_day} and {to_day}.", provider.label()));
+                }
+                if let Some(p) = &listing.match_problem {
+                    lines.push(format!("Attendees not matched: {p}"));
+                }
+                if !picked.is_empty() {
+                    lines.push(format!("Recorded {} of {} picked (the others were recorded already).", recorded.len(), picked.len()));
+                }
+                lines.join("\n")
+            });
+        }
+        MeetingAction::ClientSecret { provider } => {
+            let provider = parse_provider(provider)?;
+            let mut secret = String::new();
+            std::io::stdin().read_line(&mut secret).map_err(|e| AppError::new(ErrorCode::Io, format!("standard input: {e}")))?;
+            engine.set_meeting_client_secret(provider, &secret)?;
+            let kept = !secret.trim().is_empty();
+            out.print(&serde_json::json!({ "provider": provider, "kept": kept }), || {
+                if kept { format!("{}'s client secret is kept in the keyring.", provider.label()) } else { format!("{}'s client secret is forgotten.", provider.label()) }
+            });
+        }
         MeetingAction::Disconnect { provider } => {
             let provider = parse_provider(provider)?;
             runtime.block_on(engine.disconnect_meetings(provider))?;
@@ -211,6 +300,29 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
         }
     }
     Ok(())
+}
+
+fn held_line(n: usize, e: &HeldEntry) -> String {
+    let m = &e.meeting;
+    let mut line = format!("{n:>4}. {}  {:>4} min  {}", when(m.start_at), m.minutes, m.topic);
+    if let Some(id) = e.recorded {
+        line.push_str(&format!("  [recorded: meeting {id}]"));
+    } else if let Some(p) = &e.proposed {
+        line.push_str(&format!("  [proposed: {} {}]", p.object, p.name));
+    }
+    for p in &e.people {
+        let email = p.attendee.email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default();
+        let found = match (p.is_host, p.by, p.records.as_slice()) {
+            (true, _, _) => "host".to_string(),
+            (_, None, _) | (_, _, []) => "not in Salesforce".to_string(),
+            (_, Some(by), records) => {
+                let how = if by == MatchedBy::Email { "by email" } else { "by name" };
+                format!("{how}: {}", records.iter().map(|r| format!("{} {}", r.object, r.name)).collect::<Vec<_>>().join(", "))
+            }
+        };
+        line.push_str(&format!("\n        {}{email} \u{2014} {found}", p.attendee.name));
+    }
+    line
 }
 
 fn when(unix: i64) -> String {
