@@ -6,6 +6,8 @@ use std::sync::Arc;
 use ringside::app::{AppError, AppStatus, DialTarget, Engine, RecordChoice, SalesforceStatus, SaveOutcome, StartedMeeting, MeetingTime};
 use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
 use ringside::app::meetings::{MeetingSyncReport, ProviderStatus};
+use ringside::app::held_meetings::{HeldChoice, HeldListing};
+use ringside::app::reports::{Report, ReportKind};
 use ringside::app::layouts::{DiffLine, LayoutCheck, LayoutStatus, Published, PublishTarget, PulledLayout};
 use ringside::app::more_info::MoreInfo;
 use ringside::layout::RepSetting;
@@ -450,6 +452,46 @@ pub async fn disconnect_meetings(engine: EngineState<'_>, provider: Provider) ->
 #[tracing::instrument(skip(engine))]
 pub async fn sync_meetings(engine: EngineState<'_>) -> Result<MeetingSyncReport, AppError> {
     Ok(engine.sync_meetings_now().await.0)
+}
+
+/// Keeps the provider app's client secret in the keyring (empty forgets it).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine, secret))]
+pub async fn set_meeting_client_secret(engine: EngineState<'_>, provider: Provider, secret: String) -> Result<(), AppError> {
+    engine.set_meeting_client_secret(provider, &secret)
+}
+
+/// Meetings held at Zoom or Webex in `[from, to)` (unix seconds), attendees matched.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn held_meetings(engine: EngineState<'_>, provider: Provider, from: u32, to: u32) -> Result<HeldListing, AppError> {
+    engine.held_meetings(provider, i64::from(from), i64::from(to)).await
+}
+
+/// Records the picked held meetings with their Events; returns those stored now.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine, choices))]
+pub async fn record_held_meetings(engine: EngineState<'_>, choices: Vec<HeldChoice>) -> Result<Vec<MeetingEntry>, AppError> {
+    engine.record_held_meetings(&choices).await
+}
+
+/// Meetings and calls counted for `[from, to)` (unix seconds).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn report(engine: EngineState<'_>, from: u32, to: u32) -> Result<Report, AppError> {
+    engine.report(i64::from(from), i64::from(to))
+}
+
+/// Writes one report table as CSV to Downloads; returns the file's path.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(engine))]
+pub async fn save_report_csv(engine: EngineState<'_>, from: u32, to: u32, kind: ReportKind) -> Result<String, AppError> {
+    Ok(engine.save_report_csv(i64::from(from), i64::from(to), kind, None)?.display().to_string())
 }
 
 // ---- the admin layout ----------------------------------------------------------------

@@ -21,6 +21,7 @@ pub mod links;
 mod meeting_emails;
 pub mod meetings;
 pub mod logging;
+pub mod reports;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -94,6 +94,21 @@ enum Command {
         #[command(subcommand)]
         action: MeetingAction,
     },
+    /// Meetings by status and by host, calls by disposition with talk time, for a
+    /// date range; --csv prints (or --out writes) one table as CSV.
+    Report {
+        /// First day, YYYY-MM-DD in this computer's time zone (default: 30 days ago).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, inclusive (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// meetings-by-status, meetings-by-host or calls-by-disposition.
+        #[arg(long, value_name = "TABLE")]
+        csv: Option<String>,
+        #[arg(long, value_name = "FILE", requires = "csv")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Call a number, extension or SIP address with the account in Settings → Phone;
     /// prints each change; hangs up after --seconds of talk (or on Ctrl-C).
     Call {
@@ -296,6 +311,7 @@ fn run(cli: &Cli, engine: &std::sync::Arc<Engine>) -> Result<(), AppError> {
         Command::Log { action } => log::run(action, engine, &runtime, &out)?,
         Command::Sip { action } => sip::run(action, engine, &runtime, &out)?,
         Command::Meeting { action } => meeting::run(action, engine, &runtime, &out)?,
+        Command::Report { from, to, csv, out: file } => meeting::report(engine, from, to, csv.as_deref(), file.as_deref(), &out)?,
         Command::Layout { action } => layout::run(action, engine, &runtime, &out)?,
         Command::Call { target, seconds } => runtime.block_on(calls::call(engine, target, *seconds, &out))?,
         Command::Answer { wait, seconds, decline } => runtime.block_on(calls::answer(engine, *wait, *seconds, *decline, &out))?,

@@ -8,6 +8,7 @@ mod call_logs;
 pub mod layouts;
 pub mod meeting_emails;
 mod match_index;
+pub mod reports;
 mod meetings;
 mod settings;
 

@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use ringside::app::held_meetings::{HeldChoice, HeldEntry, MatchedBy};
 use ringside::app::meetings::event_state_line;
+use ringside::app::reports::ReportKind;
 use ringside::app::{AppError, Engine, ErrorCode};
 use ringside::calllog::RecordRef;
 use ringside::meetings::{MeetingEntry, MeetingRequest, Provider};
@@ -195,19 +196,9 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
         MeetingAction::Held { provider, from, to, record } => {
             let provider = parse_provider(provider)?;
             let today = chrono::Local::now().date_naive();
-            let day = |text: &Option<String>, default: chrono::NaiveDate| -> Result<chrono::NaiveDate, AppError> {
-                match text {
-                    None => Ok(default),
-                    Some(t) => chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
-                        .map_err(|_| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{t}\u{201d} is not a date: write 2026-11-30."))),
-                }
-            };
-            let start_of = |d: chrono::NaiveDate| {
-                d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(chrono::Local).earliest()).map(|t| t.timestamp()).unwrap_or_default()
-            };
-            let from_day = day(from, today - chrono::Days::new(7))?;
-            let to_day = day(to, today)?;
-            let listing = runtime.block_on(engine.held_meetings(provider, start_of(from_day), start_of(to_day + chrono::Days::new(1))))?;
+            let from_day = local_day(from, today - chrono::Days::new(7))?;
+            let to_day = local_day(to, today)?;
+            let listing = runtime.block_on(engine.held_meetings(provider, start_of_day(from_day), start_of_day(to_day + chrono::Days::new(1))))?;
             let picked: Vec<HeldChoice> = if record.iter().any(|r| r == "proposed") {
                 listing
                     .meetings
@@ -300,6 +291,66 @@ pub(super) fn run(action: &MeetingAction, engine: &Engine, runtime: &tokio::runt
         }
     }
     Ok(())
+}
+
+/// A day typed as YYYY-MM-DD, or `default`.
+fn local_day(text: &Option<String>, default: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
+    match text {
+        None => Ok(default),
+        Some(t) => chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{t}\u{201d} is not a date: write 2026-11-30."))),
+    }
+}
+
+/// Local midnight starting `d`, as unix seconds.
+fn start_of_day(d: chrono::NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(chrono::Local).earliest()).map(|t| t.timestamp()).unwrap_or_default()
+}
+
+/// `ringside report`.
+pub(super) fn report(engine: &Engine, from: &Option<String>, to: &Option<String>, csv: Option<&str>, file: Option<&std::path::Path>, out: &Printer) -> Result<(), AppError> {
+    let today = chrono::Local::now().date_naive();
+    let (from_day, to_day) = (local_day(from, today - chrono::Days::new(30))?, local_day(to, today)?);
+    let (from, to) = (start_of_day(from_day), start_of_day(to_day + chrono::Days::new(1)));
+    if let Some(kind) = csv {
+        let kind = ReportKind::parse(kind).ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidInput, format!("\u{201c}{kind}\u{201d}: the table is meetings-by-status, meetings-by-host or calls-by-disposition."))
+        })?;
+        let (_, text) = engine.report_csv(from, to, kind)?;
+        return match file {
+            Some(path) => {
+                std::fs::write(path, &text).map_err(|e| AppError::new(ErrorCode::Io, format!("{}: {e}", path.display())))?;
+                out.print(&serde_json::json!({ "path": path }), || format!("Report written to {}", path.display()));
+                Ok(())
+            }
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        };
+    }
+    let r = engine.report(from, to)?;
+    out.print(&r, || {
+        let mut lines = vec![format!("{from_day} to {to_day}: {} meetings, {} calls, {} of talk.", r.meetings, r.calls, talk(r.talk_secs))];
+        lines.push("Meetings by status:".into());
+        lines.extend(r.meetings_by_status.iter().map(|c| format!("  {:<12} {}", c.status.as_str(), c.count)));
+        lines.push("Meetings by host:".into());
+        for h in &r.meetings_by_host {
+            let counts = h.counts.iter().map(|c| format!("{} {}", c.count, c.status.as_str())).collect::<Vec<_>>().join(", ");
+            lines.push(format!("  {:<28} {} ({counts})", h.host.as_deref().unwrap_or("(you)"), h.total));
+        }
+        lines.push("Calls by disposition:".into());
+        for c in &r.calls_by_disposition {
+            let name = if c.disposition.is_empty() { "(none)" } else { c.disposition.as_str() };
+            lines.push(format!("  {name:<24} {:>4} calls  {}", c.calls, talk(c.talk_secs)));
+        }
+        lines.join("\n")
+    });
+    Ok(())
+}
+
+fn talk(secs: u64) -> String {
+    format!("{}h {:02}m {:02}s", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 fn held_line(n: usize, e: &HeldEntry) -> String {

@@ -92,6 +92,16 @@ export const commands = {
 	disconnectMeetings: (provider: Provider) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_meetings", { provider })),
 	/**  "Sync now": asks the providers how meetings went, then sends the Events. */
 	syncMeetings: () => typedError<MeetingSyncReport, AppError>(__TAURI_INVOKE("sync_meetings")),
+	/**  Keeps the provider app's client secret in the keyring (empty forgets it). */
+	setMeetingClientSecret: (provider: Provider, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("set_meeting_client_secret", { provider, secret })),
+	/**  Meetings held at Zoom or Webex in `[from, to)` (unix seconds), attendees matched. */
+	heldMeetings: (provider: Provider, from: number, to: number) => typedError<HeldListing, AppError>(__TAURI_INVOKE("held_meetings", { provider, from, to })),
+	/**  Records the picked held meetings with their Events; returns those stored now. */
+	recordHeldMeetings: (choices: HeldChoice[]) => typedError<MeetingEntry[], AppError>(__TAURI_INVOKE("record_held_meetings", { choices })),
+	/**  Meetings and calls counted for `[from, to)` (unix seconds). */
+	report: (from: number, to: number) => typedError<Report, AppError>(__TAURI_INVOKE("report", { from, to })),
+	/**  Writes one report table as CSV to Downloads; returns the file's path. */
+	saveReportCsv: (from: number, to: number, kind: ReportKind) => typedError<string, AppError>(__TAURI_INVOKE("save_report_csv", { from, to, kind })),
 	layoutStatus: () => typedError<LayoutStatus, AppError>(__TAURI_INVOKE("layout_status")),
 	/**  "Refresh": ask the org for the layout assigned to the rep now. */
 	refreshLayout: () => typedError<LayoutStatus, AppError>(__TAURI_INVOKE("refresh_layout")),
@@ -333,6 +343,13 @@ export type DiffLine = {
 	text: string,
 };
 
+export type DispositionTotal = {
+	/**  Empty: no disposition chosen. */
+	disposition: string,
+	calls: number,
+	talkSecs: number,
+};
+
 /**  Where the disposition choices come from. */
 export type Dispositions = 
 /**  A fixed list written in the layout. */
@@ -436,6 +453,57 @@ export type Held = {
 	recordings: string[],
 };
 
+/**  One meeting the rep picked to record. */
+export type HeldChoice = {
+	meeting: HeldMeeting,
+	/**  The Contact or Lead the Event is with. */
+	who: RecordRef | null,
+	/**  The Account, Opportunity or Case it was about. */
+	what?: RecordRef | null,
+};
+
+/**  One held meeting as the "Meetings held elsewhere" list shows it. */
+export type HeldEntry = {
+	meeting: HeldMeeting,
+	/**  Already stored (made in Ringside, or recorded before): the stored meeting's id. */
+	recorded: number | null,
+	people: PersonMatch[],
+	/**
+	 *  The Event's person Ringside proposes: the first attendee with exactly one
+	 *  record, by email before by name.
+	 */
+	proposed: RecordRef | null,
+};
+
+/**  A listing, and what it cost. */
+export type HeldListing = {
+	meetings: HeldEntry[],
+	/**  Salesforce queries spent on matching. */
+	salesforceQueries: number,
+	/**  Set when Salesforce could not be asked: the meetings are listed unmatched. */
+	matchProblem: string | null,
+};
+
+/**  One meeting held at a provider, as listed. */
+export type HeldMeeting = {
+	provider: Provider,
+	/**  The id of this occurrence (Zoom's meeting UUID, Webex's meeting instance id). */
+	meetingId: string,
+	/**  Webex: the series this occurrence belongs to. */
+	seriesId?: string | null,
+	/**  The number people type to join, when there is one. */
+	number: string | null,
+	topic: string,
+	/**  Unix seconds. */
+	startAt: number,
+	minutes: number,
+	joinUrl: string,
+	/**  Who hosted it (an email address), when the provider says. */
+	host: string | null,
+	/**  Filled by [`super::MeetingService::attendees`]. */
+	attendees?: Attendee[],
+};
+
 /**  One History row. */
 export type HistoryEntry = {
 	log: CallLog,
@@ -450,6 +518,17 @@ export type HistoryQuery = {
 	/**  Unix seconds, exclusive. */
 	until: number | null,
 	limit: number | null,
+};
+
+/**  One host's meetings by status. */
+export type HostRow = {
+	/**
+	 *  The host's address; `None`: the rep's own meetings where the provider names no
+	 *  host (Jitsi).
+	 */
+	host: string | null,
+	counts: StatusCount[],
+	total: number,
 };
 
 /**  A meeting's invitation email, as the rep sees it. */
@@ -564,6 +643,9 @@ export type MatchStage =
 /**  Salesforce could not be asked; the local answer stands (see `problem`). */
 "localOnly";
 
+/**  How a person was found in Salesforce. */
+export type MatchedBy = "email" | "name";
+
 export type MatchedRecord = {
 	object: string,
 	id: string,
@@ -649,6 +731,10 @@ export type MeetingEntry = {
 	checkProblem: string | null,
 	/**  The join details emailed to the invitees, when the layout asks for it. */
 	invitation?: Invitation | null,
+	/**  The host's address, when the provider says. */
+	host?: string | null,
+	/**  Held outside Ringside and recorded afterwards. */
+	imported?: boolean,
 };
 
 /**
@@ -771,6 +857,15 @@ export type OutboxSummary = {
 	drafts: number,
 	pending: number,
 	attention: number,
+};
+
+/**  One attendee and the Contacts and Leads that are them. */
+export type PersonMatch = {
+	attendee: Attendee,
+	/**  The host (the rep, or whoever hosted it): not proposed as the Event's person. */
+	isHost: boolean,
+	records: RecordRef[],
+	by: MatchedBy | null,
 };
 
 export type PhoneNumberInfo = {
@@ -904,6 +999,22 @@ export type RepSettingState = {
 	overridden: boolean,
 };
 
+export type Report = {
+	from: number,
+	to: number,
+	meetingsByStatus: StatusCount[],
+	meetingsByHost: HostRow[],
+	meetings: number,
+	callsByDisposition: DispositionTotal[],
+	calls: number,
+	talkSecs: number,
+};
+
+/**  Which table a CSV export holds. */
+export type ReportKind = "meetingsByStatus" | "meetingsByHost" | "callsByDisposition";
+
+export type ReportStatus = "scheduled" | "inProgress" | "held" | "notHeld" | "cancelled" | "unknown";
+
 export type RoleSelection = {
 	role: AudioRole,
 	/**  The device the rep picked; `None` follows the system default. */
@@ -961,7 +1072,7 @@ export type SearchObject = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string } | { key: "zoomClientId"; value: string } | { key: "zoomOauthUrl"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string } | { key: "zoomClientId"; value: string } | { key: "zoomOauthUrl"; value: string } | { key: "webexClientId"; value: string } | { key: "webexUrl"; value: string };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -1006,6 +1117,13 @@ export type Settings = {
 	zoomClientId: string,
 	/**  Where Zoom's sign-in lives (`https://zoom.us`); the API address comes with the token. */
 	zoomOauthUrl: string,
+	/**
+	 *  The Webex integration's client ID; empty until the admin gives one. Its client
+	 *  secret, when the admin hands one out, is kept in the keyring, not here.
+	 */
+	webexClientId: string,
+	/**  Where Webex's sign-in and API live (`https://webexapis.com`). */
+	webexUrl: string,
 };
 
 export type SrtpMode = 
@@ -1035,6 +1153,11 @@ export type StartedMeeting = {
 	 *  Event exist all the same).
 	 */
 	openProblem: string | null,
+};
+
+export type StatusCount = {
+	status: ReportStatus,
+	count: number,
 };
 
 /**  How far a log has got on its way to Salesforce. */
