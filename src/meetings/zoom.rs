@@ -162,6 +162,9 @@ async fn recordings(client: &Client, uuid: &str, now: i64) -> Result<Vec<String>
 /// days (UTC), so the list is asked for the days covering the range and trimmed to it.
 pub async fn held(client: &Client, from: i64, to: i64, now: i64) -> Result<Vec<HeldMeeting>, MeetingError> {
     external::check_range(from, to)?;
+    // The list names the host by id only; the signed-in user is who hosted them.
+    let me = client.call(Method::GET, "/v2/users/me", &[], None, now).await?.map_err(|f| refused(&f))?;
+    let host = me["email"].as_str().map(str::to_string);
     let day = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let mut token = String::new();
@@ -193,7 +196,7 @@ pub async fn held(client: &Client, from: i64, to: i64, now: i64) -> Result<Vec<H
                 start_at: start,
                 minutes: m["duration"].as_u64().unwrap_or(0) as u32,
                 join_url: m["join_url"].as_str().unwrap_or_default().to_string(),
-                host: m["host_email"].as_str().map(str::to_string),
+                host: m["host_email"].as_str().map(str::to_string).or_else(|| host.clone()),
                 attendees: Vec::new(),
             });
             if out.len() > external::MAX_LISTED {

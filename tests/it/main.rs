@@ -7,6 +7,7 @@ mod calllog;
 mod calls;
 mod incoming;
 mod layouts;
+mod held;
 mod meetings;
 mod zoom;
 mod cli;

@@ -18,7 +18,7 @@ struct ZoomRig {
 }
 
 async fn zoom_rig(name: &str, config: ZoomConfig, connect: bool) -> ZoomRig {
-    let zoom = ringside_meetsrv::spawn(Config { zoom: config }).await;
+    let zoom = ringside_meetsrv::spawn(Config { zoom: config, ..Config::default() }).await;
     let rig = rig_with(&format!("zoom-{name}"), |_| {}, Engine::start).await;
     rig.engine.sign_in_to_salesforce(browser).await.expect("Salesforce sign-in");
     rig.engine.change_setting(&SettingChange::ZoomClientId(ZOOM_CLIENT_ID.into())).unwrap();
