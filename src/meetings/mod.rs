@@ -188,6 +188,9 @@ pub fn check(request: &MeetingRequest, now_secs: i64, rep_zone: &str) -> Result<
             format!("A meeting lasts from 1 minute to 24 hours; {duration_mins} minutes is outside that."),
         ));
     }
+    if request.provider == Provider::Webex && duration_mins < webex::MIN_DURATION_MINS {
+        problems.push(problem("durationMins", format!("A Webex meeting lasts at least {} minutes.", webex::MIN_DURATION_MINS)));
+    }
     let zone_name = match request.time_zone.trim() {
         "" => rep_zone,
         z => z,

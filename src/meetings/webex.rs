@@ -21,6 +21,8 @@ pub const PAGE_MAX: usize = 100;
 /// Longest title and agenda Webex takes.
 pub const MAX_TITLE_CHARS: usize = 128;
 pub const MAX_AGENDA_CHARS: usize = 1_300;
+/// Shortest meeting Webex schedules.
+pub const MIN_DURATION_MINS: u32 = 10;
 
 /// An instant in `zone`, as Webex writes it (`2027-03-28T10:00:00+02:00`).
 pub fn fmt_in_zone(t: i64, zone: chrono_tz::Tz) -> String {

@@ -9,6 +9,7 @@ mod incoming;
 mod layouts;
 mod held;
 mod meetings;
+mod webex;
 mod zoom;
 mod cli;
 mod salesforce;

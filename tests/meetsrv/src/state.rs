@@ -85,13 +85,14 @@ pub(crate) struct Access {
     pub expires_at: i64,
 }
 
-/// OAuth state of one provider: one user, one public client.
+/// OAuth state of one provider: one user, one client.
 #[derive(Debug, Default)]
 pub(crate) struct OAuthBook {
     pub codes: HashMap<String, Grant>,
     pub access: HashMap<String, Access>,
-    /// Live refresh tokens; each refresh replaces the one used (rotation).
-    pub refresh: HashMap<String, ()>,
+    /// Live refresh tokens and when each expires (unix seconds). Zoom replaces the one
+    /// used on every refresh (rotation); Webex keeps it until it expires.
+    pub refresh: HashMap<String, i64>,
 }
 
 pub(crate) enum TokenCheck {
@@ -109,13 +110,24 @@ impl OAuthBook {
         }
     }
 
-    /// A new access and refresh token pair, valid `lifetime` seconds.
+    /// A new access and refresh token pair, the access token valid `lifetime` seconds
+    /// and the refresh token until it is spent or revoked.
     pub fn issue(&mut self, now: i64, lifetime: i64) -> (String, String) {
+        (self.issue_access(now, lifetime), self.issue_refresh(i64::MAX))
+    }
+
+    /// A new access token alone, valid `lifetime` seconds.
+    pub fn issue_access(&mut self, now: i64, lifetime: i64) -> String {
         let access = crate::random_id(32);
-        let refresh = crate::random_id(32);
         self.access.insert(access.clone(), Access { expires_at: now + lifetime });
-        self.refresh.insert(refresh.clone(), ());
-        (access, refresh)
+        access
+    }
+
+    /// A new refresh token, valid until `expires_at`.
+    pub fn issue_refresh(&mut self, expires_at: i64) -> String {
+        let refresh = crate::random_id(32);
+        self.refresh.insert(refresh.clone(), expires_at);
+        refresh
     }
 
     pub fn expire_all(&mut self) {

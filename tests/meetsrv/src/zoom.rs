@@ -169,7 +169,7 @@ impl Zoom {
         let mut bytes = [0u8; 16];
         rng.fill(&mut bytes);
         let mut uuid = STANDARD.encode(bytes);
-        if self.made % 2 == 0 {
+        if self.made.is_multiple_of(2) {
             uuid.replace_range(0..1, "/");
             uuid.replace_range(5..7, "//");
         }
@@ -204,6 +204,17 @@ impl Zoom {
             Past { id, uuid, topic: topic.into(), kind: 2, start: started_at, minutes, attendees: attendees.to_vec(), recorded: false },
         );
         id
+    }
+
+    /// `n` held meetings for a benchmark (see [`crate::seed_spacing`]). Their ids.
+    pub(crate) fn seed_past(&mut self, n: u32, first_start: i64, attendees_each: u32, now: i64) -> Vec<u64> {
+        let (step, minutes) = crate::seed_spacing(n, first_start, now);
+        (0..n)
+            .map(|i| {
+                let people = crate::seed_attendees(i, attendees_each);
+                self.add_past(&format!("Customer call {}", i + 1), first_start + i64::from(i) * step, minutes, &people)
+            })
+            .collect()
     }
 }
 
