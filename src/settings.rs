@@ -105,6 +105,10 @@ pub struct Settings {
     pub webex_client_id: String,
     /// Where Webex's sign-in and API live (`https://webexapis.com`).
     pub webex_url: String,
+    /// The loopback port Zoom and Webex sign-ins come back to (0: any free port). A
+    /// Webex integration names its redirect URI exactly, port included:
+    /// `http://127.0.0.1:{port}/oauth/callback`.
+    pub meetings_callback_port: u16,
 }
 
 /// One change to one setting, as the UI and the CLI send it.
@@ -128,11 +132,12 @@ pub enum SettingChange {
     ZoomOauthUrl(String),
     WebexClientId(String),
     WebexUrl(String),
+    MeetingsCallbackPort(u16),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer, zoomClientId, zoomOauthUrl, webexClientId, webexUrl.")]
+    #[error("Unknown setting \"{0}\". Known settings: language, defaultRegion, salesforceLogin, salesforceClientId, salesforceCallbackPort, sipUser, sipDomain, sipProxy, sipTransport, sipTlsCa, sipSrtp, voiceProcessing, jitsiServer, zoomClientId, zoomOauthUrl, webexClientId, webexUrl, meetingsCallbackPort.")]
     UnknownKey(String),
     #[error("\"{0}\" is not a language Ringside speaks. Use system, en, fr or ja.")]
     BadLanguage(String),
@@ -172,6 +177,7 @@ const KEY_ZOOM_OAUTH_URL: &str = "zoomOauthUrl";
 pub const ZOOM_OAUTH_URL: &str = "https://zoom.us";
 const KEY_WEBEX_CLIENT_ID: &str = "webexClientId";
 const KEY_WEBEX_URL: &str = "webexUrl";
+const KEY_MEETINGS_PORT: &str = "meetingsCallbackPort";
 pub const WEBEX_URL: &str = "https://webexapis.com";
 
 impl SettingChange {
@@ -196,6 +202,7 @@ impl SettingChange {
             KEY_ZOOM_OAUTH_URL => Ok(SettingChange::ZoomOauthUrl(value.to_string())),
             KEY_WEBEX_CLIENT_ID => Ok(SettingChange::WebexClientId(value.to_string())),
             KEY_WEBEX_URL => Ok(SettingChange::WebexUrl(value.to_string())),
+            KEY_MEETINGS_PORT => value.trim().parse().map(SettingChange::MeetingsCallbackPort).map_err(|_| SettingsError::BadPort(value.to_string())),
             KEY_VOICE_PROCESSING => match value.trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" | "1" => Ok(SettingChange::VoiceProcessing(true)),
                 "off" | "false" | "no" | "0" => Ok(SettingChange::VoiceProcessing(false)),
@@ -251,6 +258,7 @@ impl Settings {
             zoom_oauth_url: read(&table, KEY_ZOOM_OAUTH_URL)?.unwrap_or_else(|| ZOOM_OAUTH_URL.to_string()),
             webex_client_id: read(&table, KEY_WEBEX_CLIENT_ID)?.unwrap_or_default(),
             webex_url: read(&table, KEY_WEBEX_URL)?.unwrap_or_else(|| WEBEX_URL.to_string()),
+            meetings_callback_port: read(&table, KEY_MEETINGS_PORT)?.unwrap_or(0),
         })
     }
 }
@@ -302,6 +310,7 @@ pub fn apply(
             }
         }
         SettingChange::SalesforceCallbackPort(port) => store.settings().put(KEY_SF_PORT, &json(port))?,
+        SettingChange::MeetingsCallbackPort(port) => store.settings().put(KEY_MEETINGS_PORT, &json(port))?,
         SettingChange::SipUser(raw) => put_or_clear(store, KEY_SIP_USER, raw.trim(), sip_user_ok, "A SIP user is letters, digits and . - _ ! ~ * ' ( ) & = + $ , ; ? / (as in alice or 2041).")?,
         SettingChange::SipDomain(raw) => put_or_clear(store, KEY_SIP_DOMAIN, raw.trim(), host_ok, "A SIP domain is a host name or address, such as pbx.example.com.")?,
         SettingChange::SipTransport(raw) => {

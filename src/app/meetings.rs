@@ -259,7 +259,7 @@ impl Engine {
             }
         };
         let secret = meetings::account::client_secret(&self.keyring, provider)?;
-        let flow = meetings::account::Connect::begin(provider, &client_id, secret, endpoints, 0).await?;
+        let flow = meetings::account::Connect::begin(provider, &client_id, secret, endpoints, settings.meetings_callback_port).await?;
         open(&flow.authorize_url);
         let account = flow.finish(client.http(), &self.keyring, self.clock.now_secs()).await?;
         client.adopt(account).await;

@@ -504,6 +504,7 @@ fn default_settings(locale: &SystemLocale) -> Settings {
         zoom_oauth_url: crate::settings::ZOOM_OAUTH_URL.to_string(),
         webex_client_id: String::new(),
         webex_url: crate::settings::WEBEX_URL.to_string(),
+        meetings_callback_port: 0,
     }
 }
 

@@ -7,12 +7,16 @@
 //!    same run.
 //! 2. Recording the Events of 2,000 meetings made offline, against the test org with
 //!    100 ms added to every request: API calls and wall time.
+//! 3. Meetings held elsewhere: listing 2,700 past meetings with their participants at
+//!    the Zoom- and Webex-compatible test servers and matching every attendee to the
+//!    test org — provider calls, Salesforce queries and wall time, Zoom and Webex side
+//!    by side in the same run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringside::calllog::{CallLogInput, CallType, RecordRef};
-use ringside::clock::ManualClock;
+use ringside::clock::{Clock as _, ManualClock};
 use ringside::meetings::MeetingRequest;
 
 #[path = "../support/bench_org.rs"]
@@ -99,8 +103,69 @@ async fn offline_backlog() {
     assert_eq!(events, n);
 }
 
+/// Four attendees a meeting: the host, a Contact by address, a person known by name
+/// only, and a stranger.
+fn attendees(i: i64) -> Vec<ringside_meetsrv::Attendee> {
+    const KNOWN: [(&str, &str); 4] = [
+        ("Marie Dubois", "marie.dubois@lumiere.example"),
+        ("Priya Nair", "priya.nair@acme.example"),
+        ("Jordan Ellis", "jordan.ellis@acme.example"),
+        ("Oliver Bennett", "oliver.bennett@thames-analytics.example"),
+    ];
+    let (known, email) = KNOWN[i as usize % KNOWN.len()];
+    let (by_name, _) = KNOWN[(i as usize + 1) % KNOWN.len()];
+    let a = |name: &str, email: Option<String>| ringside_meetsrv::Attendee { name: name.into(), email };
+    vec![
+        a("Rita Rep", Some("rep@example.com".into())),
+        a(known, Some(email.to_uppercase())),
+        a(by_name, None),
+        a(&format!("Guest {i}"), Some(format!("guest{i}@elsewhere.example"))),
+    ]
+}
+
+async fn held_elsewhere() {
+    let n: i64 = 2_700;
+    println!("### Meetings held elsewhere: {n} past meetings, 4 attendees each, listed and matched\n");
+    println!("| provider | meetings | provider API calls | Salesforce queries | wall time | per meeting |\n|---|---|---|---|---|---|");
+    for provider in [ringside::meetings::Provider::Zoom, ringside::meetings::Provider::Webex] {
+        let meet = ringside_meetsrv::spawn(ringside_meetsrv::Config::default()).await;
+        let (org, engine, _dir) = bench_org::org_and_engine(&format!("held-{}", provider.as_str()), clock()).await;
+        bench_org::sign_in(&engine).await;
+        bench_org::connect_meetings(&engine, &meet, provider).await;
+        let end = clock().now_ms() / 1_000;
+        for i in 0..n {
+            let at = end - 86_400 - i * 600;
+            match provider {
+                ringside::meetings::Provider::Zoom => {
+                    meet.zoom_add_past(&format!("Review {i}"), at, 30, &attendees(i));
+                }
+                _ => {
+                    meet.webex_add_past(&format!("Review {i}"), at, 30, &attendees(i), "rep@example.com");
+                }
+            }
+        }
+        meet.clear_requests();
+        org.clear_requests();
+        let t = Instant::now();
+        let listing = engine.held_meetings(provider, end - 30 * 86_400, end).await.unwrap();
+        let wall = t.elapsed();
+        assert_eq!(listing.meetings.len(), n as usize);
+        assert!(listing.meetings.iter().all(|e| e.proposed.is_some()), "every meeting has its person");
+        println!(
+            "| {} | {n} | {} | {} | {:.2} s | {:.2} ms |",
+            provider.label(),
+            meet.requests().len(),
+            listing.salesforce_queries,
+            wall.as_secs_f64(),
+            wall.as_secs_f64() * 1e3 / n as f64
+        );
+    }
+    println!();
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(click_to_link());
     rt.block_on(offline_backlog());
+    rt.block_on(held_elsewhere());
 }

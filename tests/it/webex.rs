@@ -8,7 +8,7 @@ use ringside::app::{Engine, ErrorCode};
 use ringside::calllog::RecordRef;
 use ringside::meetings::{EventSync, MeetingRequest, MeetingStatus, Provider};
 use ringside::settings::SettingChange;
-use ringside_meetsrv::{Attendee, Config, Fault, FaultKind, RunningServer, WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET};
+use ringside_meetsrv::{Attendee, Config, Fault, FaultKind, RunningServer, WebexConfig, WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET};
 use serde_json::Value;
 
 use crate::salesforce::{browser, rig_with, Rig};
@@ -179,4 +179,22 @@ async fn webex_meetings_held_elsewhere_are_listed_across_link_pages_and_recorded
     assert_eq!(m.status, MeetingStatus::Ended);
     let e: Value = rig.org.record(&event_id(&m.event)).unwrap();
     assert_eq!(e["WhoId"], rig.org.fixed().marie_dubois.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_integration_with_one_registered_redirect_uri_is_reached_on_the_fixed_callback_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let registered = format!("http://127.0.0.1:{port}/oauth/callback");
+    let webex = ringside_meetsrv::spawn(Config { webex: WebexConfig { redirect_uris: vec![registered.clone()], ..WebexConfig::default() }, ..Config::default() }).await;
+    let rig = rig_with("webex-port", |_| {}, Engine::start).await;
+    for change in [
+        SettingChange::WebexClientId(WEBEX_CLIENT_ID.into()),
+        SettingChange::WebexUrl(webex.base_url().into()),
+        SettingChange::MeetingsCallbackPort(port),
+    ] {
+        rig.engine.change_setting(&change).unwrap();
+    }
+    rig.engine.connect_meetings(Provider::Webex, browser).await.expect("the registered redirect URI is the one sent");
+    // The server takes only the registered URI, so connecting proves it was the one sent.
+    assert!(rig.engine.meeting_providers().await.iter().any(|p| p.provider == Provider::Webex && p.connected));
 }

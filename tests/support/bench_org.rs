@@ -53,3 +53,30 @@ pub async fn sign_in(engine: &Engine) {
         .await
         .unwrap();
 }
+
+/// Connects Zoom or Webex on the meetings test server, as a browser would.
+#[allow(dead_code)] // not every benchmark meets
+pub async fn connect_meetings(engine: &Engine, server: &ringside_meetsrv::RunningServer, provider: ringside::meetings::Provider) {
+    let changes = match provider {
+        ringside::meetings::Provider::Zoom => [
+            SettingChange::ZoomClientId(ringside_meetsrv::ZOOM_CLIENT_ID.into()),
+            SettingChange::ZoomOauthUrl(server.base_url().into()),
+        ],
+        _ => [
+            SettingChange::WebexClientId(ringside_meetsrv::WEBEX_CLIENT_ID.into()),
+            SettingChange::WebexUrl(server.base_url().into()),
+        ],
+    };
+    for change in changes {
+        engine.change_setting(&change).unwrap();
+    }
+    engine
+        .connect_meetings(provider, |url| {
+            let url = url.to_string();
+            tokio::spawn(async move {
+                let _ = reqwest::get(url).await;
+            });
+        })
+        .await
+        .unwrap();
+}

@@ -22,6 +22,8 @@ import {
   type PopRules,
   type RepSettingState,
   type PhoneNumberInfo,
+  type ProviderStatus,
+  type Report,
   type SalesforceStatus,
   type Settings,
 } from "../src/lib/bindings";
@@ -75,6 +77,11 @@ export type CommandName =
   | "connect_meetings"
   | "disconnect_meetings"
   | "sync_meetings"
+  | "set_meeting_client_secret"
+  | "held_meetings"
+  | "record_held_meetings"
+  | "report"
+  | "save_report_csv"
   | "resend_invitation"
   | "layout_status"
   | "refresh_layout"
@@ -108,6 +115,8 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     jitsiServer: "https://meet.jit.si",
     zoomClientId: "",
     zoomOauthUrl: "https://zoom.us",
+    webexClientId: "",
+    webexUrl: "https://webexapis.com",
     ...overrides,
   };
 }
@@ -447,6 +456,30 @@ export function validCheck(overrides: Partial<LayoutCheck> = {}): LayoutCheck {
   };
 }
 
+/** The providers as Settings lists them: Jitsi ready, Zoom and Webex not set up, unless told otherwise. */
+export function providers(overrides: Partial<Record<"zoom" | "webex", Partial<ProviderStatus>>> = {}): ProviderStatus[] {
+  return [
+    { provider: "jitsi", needsAccount: false, configured: true, connected: false },
+    { provider: "zoom", needsAccount: true, configured: false, connected: false, ...overrides.zoom },
+    { provider: "webex", needsAccount: true, configured: false, connected: false, ...overrides.webex },
+  ];
+}
+
+/** A report with nothing counted, for `[from, to)` as asked. */
+export function report(overrides: Partial<Report> = {}): Report {
+  return {
+    from: 0,
+    to: 0,
+    meetingsByStatus: [],
+    meetingsByHost: [],
+    meetings: 0,
+    callsByDisposition: [],
+    calls: 0,
+    talkSecs: 0,
+    ...overrides,
+  };
+}
+
 /** A handler that refuses the way the core does: an `AppError` as the rejection value. */
 export function refuse(code: ErrorCode, message: string): Handler {
   return () => {
@@ -485,6 +518,8 @@ export function fakeCore(overrides: Partial<Record<CommandName, Handler>> = {}):
     layout_document: () => layoutDocument(),
     validate_layout: () => validCheck(),
     more_info: (args) => moreInfo({ label: String(args.label) }),
+    meeting_providers: () => providers(),
+    report: (args) => report({ from: Number(args.from), to: Number(args.to) }),
     ...overrides,
   };
   const calls: Call[] = [];

@@ -1072,7 +1072,7 @@ export type SearchObject = {
 };
 
 /**  One change to one setting, as the UI and the CLI send it. */
-export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string } | { key: "zoomClientId"; value: string } | { key: "zoomOauthUrl"; value: string } | { key: "webexClientId"; value: string } | { key: "webexUrl"; value: string };
+export type SettingChange = { key: "language"; value: LanguageSetting } | { key: "defaultRegion"; value: string } | { key: "salesforceLogin"; value: string } | { key: "salesforceClientId"; value: string } | { key: "salesforceCallbackPort"; value: number } | { key: "sipUser"; value: string } | { key: "sipDomain"; value: string } | { key: "sipProxy"; value: string } | { key: "sipTransport"; value: string } | { key: "sipTlsCa"; value: string } | { key: "sipSrtp"; value: string } | { key: "voiceProcessing"; value: boolean } | { key: "jitsiServer"; value: string } | { key: "zoomClientId"; value: string } | { key: "zoomOauthUrl"; value: string } | { key: "webexClientId"; value: string } | { key: "webexUrl"; value: string } | { key: "meetingsCallbackPort"; value: number };
 
 export type Settings = {
 	language: LanguageSetting,
@@ -1124,6 +1124,12 @@ export type Settings = {
 	webexClientId: string,
 	/**  Where Webex's sign-in and API live (`https://webexapis.com`). */
 	webexUrl: string,
+	/**
+	 *  The loopback port Zoom and Webex sign-ins come back to (0: any free port). A
+	 *  Webex integration names its redirect URI exactly, port included:
+	 *  `http://127.0.0.1:{port}/oauth/callback`.
+	 */
+	meetingsCallbackPort: number,
 };
 
 export type SrtpMode = 

@@ -42,6 +42,13 @@ import {
   type Published,
   type PulledLayout,
   type RepSetting,
+  type Provider,
+  type ProviderStatus,
+  type MeetingSyncReport,
+  type HeldListing,
+  type HeldChoice,
+  type Report,
+  type ReportKind,
 } from "./bindings";
 
 /** The objects `createCallerRecord` accepts (the core refuses any other). */
@@ -176,6 +183,26 @@ export const core = {
   meetingTime: (local: string, timeZone: string): Promise<MeetingTime> => unwrap(commands.meetingTime(local, timeZone)),
   /** Sends a failed or unsure invitation email again; resolves to the meeting with its new invitation state. */
   resendInvitation: (id: number): Promise<MeetingEntry> => unwrap(commands.resendInvitation(id)),
+  /** Every provider, with whether its client ID is set and its account connected. */
+  meetingProviders: (): Promise<ProviderStatus[]> => unwrap(commands.meetingProviders()),
+  /** Opens the provider's sign-in page and resolves once the rep finished there (this may take minutes). */
+  connectMeetings: (provider: Provider): Promise<null> => unwrap(commands.connectMeetings(provider)),
+  disconnectMeetings: (provider: Provider): Promise<null> => unwrap(commands.disconnectMeetings(provider)),
+  /** Asks the providers how meetings went; their Events follow through the outbox. */
+  syncMeetings: (): Promise<MeetingSyncReport> => unwrap(commands.syncMeetings()),
+  /** Stores the provider app's client secret in the OS keyring (empty forgets it); it never comes back. */
+  setMeetingClientSecret: (provider: Provider, secret: string): Promise<null> =>
+    unwrap(commands.setMeetingClientSecret(provider, secret)),
+  /** Meetings held at the provider in `[from, to)` (unix seconds), their attendees matched in Salesforce. */
+  heldMeetings: (provider: Provider, from: number, to: number): Promise<HeldListing> =>
+    unwrap(commands.heldMeetings(provider, from, to)),
+  /** Stores the picked held meetings with their Events; resolves to those stored now. */
+  recordHeldMeetings: (choices: HeldChoice[]): Promise<MeetingEntry[]> => unwrap(commands.recordHeldMeetings(choices)),
+  /** Meetings and calls counted over `[from, to)` (unix seconds). */
+  report: (from: number, to: number): Promise<Report> => unwrap(commands.report(from, to)),
+  /** Writes one table of the report as CSV into Downloads; resolves to the file's path. */
+  saveReportCsv: (from: number, to: number, kind: ReportKind): Promise<string> =>
+    unwrap(commands.saveReportCsv(from, to, kind)),
 
   layoutStatus: (): Promise<LayoutStatus> => unwrap(commands.layoutStatus()),
   /** Asks the org for the layout assigned to the rep now; a failed check also arrives as `layoutApplied`. */

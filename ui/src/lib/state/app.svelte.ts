@@ -24,6 +24,7 @@ import { Dialer } from "./dialer.svelte";
 import { CallerPop } from "./pop.svelte";
 import { History } from "./history.svelte";
 import { Meetings } from "./meetings.svelte";
+import { Reports } from "./reports.svelte";
 import { Calls, isEnded, matchIsFor } from "./calls.svelte";
 import { LayoutState } from "./layout.svelte";
 import { LayoutAdmin } from "./admin.svelte";
@@ -54,6 +55,7 @@ export class AppState {
   readonly pop = new CallerPop();
   readonly history = new History();
   readonly meetings = new Meetings();
+  readonly reports = new Reports();
   readonly calls = new Calls();
   readonly layout = new LayoutState();
   readonly admin = new LayoutAdmin();

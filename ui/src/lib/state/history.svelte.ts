@@ -14,17 +14,10 @@ import type {
   RecordRef,
 } from "../bindings";
 import { core, errorMessage } from "../core";
+import { dayStart } from "../dates";
 
 /** Waits this long after the last event before reading the list again. */
 const RELOAD_DELAY_MS = 300;
-
-/** Unix seconds at local midnight of `date` plus `days`, or null for "". */
-function dayStart(date: string, days: number): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!match) return null;
-  const d = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + days);
-  return Math.floor(d.getTime() / 1000);
-}
 
 export class LogEditor {
   input = $state<CallLogInput>() as CallLogInput;

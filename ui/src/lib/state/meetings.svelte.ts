@@ -1,11 +1,21 @@
 // Meetings as the core reports them: the list for the Meetings view (a window of
 // days around today) and the meeting just started from the pop. `meetingChanged`
 // events replace an entry in place (its Event queued, recorded or refused, its
-// invitation email sent or not). The rules (defaults, checks, who and what, when an
-// invitation may be sent again) are all the core's.
+// invitation email sent or not). The providers (set up, connected) are the core's
+// too; the provider the rep last picked for a new meeting is kept here while the
+// app runs. The rules (defaults, checks, who and what, when an invitation may be
+// sent again) are all the core's.
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
-import type { MatchedRecord, MeetingEntry, StartedMeeting } from "../bindings";
+import type {
+  MatchedRecord,
+  MeetingEntry,
+  MeetingSyncReport,
+  Provider,
+  ProviderStatus,
+  StartedMeeting,
+} from "../bindings";
 import { core, errorMessage } from "../core";
+import { HeldLookup } from "./held.svelte";
 
 /** Days before and after today the Meetings view lists. */
 export const WINDOW_DAYS = 30;
@@ -18,6 +28,16 @@ export class Meetings {
   started = $state<StartedMeeting | null>(null);
   starting = $state(false);
   startError = $state<string | null>(null);
+  /** The providers as the core last described them; null until it answered. */
+  providers = $state<ProviderStatus[] | null>(null);
+  providersError = $state<string | null>(null);
+  /** The provider the rep last picked for a new meeting. */
+  provider = $state<Provider>("jitsi");
+  /** "Sync now": waiting for the providers, then what the pass found. */
+  syncing = $state(false);
+  syncReport = $state<MeetingSyncReport | null>(null);
+  /** "Held elsewhere": meetings held at Zoom or Webex, to record afterwards. */
+  readonly held: HeldLookup = new HeldLookup(this);
 
   async load(): Promise<void> {
     this.loading = true;
@@ -65,13 +85,76 @@ export class Meetings {
     if (this.started?.meeting.id === meeting.id) this.started = { ...this.started, meeting };
   }
 
-  /** "Start meeting" on a record: an instant meeting, opened in the browser by the core. */
+  // Bumped by every read of the providers: an answer older than the last one is dropped.
+  #providersVersion = 0;
+
+  async loadProviders(): Promise<void> {
+    const version = ++this.#providersVersion;
+    try {
+      const providers = await core.meetingProviders();
+      if (version !== this.#providersVersion) return;
+      this.providers = providers;
+      this.providersError = null;
+    } catch (e) {
+      if (version === this.#providersVersion) this.providersError = errorMessage(e);
+    }
+  }
+
+  /** Whether a meeting can be made with `provider` now: it needs no account, or its account is connected. */
+  usable(provider: Provider): boolean {
+    const status = this.providers?.find((p) => p.provider === provider);
+    if (!status) return provider === "jitsi";
+    return !status.needsAccount || status.connected;
+  }
+
+  /** The provider a new meeting is made with: the rep's pick while it can be used, else Jitsi. */
+  get chosenProvider(): Provider {
+    return this.usable(this.provider) ? this.provider : "jitsi";
+  }
+
+  /**
+   * Opens the provider's sign-in page and waits for the rep to finish there (possibly
+   * minutes). Throws `CoreError`; the providers are read again either way.
+   */
+  async connect(provider: Provider): Promise<void> {
+    try {
+      await core.connectMeetings(provider);
+    } finally {
+      await this.loadProviders();
+    }
+  }
+
+  async disconnect(provider: Provider): Promise<void> {
+    try {
+      await core.disconnectMeetings(provider);
+    } finally {
+      await this.loadProviders();
+    }
+  }
+
+  /** "Sync now": the providers are asked how meetings went, then the list is read again. */
+  async sync(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    this.syncReport = null;
+    this.error = null;
+    try {
+      this.syncReport = await core.syncMeetings();
+      await this.load();
+    } catch (e) {
+      this.error = errorMessage(e);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** "Start meeting" on a record: an instant meeting with the chosen provider, opened in the browser by the core. */
   async startWith(record: MatchedRecord | null): Promise<void> {
     this.starting = true;
     this.startError = null;
     try {
       const request = await core.newMeetingRequest(record);
-      this.applyStarted(await core.startMeeting(request));
+      this.applyStarted(await core.startMeeting({ ...request, provider: this.chosenProvider }));
     } catch (e) {
       this.startError = errorMessage(e);
     } finally {
