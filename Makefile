@@ -47,10 +47,11 @@ $(TAURI_DRIVER):
 	$(CARGO) install tauri-driver --version '^2' --locked --root $(TOOLS)
 
 test-e2e: $(TAURI_DRIVER)
-	$(CARGO) build -p ringside-desktop -p ringside -p ringside-sforg --bins
+	$(CARGO) build -p ringside-desktop -p ringside -p ringside-sforg -p ringside-meetsrv --bins
 	cd tests/e2e && npm ci --no-audit --no-fund
 	TAURI_DRIVER=$(TAURI_DRIVER) RINGSIDE_APP=$(CURDIR)/target/debug/ringside-desktop \
 	  RINGSIDE_CLI=$(CURDIR)/target/debug/ringside RINGSIDE_SFORG=$(CURDIR)/target/debug/sforg \
+	  RINGSIDE_MEETSRV=$(CURDIR)/target/debug/meetsrv \
 	  timeout 900 tests/scripts/with-session --x node --test --test-concurrency=1 tests/e2e/
 
 bench-match:

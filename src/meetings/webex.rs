@@ -164,7 +164,8 @@ pub async fn check(client: &Client, m: &MeetingEntry, now: i64) -> Result<Remote
     let query = [
         ("meetingSeriesId", m.meeting_id.clone()),
         ("meetingType", "meeting".to_string()),
-        ("from", fmt_utc(m.start_at - 86_400)),
+        // A meeting may be started early (the host opens it days before): look back a week.
+        ("from", fmt_utc(m.start_at.min(now) - 7 * 86_400)),
         ("to", fmt_utc(now.max(m.start_at) + 86_400)),
         ("max", PAGE_MAX.to_string()),
     ];
