@@ -396,18 +396,25 @@ impl Engine {
     /// data folder's `invitations/`) and returns the file's path.
     pub async fn save_meeting_invitation(&self, id: i64, dir: Option<&std::path::Path>) -> Result<std::path::PathBuf, AppError> {
         let (name, text) = self.meeting_invitation(id).await?;
+        let path = self.write_download(dir, "invitations", &name, &text, "The invitation")?;
+        tracing::info!(meeting = id, path = %path.display(), "invitation written");
+        Ok(path)
+    }
+
+    /// Writes a file the rep asked for into `dir`, by default the Downloads folder (else
+    /// the data folder's `fallback`), and returns its path.
+    pub(super) fn write_download(&self, dir: Option<&std::path::Path>, fallback: &str, name: &str, text: &str, what: &str) -> Result<std::path::PathBuf, AppError> {
         let dir = match dir {
             Some(d) => d.to_path_buf(),
             None => directories::UserDirs::new()
                 .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
                 .filter(|d| d.is_dir())
-                .unwrap_or_else(|| self.data_dir().join("invitations")),
+                .unwrap_or_else(|| self.data_dir().join(fallback)),
         };
         let path = dir.join(name);
         std::fs::create_dir_all(&dir)
             .and_then(|_| std::fs::write(&path, text))
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("The invitation could not be written to {}: {e}", path.display())))?;
-        tracing::info!(meeting = id, path = %path.display(), "invitation written");
+            .map_err(|e| AppError::new(ErrorCode::Io, format!("{what} could not be written to {}: {e}", path.display())))?;
         Ok(path)
     }
 

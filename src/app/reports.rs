@@ -238,17 +238,7 @@ impl Engine {
     /// `reports/`) and returns the file's path.
     pub fn save_report_csv(&self, from: i64, to: i64, kind: ReportKind, dir: Option<&std::path::Path>) -> Result<std::path::PathBuf, AppError> {
         let (name, text) = self.report_csv(from, to, kind)?;
-        let dir = match dir {
-            Some(d) => d.to_path_buf(),
-            None => directories::UserDirs::new()
-                .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
-                .filter(|d| d.is_dir())
-                .unwrap_or_else(|| self.data_dir().join("reports")),
-        };
-        let path = dir.join(name);
-        std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::write(&path, text))
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("The report could not be written to {}: {e}", path.display())))?;
+        let path = self.write_download(dir, "reports", &name, &text, "The report")?;
         tracing::info!(path = %path.display(), "report written");
         Ok(path)
     }

@@ -401,7 +401,30 @@ mod tests {
             held: None,
             check_problem: None,
             invitation: None,
+            host: None,
+            imported: false,
+            series_id: None,
         }
+    }
+
+    #[test]
+    fn a_meeting_recorded_afterwards_keeps_its_host_and_is_found_by_its_series() {
+        let mut store = Store::in_memory().unwrap();
+        let mut m = store.meetings();
+        let mut held = meeting("SERIES_I_1");
+        held.provider = Provider::Webex;
+        held.status = MeetingStatus::Ended;
+        held.host = Some("rep@example.com".into());
+        held.imported = true;
+        held.series_id = Some("SERIES".into());
+        held.held = Some(Held { actual_start: 1_000, actual_minutes: 12, attendees: vec![], recordings: vec![] });
+        let id = m.insert(&held, None, 5).unwrap();
+        let back = m.get(id, &no_url).unwrap().unwrap();
+        assert_eq!((back.host.as_deref(), back.imported, back.series_id.as_deref()), (Some("rep@example.com"), true, Some("SERIES")));
+        assert_eq!(back.held.unwrap().actual_minutes, 12, "how it went is stored with it");
+        let found = m.stored_ids(Provider::Webex, &["SERIES", "SERIES_I_1", "OTHER"]).unwrap();
+        assert_eq!((found.get("SERIES"), found.get("SERIES_I_1"), found.get("OTHER")), (Some(&id), Some(&id), None));
+        assert!(m.stored_ids(Provider::Zoom, &["SERIES"]).unwrap().is_empty(), "per provider");
     }
 
     #[test]

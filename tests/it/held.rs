@@ -101,3 +101,48 @@ async fn a_range_with_too_many_meetings_asks_for_a_narrower_one_and_bad_ranges_a
     let e = rig.engine.held_meetings(Provider::Jitsi, now - 86_400, now).await.unwrap_err();
     assert!(e.message.contains("Jitsi Meet keeps no list"), "{}", e.message);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_count_the_recorded_meetings_and_the_call_logs_and_write_csv() {
+    use ringside::app::reports::{ReportKind, ReportStatus};
+    use ringside::calllog::{CallLogInput, CallType};
+    let (rig, zoom) = zoom_rig("reports").await;
+    let now = chrono::Utc::now().timestamp();
+    let guests = [person("Rita Rep", Some("rep@example.com")), person("Marie Dubois", Some("marie.dubois@lumiere.example"))];
+    zoom.zoom_add_past("Held one", now - 86_400, 30, &guests);
+    zoom.zoom_add_past("Nobody came", now - 2 * 86_400, 5, &guests[..1]);
+    let listing = rig.engine.held_meetings(Provider::Zoom, now - 7 * 86_400, now).await.unwrap();
+    let choices: Vec<HeldChoice> = listing.meetings.iter().map(|e| HeldChoice { meeting: e.meeting.clone(), who: e.proposed.clone(), what: None }).collect();
+    rig.engine.record_held_meetings(&choices).await.unwrap();
+    for (disposition, secs) in [(Some("Connected"), 95), (Some("Connected"), 30), (Some("=Left voicemail"), 20), (None, 0)] {
+        let log = CallLogInput {
+            number: "01 23 45 67 89".into(),
+            call_type: CallType::Outbound,
+            started_at: now - 3_600,
+            duration_secs: secs,
+            subject: String::new(),
+            notes: String::new(),
+            disposition: disposition.map(str::to_string),
+            who: None,
+            what: None,
+            custom: Default::default(),
+        };
+        rig.engine.save_call_log(None, &log, false).unwrap();
+    }
+
+    let report = rig.engine.report(now - 7 * 86_400, now + 60).unwrap();
+    let count = |s| report.meetings_by_status.iter().find(|c| c.status == s).map_or(0, |c| c.count);
+    assert_eq!((count(ReportStatus::Held), count(ReportStatus::NotHeld), report.meetings), (1, 1, 2), "{report:?}");
+    assert_eq!(report.meetings_by_host[0].host.as_deref(), Some("rep@example.com"));
+    assert_eq!((report.calls, report.talk_secs), (4, 145));
+    assert_eq!(report.calls_by_disposition[0].disposition, "Connected");
+    assert_eq!((report.calls_by_disposition[0].calls, report.calls_by_disposition[0].talk_secs), (2, 125));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = rig.engine.save_report_csv(now - 7 * 86_400, now + 60, ReportKind::CallsByDisposition, Some(dir.path())).unwrap();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.starts_with("disposition,calls,talk_seconds\r\nConnected,2,125\r\n"), "{csv}");
+    assert!(csv.contains("'=Left voicemail,1,20\r\n") && csv.contains("(none),1,0\r\n"), "a formula is defused: {csv}");
+    assert!(path.file_name().unwrap().to_string_lossy().starts_with("ringside-calls-by-disposition-"));
+    assert!(rig.engine.report(now, now - 1).unwrap_err().message.contains("ends before it starts"));
+}

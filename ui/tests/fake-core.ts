@@ -117,6 +117,7 @@ export function settings(overrides: Partial<Settings> = {}): Settings {
     zoomOauthUrl: "https://zoom.us",
     webexClientId: "",
     webexUrl: "https://webexapis.com",
+    meetingsCallbackPort: 0,
     ...overrides,
   };
 }
