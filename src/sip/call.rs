@@ -70,6 +70,10 @@ pub enum CallOutput {
     Transfer(TransferProgress),
     /// Something the rep should know that does not change the state (a refused hold).
     Notice(String),
+    /// The far end transfers us (it sent a REFER we accepted): call `target` with
+    /// `headers` (Referred-By, and Replaces for an attended transfer) and report how
+    /// that call went with [`Call::referral_result`].
+    Referred { target: String, headers: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -91,10 +95,16 @@ enum Purpose {
     Refresh,
     /// The PRACK of a reliable provisional response (RFC 3262).
     Prack,
+    /// A NOTIFY of how the call the far end referred us to is going.
+    Notify,
 }
 
 /// The extensions we support (the `Supported` header field; others in a `Require` → 420).
 pub const SUPPORTED: &str = "replaces, timer, 100rel";
+
+/// After a transfer the far end asked for succeeded, how long we wait for its BYE
+/// before hanging up ourselves.
+const TRANSFEROR_BYE_WAIT_MS: i64 = 4_000;
 
 /// The smallest session interval we accept (RFC 4028 §4: Min-SE is at least 90 s).
 const MIN_SE_SECS: u32 = 90;
@@ -220,6 +230,14 @@ pub struct Call {
     held: bool,
     remote_held: bool,
     transfer: Option<String>,
+    /// The far end's REFER we are carrying out: the target we call.
+    referral: Option<String>,
+    /// Transferred away by the far end (the target answered): the target, and when we
+    /// hang up ourselves if the transferor has not (RFC 5589: it is the transferor's
+    /// BYE to send).
+    transferred_away: Option<(String, i64)>,
+    /// Extra header lines of our INVITE (a referred call's Referred-By and Replaces).
+    invite_headers: String,
     state: CallState,
     ids: Box<dyn FnMut() -> String + Send>,
     random: Box<dyn FnMut() -> f64 + Send>,
@@ -262,6 +280,28 @@ fn info_digit(content_type: Option<&str>, body: &[u8]) -> Option<char> {
 /// The tag of a From/To header value we wrote or copied.
 fn tag_of(party: &str) -> Option<String> {
     party.split(';').find_map(|p| p.trim().strip_prefix("tag=").map(str::to_string))
+}
+
+/// A Refer-To value (`<sip:carol@pbx;transport=tcp?Replaces=…>` or a bare URI): the
+/// SIP or SIPS target without its embedded headers, and the decoded Replaces header
+/// when there is one. Other schemes (tel:, http:) are not called: `None`.
+pub fn parse_refer_to(value: &str) -> Option<(String, Option<String>)> {
+    let value = value.trim();
+    let uri = match (value.find('<'), value.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &value[a + 1..b],
+        _ => value.split(';').next().unwrap_or_default().trim(),
+    };
+    let (target, headers) = uri.split_once('?').unwrap_or((uri, ""));
+    let scheme = target.split_once(':').map(|(s, _)| s.to_ascii_lowercase())?;
+    if !(scheme == "sip" || scheme == "sips") {
+        return None;
+    }
+    super::uri::parse(target).ok()?;
+    let replaces = headers.split('&').find_map(|h| {
+        let (name, v) = h.split_once('=')?;
+        name.eq_ignore_ascii_case("replaces").then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+    });
+    Some((target.to_string(), replaces))
 }
 
 /// The status line of a `message/sipfrag` NOTIFY body.
@@ -309,6 +349,9 @@ impl Call {
             held: false,
             remote_held: false,
             transfer: None,
+            referral: None,
+            transferred_away: None,
+            invite_headers: String::new(),
             state: if direction == CallDirection::Outgoing { CallState::Dialling } else { CallState::Incoming },
             ids,
             random,
@@ -335,6 +378,12 @@ impl Call {
         call.remote_target = target;
         call.offer = offer;
         call
+    }
+
+    /// Header lines our INVITE carries besides the usual ones (each ending in CRLF).
+    pub fn with_invite_headers(mut self, headers: String) -> Call {
+        self.invite_headers = headers;
+        self
     }
 
     /// Over TCP: Via and Contact say so, and requests are not resent. (The messages
@@ -477,7 +526,7 @@ impl Call {
         self.local_cseq += 1;
         self.invite_cseq = self.local_cseq;
         self.invite_branch = self.branch();
-        let mut extra = format!("Contact: {}\r\nAllow: {}\r\nSupported: {SUPPORTED}\r\n{}", self.contact(), super::ALLOW, Self::user_agent());
+        let mut extra = format!("Contact: {}\r\nAllow: {}\r\nSupported: {SUPPORTED}\r\n{}{}", self.contact(), super::ALLOW, Self::user_agent(), self.invite_headers);
         self.sent_credentials = self.challenge.is_some();
         if let Some(answering) = self.challenge.as_mut() {
             let cnonce = (self.ids)();
@@ -836,7 +885,8 @@ impl Call {
                 vec![CallOutput::Transfer(TransferProgress::Failed { reason: reason_of(msg) })]
             }
             Purpose::Refer => vec![CallOutput::Transfer(TransferProgress::Accepted)],
-            Purpose::Prack => vec![],
+            // The referrer learns how its transfer went; its answer changes nothing here.
+            Purpose::Prack | Purpose::Notify => vec![],
             Purpose::Refresh if (200..300).contains(&code) => {
                 let out = self.send_ack(p.cseq, None);
                 if let Some(value) = msg.header("Session-Expires").or_else(|| msg.header("x")) {
@@ -957,7 +1007,11 @@ impl Call {
                 if !self.state.is_ended() {
                     self.pending.clear();
                     self.server = None;
-                    out.extend(self.end("the other side hung up", None));
+                    let reason = match self.transferred_away.take() {
+                        Some((target, _)) => format!("transferred by the other side to {target}"),
+                        None => "the other side hung up".to_string(),
+                    };
+                    out.extend(self.end(reason, None));
                 }
                 out
             }
@@ -974,9 +1028,57 @@ impl Call {
                 let code = if acked { 200 } else { 481 };
                 vec![CallOutput::Send(self.respond(msg, code, if acked { "OK" } else { "Call/Transaction Does Not Exist" }, "", None))]
             }
-            "REFER" => vec![CallOutput::Send(self.respond(msg, 603, "Decline", "", None))],
+            "REFER" => self.on_refer(now_ms, msg),
             _ => vec![CallOutput::Send(self.respond(msg, 405, "Method Not Allowed", "", None))],
         }
+    }
+
+    /// The far end transfers us (RFC 3515): accepted (202) in an answered call with a
+    /// SIP target, then a NOTIFY of 100 Trying while we call the target.
+    fn on_refer(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
+        if !self.state.is_answered() {
+            return vec![CallOutput::Send(self.respond(msg, 603, "Decline", "", None))];
+        }
+        if self.referral.is_some() || self.transfer.is_some() {
+            return vec![CallOutput::Send(self.respond(msg, 491, "Request Pending", "", None))];
+        }
+        let Some((target, replaces)) = msg.header("Refer-To").and_then(parse_refer_to) else {
+            return vec![CallOutput::Send(self.respond(msg, 400, "Bad Refer-To", "", None))];
+        };
+        let referred_by = msg.header("Referred-By").map(str::to_string).unwrap_or_else(|| self.remote_party.split(';').next().unwrap_or_default().to_string());
+        let mut headers = format!("Referred-By: {referred_by}\r\n");
+        if let Some(r) = replaces {
+            headers.push_str(&format!("Replaces: {r}\r\n"));
+        }
+        let contact = format!("Contact: {}\r\n", self.contact());
+        let mut out = vec![CallOutput::Send(self.respond(msg, 202, "Accepted", &contact, None))];
+        self.referral = Some(target.clone());
+        out.extend(self.notify_referral(now_ms, 100, "Trying"));
+        out.push(CallOutput::Referred { target, headers });
+        out
+    }
+
+    fn notify_referral(&mut self, now_ms: i64, code: u16, reason: &str) -> Vec<CallOutput> {
+        let state = if code >= 200 { "terminated;reason=noresource" } else { "active;expires=60" };
+        let extra = format!("Event: refer\r\nSubscription-State: {state}\r\nContact: {}\r\n{}", self.contact(), Self::user_agent());
+        let body = format!("SIP/2.0 {code} {reason}\r\n");
+        self.send_in_dialog(now_ms, "NOTIFY", Purpose::Notify, &extra, Some(("message/sipfrag;version=2.0", body.as_bytes())))
+    }
+
+    /// How the call the far end referred us to went: the final NOTIFY; on success this
+    /// call has done its work and ends (BYE), on failure it goes on.
+    pub fn referral_result(&mut self, now_ms: i64, code: u16, reason: &str) -> Vec<CallOutput> {
+        let Some(target) = self.referral.take() else { return vec![] };
+        if self.state.is_ended() {
+            return vec![];
+        }
+        let mut out = self.notify_referral(now_ms, code, reason);
+        if (200..300).contains(&code) {
+            self.transferred_away = Some((target, now_ms + TRANSFEROR_BYE_WAIT_MS));
+        } else {
+            out.push(CallOutput::Notice(format!("The transfer to {target} failed ({code} {reason}); this call goes on.")));
+        }
+        out
     }
 
     fn on_notify(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
@@ -1009,7 +1111,8 @@ impl Call {
         let server = self.server.as_ref().and_then(|s| s.final_code.map(|_| s.next_resend_at.map_or(s.give_up_at, |n| n.min(s.give_up_at))));
         let reliable = self.server.as_ref().and_then(|s| s.reliable.as_ref()).map(|r| r.next_at.min(r.give_up_at));
         let session = self.session.filter(|_| self.state.is_answered()).map(|t| t.due_at);
-        [self.invite.as_ref().and_then(ClientTransaction::next_wakeup), server, reliable, session, self.retry_hold.map(|(at, _)| at)]
+        let leave = self.transferred_away.as_ref().filter(|_| !self.state.is_ended()).map(|(_, at)| *at);
+        [self.invite.as_ref().and_then(ClientTransaction::next_wakeup), server, reliable, session, self.retry_hold.map(|(at, _)| at), leave]
             .into_iter()
             .chain(self.pending.iter().map(|p| p.tx.next_wakeup()))
             .flatten()
@@ -1018,6 +1121,13 @@ impl Call {
 
     pub fn on_timer(&mut self, now_ms: i64) -> Vec<CallOutput> {
         let mut out = Vec::new();
+        if let Some((target, at)) = self.transferred_away.clone() {
+            if now_ms >= at && !self.state.is_ended() {
+                self.transferred_away = None;
+                out.extend(self.bye(now_ms));
+                out.extend(self.end(format!("transferred by the other side to {target}"), None));
+            }
+        }
         if let Some(tx) = self.invite.as_mut() {
             // Timer A applies until a provisional response.
             if let Some(bytes) = tx.on_timer(now_ms) {
@@ -1112,7 +1222,7 @@ impl Call {
                         out.extend(self.bye(now_ms));
                         out.extend(self.end("the far end stopped answering", Some(408)));
                     }
-                    Purpose::Prack => {}
+                    Purpose::Prack | Purpose::Notify => {}
                     Purpose::Info => out.push(CallOutput::Notice("the far end did not confirm the keypad digit".into())),
                     Purpose::Refer => {
                         self.transfer = None;

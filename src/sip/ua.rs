@@ -121,6 +121,15 @@ enum CallCommand {
     Transfer { target: String, replaces: Option<ReplacesId> },
     /// The far end's URI and this dialog's Replaces identifiers.
     Describe(oneshot::Sender<(String, Option<ReplacesId>)>),
+    /// How the call the far end referred this one to went (its final code).
+    ReferralResult(u16, String),
+}
+
+/// A far end's REFER accepted by call `from`: the call to place.
+struct Referral {
+    from: u32,
+    target: String,
+    headers: String,
 }
 
 enum CallInput {
@@ -170,6 +179,7 @@ struct Shared {
     account: Account,
     events: broadcast::Sender<UaEvent>,
     finished: mpsc::UnboundedSender<u32>,
+    referrals: mpsc::UnboundedSender<Referral>,
     clock: Arc<dyn Clock>,
     media: crate::media::MediaConfig,
 }
@@ -178,25 +188,7 @@ fn user_of(uri: &str) -> String {
     let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
     let user = rest.split_once('@').map_or("", |(u, _)| u);
     let user = user.split(';').next().unwrap_or_default();
-    percent_decode(user)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(user).decode_utf8_lossy().into_owned()
 }
 
 impl UserAgent {
@@ -226,9 +218,10 @@ impl UserAgent {
         let (state_tx, registration) = watch::channel(RegistrationState::Unregistered);
         let (stop, stop_rx) = oneshot::channel();
         let (finished, finished_rx) = mpsc::unbounded_channel();
+        let (referrals, referrals_rx) = mpsc::unbounded_channel();
         let domain = config.account.domain.clone();
-        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, public: None, account: config.account.clone(), events: events.clone(), finished, clock, media: config.media.clone() };
-        let task = tokio::spawn(run(config, shared, wire, command_rx, state_tx, stop_rx, finished_rx));
+        let shared = Shared { wire: wire.send.clone(), transport: wire.transport, local, public: None, account: config.account.clone(), events: events.clone(), finished, referrals, clock, media: config.media.clone() };
+        let task = tokio::spawn(run(config, shared, wire, command_rx, state_tx, stop_rx, (finished_rx, referrals_rx)));
         Ok(UserAgent { commands, events, registration, local, domain, stop: Some(stop), task: Some(task) })
     }
 
@@ -367,7 +360,7 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     state_tx: watch::Sender<RegistrationState>,
     mut stop_rx: oneshot::Receiver<()>,
-    mut finished_rx: mpsc::UnboundedReceiver<u32>,
+    (mut finished_rx, mut referrals_rx): (mpsc::UnboundedReceiver<u32>, mpsc::UnboundedReceiver<Referral>),
 ) {
     let clock = shared.clock.clone();
     let account = config.account.clone();
@@ -525,6 +518,33 @@ async fn run(
             }
             _ = keepalive.tick(), if config.register && shared.transport == Transport::Udp && matches!(reg.state(), RegistrationState::Registered { .. }) => {
                 let _ = wire.send.send(keepalive_options(&shared));
+            }
+            Some(r) = referrals_rx.recv() => {
+                // The far end transfers call `r.from`: a new call to the target, whose
+                // outcome goes back to it (one more call than the limit: the first ends
+                // when the second is answered).
+                let Some(original) = routes.get(&r.from).map(|o| o.inbox.clone()) else { continue };
+                let refused = |code: u16, why: &str| {
+                    let _ = original.send(CallInput::Command(CallCommand::ReferralResult(code, why.to_string())));
+                };
+                if stopping_until.is_some() {
+                    refused(503, "Service Unavailable");
+                } else if routes.len() > config.max_calls {
+                    refused(486, "Busy Here");
+                } else {
+                    match calls::dial_referred(&shared, r.target.clone(), next_id, r.headers, original.clone()).await {
+                        Ok(route) => {
+                            tracing::info!(from = r.from, call = next_id, target = %r.target, "transferred by the far end: calling the target");
+                            by_call_id.insert(route.call_id.clone(), next_id);
+                            routes.insert(next_id, route);
+                            next_id += 1;
+                        }
+                        Err(e) => {
+                            tracing::warn!(%e, "no port for the referred call's media");
+                            refused(500, "Server Internal Error");
+                        }
+                    }
+                }
             }
             Some(id) = finished_rx.recv() => {
                 if let Some(r) = routes.remove(&id) {

@@ -24,7 +24,7 @@ fn free_port_pair() -> u16 {
 }
 
 /// baresip registered as `user` through the proxy; waits for its 200 OK.
-fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Daemon> {
+pub(crate) fn baresip(user: &str, password: &str, proxy_port: u16) -> Option<Daemon> {
     baresip_with(user, password, proxy_port, None)
 }
 

@@ -284,3 +284,72 @@ fn behind_a_nat_the_contact_carries_the_public_address_and_the_via_the_socket() 
     assert!(invite.contains("Contact: <sip:alice@203.0.113.9:40001;transport=udp>"), "{invite}");
     assert!(invite.contains("Via: SIP/2.0/UDP 127.0.0.1:5062;"), "{invite}");
 }
+
+#[test]
+fn a_refer_from_the_far_end_is_accepted_notified_and_ends_the_call_once_the_target_answers() {
+    let mut call = incoming();
+    call.answer(0);
+    call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+    let refer = |cseq: u32, refer_to: &str| request("REFER", cseq, &format!("z9hG4bKr{cseq}"), &format!("Refer-To: {refer_to}\r\nReferred-By: <sip:bob@ringside.test>\r\n"), "");
+    let out = call.on_message(20, &refer(2, "<sip:carol@ringside.test?Replaces=c9%3Bto-tag%3Dt1%3Bfrom-tag%3Df1>"));
+    let s = sent(&out);
+    assert!(s[0].starts_with("SIP/2.0 202 Accepted") && s[0].contains("Contact: "), "{}", s[0]);
+    assert!(s[1].starts_with("NOTIFY sip:bob@127.0.0.2:5070 SIP/2.0") && s[1].contains("Event: refer\r\n"), "{}", s[1]);
+    assert!(s[1].contains("Subscription-State: active;expires=60\r\n") && s[1].contains("Content-Type: message/sipfrag;version=2.0") && s[1].ends_with("SIP/2.0 100 Trying\r\n"), "{}", s[1]);
+    let referred = out.iter().find_map(|o| match o {
+        CallOutput::Referred { target, headers } => Some((target.clone(), headers.clone())),
+        _ => None,
+    });
+    let (target, headers) = referred.expect("the driver is asked to call the target");
+    assert_eq!(target, "sip:carol@ringside.test");
+    assert_eq!(headers, "Referred-By: <sip:bob@ringside.test>\r\nReplaces: c9;to-tag=t1;from-tag=f1\r\n");
+    // A second REFER while this one runs waits its turn.
+    assert!(sent(&call.on_message(25, &refer(3, "<sip:dave@ringside.test>")))[0].starts_with("SIP/2.0 491 "));
+
+    let out = call.referral_result(30, 200, "OK");
+    let s = sent(&out);
+    assert_eq!(s.len(), 1, "the transferor hangs up (RFC 5589): {s:?}");
+    assert!(s[0].starts_with("NOTIFY ") && s[0].contains("Subscription-State: terminated;reason=noresource") && s[0].ends_with("SIP/2.0 200 OK\r\n"), "{}", s[0]);
+    let out = call.on_message(100, &request("BYE", 4, "z9hG4bKbye", "", ""));
+    assert!(sent(&out)[0].starts_with("SIP/2.0 200 OK"));
+    assert_eq!(call.state(), &CallState::Ended { reason: "transferred by the other side to sip:carol@ringside.test".into(), code: None });
+
+    // A transferor that does not hang up is left after a few seconds.
+    let mut call = incoming();
+    call.answer(0);
+    call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+    call.on_message(20, &refer(2, "<sip:carol@ringside.test>"));
+    call.referral_result(30, 200, "OK");
+    let at = call.next_wakeup().unwrap();
+    assert!(at <= 30 + TRANSFEROR_BYE_WAIT_MS, "{at}");
+    let out = call.on_timer(30 + TRANSFEROR_BYE_WAIT_MS);
+    assert!(sent(&out).iter().any(|m| m.starts_with("BYE ")), "{out:?}");
+    assert_eq!(call.state(), &CallState::Ended { reason: "transferred by the other side to sip:carol@ringside.test".into(), code: None });
+}
+
+#[test]
+fn a_failed_referral_is_notified_and_the_call_goes_on_and_bad_refers_are_refused() {
+    let mut call = incoming();
+    let refer = |cseq: u32, refer_to: &str| request("REFER", cseq, &format!("z9hG4bKr{cseq}"), &format!("Refer-To: {refer_to}\r\n"), "");
+    assert!(sent(&call.on_message(5, &refer(2, "<sip:carol@ringside.test>")))[0].starts_with("SIP/2.0 603 "), "not while it rings");
+    call.answer(6);
+    call.on_message(10, &request("ACK", 1, "z9hG4bKack", "", ""));
+    for bad in ["<tel:+33123456789>", "<http://example.com/>", "nonsense"] {
+        assert!(sent(&call.on_message(12, &refer(3, bad)))[0].starts_with("SIP/2.0 400 Bad Refer-To"), "{bad}");
+    }
+    let out = call.on_message(20, &refer(4, "sip:carol@ringside.test"));
+    assert!(out.iter().any(|o| matches!(o, CallOutput::Referred { headers, .. } if headers.starts_with("Referred-By: \"Bob\" <sip:bob@ringside.test>"))), "without Referred-By, the far end is named: {out:?}");
+    let out = call.referral_result(30, 486, "Busy Here");
+    assert!(sent(&out)[0].ends_with("SIP/2.0 486 Busy Here\r\n"));
+    assert!(out.iter().any(|o| matches!(o, CallOutput::Notice(n) if n.contains("this call goes on"))));
+    assert!(call.state().is_answered());
+    assert!(call.referral_result(40, 200, "OK").is_empty(), "one result per referral");
+}
+
+#[test]
+fn refer_to_values_are_read_with_their_replaces() {
+    assert_eq!(parse_refer_to("<sip:carol@pbx.example;transport=tcp>"), Some(("sip:carol@pbx.example;transport=tcp".into(), None)));
+    assert_eq!(parse_refer_to("\"Carol\" <sips:carol@pbx.example?Replaces=a%40b%3Bto-tag%3D1%3Bfrom-tag%3D2&Require=replaces>"), Some(("sips:carol@pbx.example".into(), Some("a@b;to-tag=1;from-tag=2".into()))));
+    assert_eq!(parse_refer_to("<tel:+331234>"), None);
+    assert_eq!(parse_refer_to("<sip:>"), None);
+}

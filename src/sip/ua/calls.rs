@@ -16,7 +16,19 @@ pub(super) async fn dial(shared: &Shared, target: String, id: u32) -> std::io::R
     let (media, agent) = new_media(shared).await?;
     let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>)).with_transport(shared.transport).with_contact_address(shared.public);
     let outputs = call.start(shared.clock.now_ms());
-    Ok(spawn_call(shared, id, call, Box::new(media), outputs, None))
+    Ok(spawn_call(shared, id, call, Box::new(media), outputs, None, None))
+}
+
+/// The call a far end's REFER asks for: `headers` (Referred-By, Replaces) on the
+/// INVITE, and its outcome reported to the referring call through `report_to`.
+pub(super) async fn dial_referred(shared: &Shared, target: String, id: u32, headers: String, report_to: mpsc::UnboundedSender<CallInput>) -> std::io::Result<Route> {
+    let (media, agent) = new_media(shared).await?;
+    let mut call = Call::outgoing(shared.account.clone(), shared.local, target, agent, Box::new(token), Box::new(rand::random::<f64>))
+        .with_transport(shared.transport)
+        .with_contact_address(shared.public)
+        .with_invite_headers(headers);
+    let outputs = call.start(shared.clock.now_ms());
+    Ok(spawn_call(shared, id, call, Box::new(media), outputs, None, Some(report_to)))
 }
 
 /// A request outside every known call: a new INVITE rings (or is refused busy); an
@@ -43,7 +55,7 @@ pub(super) async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u3
             }
             let id = *next_id;
             *next_id += 1;
-            Some((id, spawn_call(shared, id, call, Box::new(media), outputs, remote_name)))
+            Some((id, spawn_call(shared, id, call, Box::new(media), outputs, remote_name, None)))
         }
         "ACK" => None,
         "OPTIONS" => {
@@ -61,7 +73,15 @@ pub(super) async fn new_request(shared: &Shared, msg: &Message, next_id: &mut u3
     }
 }
 
-pub(super) fn spawn_call(shared: &Shared, id: u32, call: Call, media: Box<dyn MediaBackend>, outputs: Vec<CallOutput>, remote_name: Option<String>) -> Route {
+pub(super) fn spawn_call(
+    shared: &Shared,
+    id: u32,
+    call: Call,
+    media: Box<dyn MediaBackend>,
+    outputs: Vec<CallOutput>,
+    remote_name: Option<String>,
+    report_to: Option<mpsc::UnboundedSender<CallInput>>,
+) -> Route {
     let (inbox, rx) = mpsc::unbounded_channel();
     let info = CallInfo {
         id,
@@ -80,11 +100,19 @@ pub(super) fn spawn_call(shared: &Shared, id: u32, call: Call, media: Box<dyn Me
         sip_call_id: call.call_id().to_string(),
     };
     let route = Route { call_id: call.call_id().to_string(), inbox };
-    tokio::spawn(run_call(shared.clone(), call, media, rx, info, outputs));
+    tokio::spawn(run_call(shared.clone(), call, media, rx, info, outputs, report_to));
     route
 }
 
-pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn MediaBackend>, mut inbox: mpsc::UnboundedReceiver<CallInput>, mut info: CallInfo, mut outputs: Vec<CallOutput>) {
+pub(super) async fn run_call(
+    shared: Shared,
+    mut call: Call,
+    mut media: Box<dyn MediaBackend>,
+    mut inbox: mpsc::UnboundedReceiver<CallInput>,
+    mut info: CallInfo,
+    mut outputs: Vec<CallOutput>,
+    mut report_to: Option<mpsc::UnboundedSender<CallInput>>,
+) {
     let clock = shared.clock.clone();
     let _ = shared.events.send(UaEvent::Call(info.clone()));
     let mut cause: Option<Instant> = None;
@@ -118,6 +146,17 @@ pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn 
                         // last retransmission.
                         media = Box::new(Stopped(info.media));
                     }
+                    // A call made for the far end's REFER tells the referring call how it went.
+                    let result = match &s {
+                        CallState::Answered { .. } => Some((200, "OK".to_string())),
+                        CallState::Ended { reason, code } => Some((code.unwrap_or(487), reason.clone())),
+                        _ => None,
+                    };
+                    if let Some((code, reason)) = result {
+                        if let Some(to) = report_to.take() {
+                            let _ = to.send(CallInput::Command(CallCommand::ReferralResult(code, reason)));
+                        }
+                    }
                     info.state = s;
                     let _ = shared.events.send(UaEvent::Call(info.clone()));
                 }
@@ -126,6 +165,12 @@ pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn 
                 }
                 CallOutput::Transfer(progress) => {
                     let _ = shared.events.send(UaEvent::Transfer { id: info.id, progress });
+                }
+                CallOutput::Referred { target, headers } => {
+                    let message = format!("The other side is transferring you to {target}.");
+                    tracing::info!(call = info.id, %target, "the far end transfers this call");
+                    let _ = shared.events.send(UaEvent::Notice { id: info.id, message });
+                    let _ = shared.referrals.send(Referral { from: info.id, target, headers });
                 }
                 CallOutput::Notice(message) => {
                     tracing::info!(call = info.id, %message, "call notice");
@@ -175,6 +220,7 @@ pub(super) async fn run_call(shared: Shared, mut call: Call, mut media: Box<dyn 
                             let r = replaces.as_ref().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()));
                             call.transfer(now, &target, r)
                         }
+                        CallCommand::ReferralResult(code, reason) => call.referral_result(now, code, &reason),
                         CallCommand::Describe(reply) => {
                             let _ = reply.send((call.remote_uri().to_string(), call.replaces_id().filter(|_| call.state().is_answered())));
                             vec![]
