@@ -877,6 +877,8 @@ impl Call {
         }
         let p = self.pending.remove(i);
         match p.purpose {
+            // Ended already (transferred, the far end gone): the reason stays.
+            Purpose::Bye if self.state.is_ended() => vec![],
             Purpose::Bye => self.end("hung up", None),
             Purpose::Info if code >= 300 => vec![CallOutput::Notice(format!("the far end did not take the keypad digit ({})", reason_of(msg)))],
             Purpose::Info => vec![],
@@ -1217,6 +1219,7 @@ impl Call {
             if self.pending[i].tx.outcome() == Some(&TxOutcome::Timeout) {
                 let p = self.pending.remove(i);
                 match p.purpose {
+                    Purpose::Bye if self.state.is_ended() => {}
                     Purpose::Bye => out.extend(self.end("hung up (the other side did not confirm)", None)),
                     Purpose::Hold(_) | Purpose::Refresh => {
                         out.extend(self.bye(now_ms));

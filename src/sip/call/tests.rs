@@ -178,6 +178,15 @@ fn info_digits_are_read_and_a_refer_ends_the_call_when_its_notify_says_200() {
     assert!(notify.contains(&CallOutput::Transfer(TransferProgress::Succeeded)));
     assert!(sent(&notify).iter().any(|m| m.starts_with("BYE ")));
     assert_eq!(call.state(), &CallState::Ended { reason: "transferred to sip:carol@ringside.test".into(), code: None });
+    let bye = sent(&notify).into_iter().find(|m| m.starts_with("BYE ")).unwrap();
+    let cseq = bye.lines().find(|l| l.starts_with("CSeq:")).unwrap().to_string();
+    let branch = bye.lines().find_map(|l| l.split("branch=").nth(1)).unwrap().to_string();
+    let ok = format!(
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={branch}\r\nFrom: <sip:alice@ringside.test>;tag=id1\r\nTo: \"Bob\" <sip:bob@ringside.test>;tag=b1\r\nCall-ID: c1\r\n{cseq}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let after = call.on_message(45, &super::super::parse_datagram(ok.as_bytes()).unwrap());
+    assert!(!after.iter().any(|o| matches!(o, CallOutput::State(_))), "the BYE's answer keeps the reason: {after:?}");
+    assert_eq!(call.state(), &CallState::Ended { reason: "transferred to sip:carol@ringside.test".into(), code: None });
     // An attended transfer names the other call in Refer-To.
     let mut other = incoming();
     other.answer(0);
