@@ -216,6 +216,8 @@ pub struct Call {
     redirects: u8,
     provisional: bool,
     cancel_pending: bool,
+    /// Our CANCEL left: an answer that crosses it is taken only to be hung up.
+    cancel_sent: bool,
     /// The ACK of the 2xx, by CSeq number, for a retransmitted 2xx.
     last_ack: Option<(u32, Vec<u8>)>,
     server: Option<ServerInvite>,
@@ -339,6 +341,7 @@ impl Call {
             redirects: 0,
             provisional: false,
             cancel_pending: false,
+            cancel_sent: false,
             last_ack: None,
             server: None,
             last_answer: None,
@@ -746,8 +749,9 @@ impl Call {
                 }
             }
         }
-        if self.cancel_pending {
-            // Hung up before the answer came: the call is answered only to end it.
+        if self.cancel_pending || self.cancel_sent {
+            // Hung up before the answer came (or our CANCEL crossed it): the call is
+            // answered only to end it.
             self.cancel_pending = false;
             out.extend(self.bye(0));
             out.extend(self.end("cancelled", None));
@@ -767,6 +771,7 @@ impl Call {
 
     fn send_cancel(&mut self) -> Vec<CallOutput> {
         self.cancel_pending = false;
+        self.cancel_sent = true;
         let cancel = self.request("CANCEL", &self.invite_branch, self.invite_cseq, false, "", None);
         vec![CallOutput::Send(cancel)]
     }

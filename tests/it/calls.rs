@@ -196,6 +196,16 @@ async fn a_call_nobody_answers_rings_back_and_is_cancelled_when_the_caller_gives
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_answer_that_crosses_our_cancel_is_acked_and_hung_up() {
+    let Some((mut sipp, addr)) = sipp("cancel-crossing.xml") else { return };
+    let config = ringside::sip::ua::UaConfig::new(account("alice", "unused", 600), addr, false);
+    let report = ringside::sip::udp::call_with(config, format!("sip:service@{addr}"), Duration::from_secs(1), Duration::from_secs(2), Arc::new(SystemClock)).await.unwrap();
+    assert!(!report.states.iter().any(CallState::is_answered), "never shown as answered: {:?}", report.states);
+    assert_eq!(report.states.last(), Some(&CallState::Ended { reason: "cancelled".into(), code: None }), "{:?}", report.states);
+    sipp.assert_passed(Duration::from_secs(5), "the crossing 200 OK was ACKed, then our BYE");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_redirected_call_follows_the_contact_of_the_302() {
     let Some((mut sipp, addr)) = sipp("redirect.xml") else { return };
     let report = ringside::sip::udp::call(account("alice", "unused", 600), addr, format!("sip:service@{addr}"), Duration::from_millis(300), Duration::from_secs(10), Arc::new(SystemClock))
