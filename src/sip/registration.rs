@@ -83,6 +83,10 @@ pub struct Registration {
     /// The status of the last failed try (408 for no answer), for the user agent to
     /// decide whether to try the next server (RFC 3263 §4.3).
     last_failure: Option<u16>,
+    /// A binding of ours the registrar may still hold at an address we left (another
+    /// network, the private side of a NAT): removed (`expires=0`) with the next
+    /// REGISTER, so calls are not forked to a dead address until it lapses.
+    stale_contact: Option<String>,
     /// Uniform in [0, 1): the jitter source, passed in.
     random: Box<dyn FnMut() -> f64 + Send>,
     ids: Box<dyn FnMut() -> String + Send>,
@@ -114,8 +118,39 @@ impl Registration {
             next_action_at: None,
             failures: 0,
             last_failure: None,
+            stale_contact: None,
             random,
             ids,
+        }
+    }
+
+    /// The same registration from a new local address (the network changed, the
+    /// connection was made again): the same Call-ID and CSeq series (RFC 3261 §10.2:
+    /// one per boot), and the binding at the old address removed by the first REGISTER.
+    pub fn moved_to(self, local: SocketAddr, transport: Transport) -> Registration {
+        let stale = match self.state {
+            RegistrationState::Registered { .. } => Some(self.contact_uri()),
+            _ => self.stale_contact.clone(),
+        }
+        .filter(|old| {
+            let new = format!("sip:{}@{local};transport={}", self.account.user, transport.uri_param());
+            !old.eq_ignore_ascii_case(&new)
+        });
+        Registration {
+            local,
+            public: None,
+            transport,
+            challenge: None,
+            answered_nonce: None,
+            sent_credentials: false,
+            tx: None,
+            unregistering: false,
+            state: RegistrationState::Unregistered,
+            next_action_at: None,
+            failures: 0,
+            last_failure: None,
+            stale_contact: stale,
+            ..self
         }
     }
 
@@ -200,6 +235,9 @@ impl Registration {
             let cnonce = (self.ids)();
             let user = a.auth_user.as_deref().unwrap_or(&a.user);
             msg.push_str(&answering.header_line(user, &a.password, "REGISTER", &request_uri, &cnonce));
+        }
+        if let Some(stale) = self.stale_contact.as_ref().filter(|_| !self.unregistering) {
+            msg.push_str(&format!("Contact: <{stale}>;expires=0\r\n"));
         }
         msg.push_str("Content-Length: 0\r\n\r\n");
         let bytes = msg.into_bytes();
@@ -292,9 +330,13 @@ impl Registration {
             let seen = SocketAddr::new(seen_ip.unwrap_or(current.ip()), seen_port.unwrap_or(current.port()));
             if seen != current && self.public.is_none() && !self.transport.reliable() {
                 tracing::info!(%seen, local = %self.local, "behind a NAT: registering the address the registrar sees");
+                self.stale_contact = Some(self.contact_uri());
                 self.public = Some(seen);
                 return self.send_register(now_ms, vec![]);
             }
+        }
+        if let Some(stale) = self.stale_contact.take() {
+            tracing::info!(%stale, "the binding at the old address is removed");
         }
         // The granted time is our contact's expires, else the Expires header.
         let ours = self.contact_uri();
@@ -523,5 +565,33 @@ mod tests {
         let contact = again.header("Contact").unwrap();
         assert!(contact.contains("sip:alice@203.0.113.9:40001;transport=udp"), "{contact}");
         assert_eq!(r.public_address(), Some("203.0.113.9:40001".parse().unwrap()));
+        let contacts: Vec<&str> = again.header_values("Contact").collect();
+        assert!(contacts.iter().any(|c| c.contains("sip:alice@127.0.0.1:5099;transport=udp>;expires=0")), "the private binding goes: {contacts:?}");
+    }
+
+    #[test]
+    fn a_registration_moved_to_a_new_address_removes_the_old_binding_once() {
+        let mut r = reg();
+        let first = sent(&r.start(0));
+        r.on_response(10, &answer(&first, "200 OK", "Contact: <sip:alice@127.0.0.1:5099;transport=udp>;expires=600\r\n"));
+        assert!(matches!(r.state(), RegistrationState::Registered { .. }));
+        let mut moved = r.moved_to("127.0.0.2:6000".parse().unwrap(), Transport::Udp);
+        let again = sent(&moved.start(20));
+        assert_eq!(again.call_id, first.call_id, "one Call-ID for the boot");
+        assert!(again.cseq.seq > first.cseq.seq);
+        let contacts: Vec<&str> = again.header_values("Contact").collect();
+        assert_eq!(contacts, ["<sip:alice@127.0.0.2:6000;transport=udp>;expires=600", "<sip:alice@127.0.0.1:5099;transport=udp>;expires=0"]);
+        let ok = format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.2:6000;branch={};rport=6000\r\nFrom: <sip:alice@ringside.test>;tag=id2\r\nTo: <sip:alice@ringside.test>;tag=srv\r\nCall-ID: {}\r\nCSeq: {} REGISTER\r\nContact: <sip:alice@127.0.0.2:6000;transport=udp>;expires=600\r\nContent-Length: 0\r\n\r\n",
+            again.via[0].branch().unwrap(),
+            again.call_id,
+            again.cseq.seq
+        );
+        assert!(moved.on_response(30, &parse_datagram(ok.as_bytes()).unwrap()).iter().all(|o| !matches!(o, Output::Send(_))));
+        let refresh = sent(&moved.on_timer(600_000));
+        assert_eq!(refresh.header_values("Contact").count(), 1, "removed once, not asked again");
+        // Moved before it ever registered: nothing to remove.
+        let mut fresh = reg().moved_to("127.0.0.2:6000".parse().unwrap(), Transport::Udp);
+        assert_eq!(sent(&fresh.start(0)).header_values("Contact").count(), 1);
     }
 }

@@ -400,9 +400,11 @@ async fn run(
                     shared.public = None;
                     shared.transport = wire.transport;
                     shared.wire = wire.send.clone();
+                    // The same registrar from a new address: the old binding is removed
+                    // with the first REGISTER; another registrar starts afresh.
+                    reg = if target.addr == current_server { reg.moved_to(shared.local, shared.transport) } else { new_registration(shared.local, shared.transport) };
                     current_server = target.addr;
                     tls_name = target.host;
-                    reg = new_registration(shared.local, shared.transport);
                     mwi = new_subscription(shared.local, shared.transport);
                     mwi_started = false;
                     if config.register {
@@ -486,7 +488,7 @@ async fn run(
                     // A new connection has a new address: register (and subscribe) afresh.
                     shared.local = local;
                     shared.public = None;
-                    reg = new_registration(local, shared.transport);
+                    reg = reg.moved_to(local, shared.transport);
                     mwi = new_subscription(local, shared.transport);
                     mwi_started = false;
                     if config.register && stopping_until.is_none() {

@@ -240,3 +240,76 @@ async fn the_engine_registers_the_account_from_settings_and_the_keyring() {
     engine.stop_phone().await;
     let _ = engine.keyring().delete(&ringside::app::phone::password_item("alice", "ringside.test"));
 }
+
+/// Drives a registration core over a plain UDP socket until it settles; returns the
+/// registrar's last 2xx.
+fn register_over(reg: &mut ringside::sip::registration::Registration, socket: &UdpSocket, server: SocketAddr) -> ringside::sip::Message {
+    use ringside::sip::registration::Output;
+    let start = std::time::Instant::now();
+    let now = || start.elapsed().as_millis() as i64;
+    let mut outputs = reg.start(now());
+    let mut last_ok = None;
+    socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut buf = vec![0u8; 65_536];
+    while start.elapsed() < Duration::from_secs(10) {
+        for o in outputs.drain(..) {
+            if let Output::Send(bytes) = o {
+                socket.send_to(&bytes, server).unwrap();
+            }
+        }
+        if matches!(reg.state(), RegistrationState::Registered { .. }) && reg.next_wakeup().is_some_and(|at| at > now() + 1_000) {
+            return last_ok.expect("a 2xx registered it");
+        }
+        match socket.recv_from(&mut buf) {
+            Ok((n, _)) => {
+                let msg = ringside::sip::parse_datagram(&buf[..n]).unwrap();
+                if msg.code().is_some_and(|c| (200..300).contains(&c)) {
+                    last_ok = Some(msg.clone());
+                }
+                outputs = reg.on_response(now(), &msg);
+            }
+            Err(_) => outputs = reg.on_timer(now()),
+        }
+    }
+    panic!("not registered within 10 s: {:?}", reg.state());
+}
+
+#[test]
+fn registering_again_from_a_new_address_removes_the_binding_at_the_old_one() {
+    use ringside::sip::registration::Registration;
+    use ringside::sip::transaction::Transport;
+    let Some(k) = kamailio(&[]) else { return };
+    let contacts = |ok: &ringside::sip::Message| -> Vec<String> {
+        ok.contact
+            .iter()
+            .filter_map(|c| match c {
+                ringside::sip::Contact::Addr(a) => Some(a.uri.to_string()),
+                ringside::sip::Contact::Star(_) => None,
+            })
+            .collect()
+    };
+    let ids = || {
+        let mut n = 0u32;
+        Box::new(move || {
+            n += 1;
+            format!("mv{}x{n}", std::process::id())
+        }) as Box<dyn FnMut() -> String + Send>
+    };
+    // On the first network (127.0.0.1).
+    let first = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut reg = Registration::new(account("alice", "alice-secret", 600), first.local_addr().unwrap(), ids(), Box::new(|| 0.5));
+    let ok = register_over(&mut reg, &first, k.addr);
+    assert_eq!(contacts(&ok).len(), 1, "{:?}", contacts(&ok));
+    // The laptop moved (127.0.0.2): the registrar's answer lists only the new binding.
+    let second = UdpSocket::bind("127.0.0.2:0").unwrap();
+    let mut moved = reg.moved_to(second.local_addr().unwrap(), Transport::Udp);
+    let ok = register_over(&mut moved, &second, k.addr);
+    let now = contacts(&ok);
+    assert_eq!(now.len(), 1, "the old binding is gone: {now:?}");
+    assert!(now[0].contains("127.0.0.2"), "{now:?}");
+    // Without it (a fresh registration from a third address) both would be kept.
+    let third = UdpSocket::bind("127.0.0.3:0").unwrap();
+    let mut fresh = Registration::new(account("alice", "alice-secret", 600), third.local_addr().unwrap(), ids(), Box::new(|| 0.5));
+    let ok = register_over(&mut fresh, &third, k.addr);
+    assert_eq!(contacts(&ok).len(), 2, "{:?}", contacts(&ok));
+}
