@@ -20,6 +20,11 @@ pub trait AudioSource: Send {
 /// The speaker side. `write` never blocks: a full device buffer drops the oldest.
 pub trait AudioSink: Send {
     fn write(&mut self, rate: u32, frame: &[i16]);
+    /// Silence the device played because nothing was ready (the call's audio came
+    /// late: a busy machine, a device running fast), in ms since the sink opened.
+    fn gaps_ms(&self) -> u32 {
+        0
+    }
     fn take_problem(&mut self) -> Option<String> {
         None
     }

@@ -571,6 +571,13 @@ struct DeviceSink {
 }
 
 impl AudioSink for DeviceSink {
+    fn gaps_ms(&self) -> u32 {
+        match self.device_rate {
+            0 => 0,
+            rate => (u64::from(self.thread.underruns.load(Ordering::Relaxed)) * 1_000 / u64::from(rate)) as u32,
+        }
+    }
+
     fn write(&mut self, rate: u32, frame: &[i16]) {
         if let Some((ring, device_rate, prime_ms)) = newest(&self.thread.outputs) {
             self.ring = Some(ring);
@@ -653,4 +660,35 @@ fn cut_back(ring: &mut rtrb::Consumer<f32>, max: usize, keep: usize) {
 
 fn to_i16(s: f32) -> i16 {
     (s.clamp(-1.0, 1.0) * 32_767.0) as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_speakers_gaps_are_counted_once_primed_and_told_in_ms() {
+        let underruns = Arc::new(AtomicU32::new(0));
+        let (mut tx, mut rx) = rtrb::RingBuffer::<f32>::new(4_800);
+        let mut playout = Playout::new(48_000, 20, underruns.clone());
+        let mut out = Vec::new();
+        // Not primed yet: silence, not counted (the call's sound has not started).
+        playout.pull(&mut rx, 480, |s| out.push(s));
+        assert_eq!(underruns.load(Ordering::Relaxed), 0);
+        for _ in 0..1_440 {
+            tx.push(0.5).unwrap();
+        }
+        playout.pull(&mut rx, 480, |s| out.push(s));
+        playout.pull(&mut rx, 480, |s| out.push(s));
+        assert_eq!(underruns.load(Ordering::Relaxed), 0, "enough was ready");
+        // 480 left; asking for 960 makes up 480 samples: 10 ms at 48 kHz.
+        playout.pull(&mut rx, 960, |s| out.push(s));
+        assert_eq!(underruns.load(Ordering::Relaxed), 480);
+        let (_, sink_rx) = std::sync::mpsc::channel::<Handoff<rtrb::Producer<f32>>>();
+        let (control, _) = std::sync::mpsc::channel();
+        let (_, in_rx) = std::sync::mpsc::channel();
+        let thread = Arc::new(DeviceThread { control, inputs: Mutex::new(in_rx), outputs: Mutex::new(sink_rx), problems: Mutex::new(Vec::new()), underruns });
+        let sink = DeviceSink { thread, ring: None, device_rate: 48_000, prime_ms: 20, resampler: None, drift: Drift::default(), input: vec![], resampled: vec![] };
+        assert_eq!(sink.gaps_ms(), 10);
+    }
 }

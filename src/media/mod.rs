@@ -47,6 +47,9 @@ pub struct MediaStats {
     /// 0–100, for level meters.
     pub mic_level: u8,
     pub speaker_level: u8,
+    /// Silence the speaker played because the call's sound was not ready in time (a
+    /// local cause, unlike loss), ms since the call started.
+    pub speaker_gaps_ms: u32,
 }
 
 /// What a call needs of its media: a port to offer, the negotiated stream to apply

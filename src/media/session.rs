@@ -58,6 +58,7 @@ struct Counters {
     buffer_ms: AtomicU32,
     mic_level: AtomicU32,
     speaker_level: AtomicU32,
+    speaker_gaps_ms: AtomicU32,
     srtp: AtomicU32,
 }
 
@@ -166,6 +167,7 @@ impl super::MediaBackend for AudioMedia {
             buffer_ms: get(&c.buffer_ms),
             mic_level: get(&c.mic_level) as u8,
             speaker_level: get(&c.speaker_level) as u8,
+            speaker_gaps_ms: get(&c.speaker_gaps_ms),
         }
     }
 
@@ -346,6 +348,7 @@ async fn run(sockets: Sockets, mut control: watch::Receiver<Control>, mut digits
                 }
                 counters.speaker_level.store(level(&played[..pf]), Ordering::Relaxed);
                 if let Some(p) = sink.take_problem() { note(&problems, p) }
+                counters.speaker_gaps_ms.store(sink.gaps_ms(), Ordering::Relaxed);
                 if ticks % 50 == 0 {
                     jitter.set_jitter_ms(rx.jitter_ms());
                     publish(&counters, &jitter, &rx, &tx);

@@ -4,7 +4,7 @@ import App from "../src/App.svelte";
 import type { AppStatus, CallInfo } from "../src/lib/bindings";
 import { ENDED_SHOWN_MS } from "../src/lib/state/calls.svelte";
 import { PARSE_DELAY_MS } from "../src/lib/state/dialer.svelte";
-import { callQuality, formatDuration } from "../src/lib/views/call/labels";
+import { callQuality, formatDuration, qualityDetails } from "../src/lib/views/call/labels";
 import {
   answered,
   appStatus,
@@ -177,6 +177,11 @@ describe("line quality", () => {
     expect(callQuality(media({ farLossPermille: 80 })), "what the far end reports of our stream counts too").toBe("poor");
     expect(callQuality(media({ jitterMs: 45 }))).toBe("fair");
     expect(callQuality(media({ rttMs: 500 }))).toBe("poor");
+  });
+
+  it("names the speaker's gaps as this computer's, apart from the network's figures", () => {
+    expect(qualityDetails(media({ jitterMs: 3 }), "PCMU")).not.toMatch(/speaker gaps/);
+    expect(qualityDetails(media({ jitterMs: 3, speakerGapsMs: 240 }), "PCMU")).toBe("PCMU · loss 0.0 % · jitter 3 ms · speaker gaps 240 ms (this computer)");
   });
 
   it("shows the indicator, the lock and the levels while talking", async () => {

@@ -172,6 +172,7 @@ export function callInfo(overrides: Partial<CallInfo> = {}): CallInfo {
       bufferMs: 20,
       micLevel: 0,
       speakerLevel: 0,
+      speakerGapsMs: 0,
     },
     codec: null,
     answerLatencyUs: null,

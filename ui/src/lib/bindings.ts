@@ -696,6 +696,11 @@ export type MediaStats = {
 	/**  0–100, for level meters. */
 	micLevel: number,
 	speakerLevel: number,
+	/**
+	 *  Silence the speaker played because the call's sound was not ready in time (a
+	 *  local cause, unlike loss), ms since the call started.
+	 */
+	speakerGapsMs: number,
 };
 
 /**  The meeting defaults the layout gives. */

@@ -319,6 +319,7 @@ export const en = {
   "call.qualityLoss": "loss {percent} %",
   "call.qualityJitter": "jitter {ms} ms",
   "call.qualityRtt": "round trip {ms} ms",
+  "call.qualityGaps": "speaker gaps {ms} ms (this computer)",
   "call.encrypted": "Encrypted (SRTP)",
   "call.micLevel": "Microphone level",
   "call.speakerLevel": "Speaker level",

@@ -318,6 +318,7 @@ export const fr: Messages = {
   "call.qualityLoss": "pertes {percent} %",
   "call.qualityJitter": "gigue {ms} ms",
   "call.qualityRtt": "aller-retour {ms} ms",
+  "call.qualityGaps": "coupures du haut-parleur {ms} ms (cet ordinateur)",
   "call.encrypted": "Chiffré (SRTP)",
   "call.micLevel": "Niveau du micro",
   "call.speakerLevel": "Niveau du haut-parleur",

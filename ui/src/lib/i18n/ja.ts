@@ -317,6 +317,7 @@ export const ja: Messages = {
   "call.qualityLoss": "損失 {percent} %",
   "call.qualityJitter": "ジッター {ms} ms",
   "call.qualityRtt": "往復 {ms} ms",
+  "call.qualityGaps": "スピーカーの途切れ {ms} ms（このコンピューター）",
   "call.encrypted": "暗号化 (SRTP)",
   "call.micLevel": "マイク音量",
   "call.speakerLevel": "スピーカー音量",

@@ -94,5 +94,7 @@ export function qualityDetails(media: MediaStats, codec: string | null): string 
     t("call.qualityJitter", { ms: String(media.jitterMs) }),
   ];
   if (media.rttMs !== null) parts.push(t("call.qualityRtt", { ms: String(media.rttMs) }));
+  // Gaps are this computer's doing (busy, a device running fast), not the network's.
+  if (media.speakerGapsMs > 0) parts.push(t("call.qualityGaps", { ms: String(media.speakerGapsMs) }));
   return parts.filter(Boolean).join(" · ");
 }
