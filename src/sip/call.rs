@@ -20,6 +20,10 @@ use super::transaction::{ClientTransaction, Transport, TxOutcome, T1_MS, T2_MS};
 use crate::media::sdp::{Direction, Negotiated, SdpAgent};
 
 mod answering;
+mod dialog;
+mod transfer;
+
+pub use transfer::parse_refer_to;
 
 /// A call's state; `Ended` says why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
@@ -282,36 +286,6 @@ fn info_digit(content_type: Option<&str>, body: &[u8]) -> Option<char> {
 /// The tag of a From/To header value we wrote or copied.
 fn tag_of(party: &str) -> Option<String> {
     party.split(';').find_map(|p| p.trim().strip_prefix("tag=").map(str::to_string))
-}
-
-/// A Refer-To value (`<sip:carol@pbx;transport=tcp?Replaces=…>` or a bare URI): the
-/// SIP or SIPS target without its embedded headers, and the decoded Replaces header
-/// when there is one. Other schemes (tel:, http:) are not called: `None`.
-pub fn parse_refer_to(value: &str) -> Option<(String, Option<String>)> {
-    let value = value.trim();
-    let uri = match (value.find('<'), value.rfind('>')) {
-        (Some(a), Some(b)) if a < b => &value[a + 1..b],
-        _ => value.split(';').next().unwrap_or_default().trim(),
-    };
-    let (target, headers) = uri.split_once('?').unwrap_or((uri, ""));
-    let scheme = target.split_once(':').map(|(s, _)| s.to_ascii_lowercase())?;
-    if !(scheme == "sip" || scheme == "sips") {
-        return None;
-    }
-    super::uri::parse(target).ok()?;
-    let replaces = headers.split('&').find_map(|h| {
-        let (name, v) = h.split_once('=')?;
-        name.eq_ignore_ascii_case("replaces").then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
-    });
-    Some((target.to_string(), replaces))
-}
-
-/// The status line of a `message/sipfrag` NOTIFY body.
-fn sipfrag_code(body: &[u8]) -> Option<(u16, String)> {
-    let text = std::str::from_utf8(body).ok()?;
-    let line = text.lines().next()?.strip_prefix("SIP/2.0 ")?;
-    let (code, reason) = line.split_once(' ').unwrap_or((line, ""));
-    Some((code.parse().ok()?, reason.trim().to_string()))
 }
 
 impl Call {
@@ -776,190 +750,6 @@ impl Call {
         vec![CallOutput::Send(cancel)]
     }
 
-    // ---- our requests in the dialog ---------------------------------------------
-
-    fn send_in_dialog(&mut self, now_ms: i64, method: &str, purpose: Purpose, extra: &str, body: Option<(&str, &[u8])>) -> Vec<CallOutput> {
-        self.local_cseq += 1;
-        let branch = self.branch();
-        let bytes = self.request(method, &branch, self.local_cseq, true, extra, body);
-        self.pending.push(Pending { purpose, cseq: self.local_cseq, tx: ClientTransaction::new(branch, bytes.clone(), self.transport.reliable(), now_ms), provisional: false });
-        vec![CallOutput::Send(bytes)]
-    }
-
-    fn bye(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        if self.pending.iter().any(|p| p.purpose == Purpose::Bye) {
-            return vec![];
-        }
-        // Nothing else of ours matters once we say goodbye.
-        self.pending.clear();
-        self.retry_hold = None;
-        let ua = Self::user_agent();
-        self.send_in_dialog(now_ms, "BYE", Purpose::Bye, &ua, None)
-    }
-
-    /// Ends the call: BYE once answered, CANCEL while it rings (or as soon as it
-    /// may), 486 for a call ringing here (use `decline` for 603).
-    pub fn hang_up(&mut self, now_ms: i64) -> Vec<CallOutput> {
-        match (&self.state, self.direction) {
-            (CallState::Ended { .. }, _) => vec![],
-            (CallState::Answered { .. }, _) => {
-                let mut out = self.bye(now_ms);
-                out.extend(self.end("hung up", None));
-                out
-            }
-            (CallState::Incoming, _) => self.decline(now_ms, 486),
-            (_, CallDirection::Outgoing) if self.provisional => self.send_cancel(),
-            _ => {
-                // RFC 3261 §9.1: no CANCEL before a provisional response.
-                self.cancel_pending = true;
-                vec![]
-            }
-        }
-    }
-
-    /// Puts the far end on hold (re-INVITE with sendonly, inactive when they hold us
-    /// too) or takes it off. Ignored unless talking; a refusal leaves things as they were.
-    pub fn hold(&mut self, now_ms: i64, on: bool) -> Vec<CallOutput> {
-        if !self.state.is_answered() || self.pending.iter().any(|p| matches!(p.purpose, Purpose::Hold(_) | Purpose::Refresh | Purpose::Bye)) {
-            return vec![];
-        }
-        if self.server.is_some() {
-            // An exchange the far end started is still open: ours follows it.
-            self.retry_hold = Some((now_ms + 200, on));
-            return vec![];
-        }
-        if self.held == on {
-            return vec![];
-        }
-        self.retry_hold = None;
-        let direction = if on { Direction::SendOnly } else { Direction::SendRecv };
-        let offer = self.sdp.offer(direction);
-        let extra = format!("Contact: {}\r\nAllow: {}\r\n{}", self.contact(), super::ALLOW, Self::user_agent());
-        self.send_in_dialog(now_ms, "INVITE", Purpose::Hold(on), &extra, Some(("application/sdp", &offer)))
-    }
-
-    /// A keypad digit by SIP INFO (when the media cannot carry RFC 4733 events).
-    pub fn send_info_digit(&mut self, now_ms: i64, digit: char) -> Vec<CallOutput> {
-        if !self.state.is_answered() {
-            return vec![];
-        }
-        let body = format!("Signal={digit}\r\nDuration=160\r\n");
-        let ua = Self::user_agent();
-        self.send_in_dialog(now_ms, "INFO", Purpose::Info, &ua, Some(("application/dtmf-relay", body.as_bytes())))
-    }
-
-    /// Blind transfer: asks the far end to call `target` (REFER, RFC 3515). With
-    /// `replaces` (the other call's Call-ID, to tag and from tag as seen from there), an
-    /// attended transfer: the far end replaces that call with this one (RFC 3891).
-    pub fn transfer(&mut self, now_ms: i64, target: &str, replaces: Option<(&str, &str, &str)>) -> Vec<CallOutput> {
-        if !self.state.is_answered() || self.transfer.is_some() {
-            return vec![];
-        }
-        let refer_to = match replaces {
-            Some((call_id, to_tag, from_tag)) => {
-                let escaped = super::uri::escape_header_value(&format!("{call_id};to-tag={to_tag};from-tag={from_tag}"));
-                format!("<{target}?Replaces={escaped}>")
-            }
-            None => format!("<{target}>"),
-        };
-        self.transfer = Some(target.to_string());
-        let extra = format!("Refer-To: {refer_to}\r\nReferred-By: <sip:{}@{}>\r\nContact: {}\r\n{}", self.account.user, self.account.domain, self.contact(), Self::user_agent());
-        self.send_in_dialog(now_ms, "REFER", Purpose::Refer, &extra, None)
-    }
-
-    /// This dialog as the far end identifies it, for an attended transfer's Replaces
-    /// (RFC 3891 §3: the to-tag is the recipient's local tag — our remote tag — and the
-    /// from-tag its remote one — ours): (Call-ID, to-tag, from-tag).
-    pub fn replaces_id(&self) -> Option<(String, String, String)> {
-        Some((self.call_id.clone(), tag_of(&self.remote_party)?, tag_of(&self.local_party)?))
-    }
-
-    fn on_pending_response(&mut self, now_ms: i64, i: usize, code: u16, msg: &Message) -> Vec<CallOutput> {
-        self.pending[i].tx.on_response(code, now_ms);
-        if code < 200 {
-            self.pending[i].provisional = true;
-            return vec![];
-        }
-        let p = self.pending.remove(i);
-        match p.purpose {
-            // Ended already (transferred, the far end gone): the reason stays.
-            Purpose::Bye if self.state.is_ended() => vec![],
-            Purpose::Bye => self.end("hung up", None),
-            Purpose::Info if code >= 300 => vec![CallOutput::Notice(format!("the far end did not take the keypad digit ({})", reason_of(msg)))],
-            Purpose::Info => vec![],
-            Purpose::Refer if code >= 300 => {
-                self.transfer = None;
-                vec![CallOutput::Transfer(TransferProgress::Failed { reason: reason_of(msg) })]
-            }
-            Purpose::Refer => vec![CallOutput::Transfer(TransferProgress::Accepted)],
-            // The referrer learns how its transfer went; its answer changes nothing here.
-            Purpose::Prack | Purpose::Notify => vec![],
-            Purpose::Refresh if (200..300).contains(&code) => {
-                let out = self.send_ack(p.cseq, None);
-                if let Some(value) = msg.header("Session-Expires").or_else(|| msg.header("x")) {
-                    // We sent this refresh: uac is us.
-                    self.session = SessionTimer::parse(value, true, true, now_ms);
-                } else if let Some(t) = self.session.as_mut() {
-                    t.restart(now_ms);
-                }
-                out
-            }
-            Purpose::Refresh => {
-                let branch = p.tx.branch.clone();
-                let mut out = vec![CallOutput::Send(self.ack_failure(msg, &branch, true))];
-                match code {
-                    491 => {
-                        if let Some(t) = self.session.as_mut() {
-                            t.due_at = now_ms + 2_000;
-                        }
-                    }
-                    _ => {
-                        // RFC 4028 §10: a refresh the far end refuses ends the session.
-                        out.extend(self.bye(now_ms));
-                        out.extend(self.end(format!("the session could not be refreshed ({})", reason_of(msg)), Some(code)));
-                    }
-                }
-                out
-            }
-            Purpose::Hold(on) => {
-                if (200..300).contains(&code) {
-                    let mut out = self.send_ack(p.cseq, None);
-                    let direction = if on { Direction::SendOnly } else { Direction::SendRecv };
-                    match self.sdp.accept_answer(&msg.body, direction) {
-                        Ok(n) => out.push(CallOutput::Media(n)),
-                        Err(e) => tracing::warn!(%e, "the re-INVITE's answer is unusable; media unchanged"),
-                    }
-                    self.held = on;
-                    let state = self.answered_state();
-                    out.extend(self.set(state));
-                    return out;
-                }
-                let branch = p.tx.branch.clone();
-                let mut out = vec![CallOutput::Send(self.ack_failure(msg, &branch, true))];
-                match code {
-                    491 => {
-                        // Glare: the Call-ID's owner waits 2.1–4 s, the other 0–2 s.
-                        let wait = match self.direction {
-                            CallDirection::Outgoing => 2_100.0 + (self.random)() * 1_900.0,
-                            CallDirection::Incoming => (self.random)() * 2_000.0,
-                        };
-                        self.retry_hold = Some((now_ms + wait as i64, on));
-                    }
-                    408 | 481 => {
-                        out.extend(self.bye(now_ms));
-                        out.extend(self.end("the far end lost the call", Some(code)));
-                    }
-                    _ => out.push(CallOutput::Notice(format!(
-                        "the far end refused to {} ({})",
-                        if on { "go on hold" } else { "come off hold" },
-                        reason_of(msg)
-                    ))),
-                }
-                out
-            }
-        }
-    }
-
     // ---- requests from the far end ----------------------------------------------
 
     fn on_request(&mut self, now_ms: i64, method: &str, msg: &Message) -> Vec<CallOutput> {
@@ -1038,78 +828,6 @@ impl Call {
             "REFER" => self.on_refer(now_ms, msg),
             _ => vec![CallOutput::Send(self.respond(msg, 405, "Method Not Allowed", "", None))],
         }
-    }
-
-    /// The far end transfers us (RFC 3515): accepted (202) in an answered call with a
-    /// SIP target, then a NOTIFY of 100 Trying while we call the target.
-    fn on_refer(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
-        if !self.state.is_answered() {
-            return vec![CallOutput::Send(self.respond(msg, 603, "Decline", "", None))];
-        }
-        if self.referral.is_some() || self.transfer.is_some() {
-            return vec![CallOutput::Send(self.respond(msg, 491, "Request Pending", "", None))];
-        }
-        let Some((target, replaces)) = msg.header("Refer-To").and_then(parse_refer_to) else {
-            return vec![CallOutput::Send(self.respond(msg, 400, "Bad Refer-To", "", None))];
-        };
-        let referred_by = msg.header("Referred-By").map(str::to_string).unwrap_or_else(|| self.remote_party.split(';').next().unwrap_or_default().to_string());
-        let mut headers = format!("Referred-By: {referred_by}\r\n");
-        if let Some(r) = replaces {
-            headers.push_str(&format!("Replaces: {r}\r\n"));
-        }
-        let contact = format!("Contact: {}\r\n", self.contact());
-        let mut out = vec![CallOutput::Send(self.respond(msg, 202, "Accepted", &contact, None))];
-        self.referral = Some(target.clone());
-        out.extend(self.notify_referral(now_ms, 100, "Trying"));
-        out.push(CallOutput::Referred { target, headers });
-        out
-    }
-
-    fn notify_referral(&mut self, now_ms: i64, code: u16, reason: &str) -> Vec<CallOutput> {
-        let state = if code >= 200 { "terminated;reason=noresource" } else { "active;expires=60" };
-        let extra = format!("Event: refer\r\nSubscription-State: {state}\r\nContact: {}\r\n{}", self.contact(), Self::user_agent());
-        let body = format!("SIP/2.0 {code} {reason}\r\n");
-        self.send_in_dialog(now_ms, "NOTIFY", Purpose::Notify, &extra, Some(("message/sipfrag;version=2.0", body.as_bytes())))
-    }
-
-    /// How the call the far end referred us to went: the final NOTIFY; on success this
-    /// call has done its work and ends (BYE), on failure it goes on.
-    pub fn referral_result(&mut self, now_ms: i64, code: u16, reason: &str) -> Vec<CallOutput> {
-        let Some(target) = self.referral.take() else { return vec![] };
-        if self.state.is_ended() {
-            return vec![];
-        }
-        let mut out = self.notify_referral(now_ms, code, reason);
-        if (200..300).contains(&code) {
-            self.transferred_away = Some((target, now_ms + TRANSFEROR_BYE_WAIT_MS));
-        } else {
-            out.push(CallOutput::Notice(format!("The transfer to {target} failed ({code} {reason}); this call goes on.")));
-        }
-        out
-    }
-
-    fn on_notify(&mut self, now_ms: i64, msg: &Message) -> Vec<CallOutput> {
-        let ok = self.respond(msg, 200, "OK", "", None);
-        let mut out = vec![CallOutput::Send(ok)];
-        let is_refer = msg.header("Event").is_some_and(|e| e.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("refer"));
-        if !is_refer || self.transfer.is_none() {
-            return out;
-        }
-        match sipfrag_code(&msg.body) {
-            Some((code, _)) if code < 200 => {}
-            Some((code, _)) if code < 300 => {
-                let target = self.transfer.take().unwrap_or_default();
-                out.push(CallOutput::Transfer(TransferProgress::Succeeded));
-                out.extend(self.bye(now_ms));
-                out.extend(self.end(format!("transferred to {target}"), None));
-            }
-            Some((code, reason)) => {
-                self.transfer = None;
-                out.push(CallOutput::Transfer(TransferProgress::Failed { reason: format!("{code} {reason}") }));
-            }
-            None => {}
-        }
-        out
     }
 
     // ---- time -------------------------------------------------------------------
