@@ -1,52 +1,12 @@
 // Shared by the end-to-end test files: tauri-driver on free ports, the app session,
 // and helpers that find elements by data-testid and take settled screenshots.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import net from "node:net";
 import { remote } from "webdriverio";
 
 const TAURI_DRIVER = process.env.TAURI_DRIVER ?? "tauri-driver";
-const TESTBED = join(dirname(fileURLToPath(import.meta.url)), "../testbed");
-
-/**
- * The testbed's Kamailio on free ports, with `users` ("user:password …"; the start
- * script's default is alice and bob). Resolves to { proc, udp, tcp } once it listens.
- */
-export async function startPbx(users) {
-  const udp = await freePort();
-  const tcp = await freePort();
-  const env = { ...process.env, TESTBED_DIR: mkdtempSync(join(tmpdir(), "ringside-e2e-kamailio-")) };
-  if (users) env.TESTBED_USERS = users;
-  const proc = spawn(join(TESTBED, "kamailio/start"), [String(udp), String(tcp)], { env, stdio: "ignore" });
-  await waitForPort(tcp, 20000); // its TCP listener opens with the UDP one
-  return { proc, udp, tcp };
-}
-
-/**
- * A far-end phone: the testbed's baresip registered as `user` (password
- * `{user}-secret`) with the PBX on `udp`, answering at once, with commands on a TCP
- * port. Resolves to { proc, ctl(command, params) } once registered.
- */
-export async function startPhone(user, udp) {
-  const ctrl = await freePort();
-  let sipPort = await freePort();
-  while (sipPort > 60000) sipPort = await freePort(); // baresip takes the port after it for RTP
-  const proc = spawn(join(TESTBED, "baresip/start"), [user, `${user}-secret`, String(udp), String(sipPort)], {
-    env: { ...process.env, TESTBED_DIR: mkdtempSync(join(tmpdir(), `ringside-e2e-${user}-`)), TESTBED_CTRL_PORT: String(ctrl) },
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${user}'s baresip did not register`)), 15000);
-    proc.stdout.on("data", (d) => {
-      if (String(d).includes("200 OK")) { clearTimeout(timer); resolve(); }
-    });
-  });
-  const ctl = (command, params = "") => execFileSync(join(TESTBED, "baresip/ctl"), [String(ctrl), command, params]).toString();
-  return { proc, ctl };
-}
 
 // Each run takes free ports for tauri-driver and WebKitWebDriver, so a driver left
 // over from another run can never answer in its place.

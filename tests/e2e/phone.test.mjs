@@ -19,12 +19,14 @@ const CLI = process.env.RINGSIDE_CLI;
 const SFORG = process.env.RINGSIDE_SFORG;
 const OUT = join(here, "out");
 const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-phone-"));
+const kamDir = mkdtempSync(join(tmpdir(), "ringside-e2e-kamailio-"));
 const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
 
-let pbx;
+let kamailio;
 let kamailioPort;
 let org;
-let bobPhone;
+let baresip;
+let ctrlPort;
 let driver;
 let browser;
 let byId;
@@ -36,10 +38,26 @@ const cli = (args, input) => execFileSync(CLI, args, { env, input }).toString();
 before(async () => {
   assert.ok(APP && CLI, "RINGSIDE_APP and RINGSIDE_CLI name the built binaries");
   mkdirSync(OUT, { recursive: true });
-  pbx = await harness.startPbx();
-  const udp = pbx.udp;
+  const udp = await harness.freePort();
   kamailioPort = udp;
-  bobPhone = await harness.startPhone("bob", udp);
+  const tcp = await harness.freePort();
+  kamailio = spawn(join(here, "../testbed/kamailio/start"), [String(udp), String(tcp)], {
+    env: { ...process.env, TESTBED_DIR: kamDir }, stdio: "ignore",
+  });
+  await harness.waitForPort(tcp, 20000); // its TCP listener opens with the UDP one
+  ctrlPort = await harness.freePort();
+  let sipPort = await harness.freePort();
+  while (sipPort > 60000) sipPort = await harness.freePort();
+  baresip = spawn(join(here, "../testbed/baresip/start"), ["bob", "bob-secret", String(udp), String(sipPort)], {
+    env: { ...process.env, TESTBED_DIR: mkdtempSync(join(tmpdir(), "ringside-e2e-baresip-")), TESTBED_CTRL_PORT: String(ctrlPort) },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("baresip did not register")), 15000);
+    baresip.stdout.on("data", (d) => {
+      if (String(d).includes("200 OK")) { clearTimeout(timer); resolve(); }
+    });
+  });
   // Signed in to the test org too, so a caller's record pops in the incoming card.
   ({ org } = await harness.startOrgAndSignIn({ sforg: SFORG, cli: CLI, env }));
   cli(["settings", "set", "sipUser", "alice"]);
@@ -54,9 +72,9 @@ before(async () => {
 after(async () => {
   await harness.closeApp(browser);
   await harness.stopDriver(driver);
-  bobPhone?.proc.kill("SIGTERM");
+  baresip?.kill("SIGTERM");
   org?.kill("SIGTERM");
-  pbx?.proc.kill("SIGTERM");
+  kamailio?.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -86,7 +104,7 @@ test("a wrong password typed in Settings → Phone is reported as such", async (
   assert.equal(db, "0", "the SIP password is not in the database");
 });
 
-const bob = (command, params = "") => bobPhone.ctl(command, params);
+const bob = (command, params = "") => execFileSync(join(here, "../testbed/baresip/ctl"), [String(ctrlPort), command, params]).toString();
 
 test("the rep calls the far-end phone from the dialer, holds, mutes and hangs up; History has the call", async () => {
   await (await byId("nav-phone")).click();

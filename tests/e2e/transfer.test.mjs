@@ -3,7 +3,7 @@
 // (blind transfer), and bob hands the rep over to carol (the rep is transferred).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -15,9 +15,10 @@ const APP = process.env.RINGSIDE_APP;
 const CLI = process.env.RINGSIDE_CLI;
 const OUT = join(here, "out");
 const dataDir = mkdtempSync(join(tmpdir(), "ringside-e2e-transfer-"));
+const kamDir = mkdtempSync(join(tmpdir(), "ringside-e2e-kamailio-"));
 const env = { ...process.env, RINGSIDE_DATA_DIR: dataDir, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8", LANGUAGE: "en" };
 
-let pbx;
+let kamailio;
 const phones = {};
 let driver;
 let browser;
@@ -26,7 +27,24 @@ let text;
 let shot;
 
 const cli = (args, input) => execFileSync(CLI, args, { env, input }).toString();
-const ctl = (who, command, params = "") => phones[who].ctl(command, params);
+const ctl = (who, command, params = "") => execFileSync(join(here, "../testbed/baresip/ctl"), [String(phones[who].ctrl), command, params]).toString();
+
+async function startPhone(user, udp) {
+  const ctrl = await harness.freePort();
+  let sipPort = await harness.freePort();
+  while (sipPort > 60000) sipPort = await harness.freePort();
+  const child = spawn(join(here, "../testbed/baresip/start"), [user, `${user}-secret`, String(udp), String(sipPort)], {
+    env: { ...process.env, TESTBED_DIR: mkdtempSync(join(tmpdir(), `ringside-e2e-${user}-`)), TESTBED_CTRL_PORT: String(ctrl) },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${user}'s baresip did not register`)), 15000);
+    child.stdout.on("data", (d) => {
+      if (String(d).includes("200 OK")) { clearTimeout(timer); resolve(); }
+    });
+  });
+  phones[user] = { child, ctrl };
+}
 
 /** The call rows' states, by name, as the two-call list shows them. */
 const rows = () => browser.execute(() => [...document.querySelectorAll('[data-testid="call-row"]')].map((r) => r.textContent.replace(/\s+/g, " ").trim()));
@@ -34,10 +52,14 @@ const rows = () => browser.execute(() => [...document.querySelectorAll('[data-te
 before(async () => {
   assert.ok(APP && CLI, "RINGSIDE_APP and RINGSIDE_CLI name the built binaries");
   mkdirSync(OUT, { recursive: true });
-  pbx = await harness.startPbx("alice:alice-secret bob:bob-secret carol:carol-secret");
-  const udp = pbx.udp;
-  phones.bob = await harness.startPhone("bob", udp);
-  phones.carol = await harness.startPhone("carol", udp);
+  const udp = await harness.freePort();
+  const tcp = await harness.freePort();
+  kamailio = spawn(join(here, "../testbed/kamailio/start"), [String(udp), String(tcp)], {
+    env: { ...process.env, TESTBED_DIR: kamDir, TESTBED_USERS: "alice:alice-secret bob:bob-secret carol:carol-secret" }, stdio: "ignore",
+  });
+  await harness.waitForPort(tcp, 20000);
+  await startPhone("bob", udp);
+  await startPhone("carol", udp);
   cli(["settings", "set", "sipUser", "alice"]);
   cli(["settings", "set", "sipDomain", "ringside.test"]);
   cli(["settings", "set", "sipProxy", `127.0.0.1:${udp}`]);
@@ -50,8 +72,8 @@ before(async () => {
 after(async () => {
   await harness.closeApp(browser);
   await harness.stopDriver(driver);
-  for (const p of Object.values(phones)) p.proc.kill("SIGTERM");
-  pbx?.proc.kill("SIGTERM");
+  for (const p of Object.values(phones)) p.child.kill("SIGTERM");
+  kamailio?.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
 });
 

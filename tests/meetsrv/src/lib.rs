@@ -89,24 +89,6 @@ pub(crate) fn seed_attendees(i: u32, each: u32) -> Vec<Attendee> {
         .collect()
 }
 
-/// How a test says a meeting went (`POST /_admin/{zoom,webex}/meetings/{id}/end`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct EndBody {
-    #[serde(default)]
-    pub started_at: Option<i64>,
-    #[serde(default = "thirty")]
-    pub minutes: u32,
-    #[serde(default)]
-    pub attendees: Vec<Attendee>,
-    #[serde(default)]
-    pub recorded: bool,
-}
-
-pub(crate) fn thirty() -> u32 {
-    30
-}
-
 /// A running server. Dropping it stops it.
 pub struct RunningServer {
     server: Arc<Server>,

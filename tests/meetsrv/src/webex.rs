@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 
 use crate::state::{FaultKind, Grant, OAuthBook, TokenCheck};
 use crate::zoom::{fmt_utc, Attendee};
-use crate::{random_id, thirty, EndBody, Inner, Server, Shared};
+use crate::{random_id, Inner, Server, Shared};
 
 /// The integration's client id tests and the sandbox use.
 pub const WEBEX_CLIENT_ID: &str = "C0ringsideWebexIntegration01";
@@ -1479,6 +1479,22 @@ fn html_escape(s: &str) -> String {
 
 // ---- Admin ----
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EndBody {
+    #[serde(default)]
+    started_at: Option<i64>,
+    #[serde(default = "thirty")]
+    minutes: u32,
+    #[serde(default)]
+    attendees: Vec<Attendee>,
+    #[serde(default)]
+    recorded: bool,
+}
+
+fn thirty() -> u32 {
+    30
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::state::{FaultKind, OAuthBook, TokenCheck};
-use crate::{random_id, EndBody, Inner, Server, Shared};
+use crate::{random_id, Inner, Server, Shared};
 
 /// The public client id tests and the sandbox use.
 pub const ZOOM_CLIENT_ID: &str = "ringsideZoomPublic01";
@@ -790,6 +790,22 @@ async fn join_page(Path(id): Path<String>) -> Html<String> {
 
 // ---- Admin ----
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EndBody {
+    #[serde(default)]
+    started_at: Option<i64>,
+    #[serde(default = "thirty")]
+    minutes: u32,
+    #[serde(default)]
+    attendees: Vec<Attendee>,
+    #[serde(default)]
+    recorded: bool,
+}
+
+fn thirty() -> u32 {
+    30
+}
 
 async fn admin_end(State(server): Shared, Path(id): Path<u64>, Json(b): Json<EndBody>) -> StatusCode {
     let mut inner = server.lock();
